@@ -1,0 +1,216 @@
+"""The one interface every model adapter implements, and the request/response types it speaks.
+
+An adapter turns a `ModelRequest` (messages of text and images, generation settings, the task) into
+a `ModelResponse` (text, usage, latency, resolved model id, raw request/response with secrets
+removed, status and error class). It never retries: it classifies the error, and the runner owns
+retries, backoff, concurrency, caching and storage.
+"""
+
+from __future__ import annotations
+
+import abc
+import base64
+import enum
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+
+class ErrorClass(str, enum.Enum):
+    RATE_LIMIT = "rate_limit"
+    SERVER = "server"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    REFUSAL = "refusal"
+    BAD_REQUEST = "bad_request"
+    AUTH = "auth"
+    IMAGE = "image"  # the item's image could not be read or encoded
+    BUDGET = "budget"  # not sent: the run's cost cap was reached
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying: the same request may succeed later."""
+        return self in (ErrorClass.RATE_LIMIT, ErrorClass.SERVER, ErrorClass.TIMEOUT, ErrorClass.CONNECTION)
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+    type: Literal["text"] = "text"
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """An encoded image, addressed by the sha256 of the bytes sent."""
+
+    data: bytes
+    mime: str = "image/jpeg"
+    sha256: str = ""
+    type: Literal["image"] = "image"
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
+
+    def b64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    def data_url(self) -> str:
+        return f"data:{self.mime};base64,{self.b64()}"
+
+
+Part = TextPart | ImagePart
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    parts: tuple[Part, ...]
+
+    @classmethod
+    def user(cls, *parts: Part | str) -> "Message":
+        return cls("user", tuple(TextPart(p) if isinstance(p, str) else p for p in parts))
+
+    @classmethod
+    def system(cls, text: str) -> "Message":
+        return cls("system", (TextPart(text),))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+    @property
+    def images(self) -> list[ImagePart]:
+        return [p for p in self.parts if isinstance(p, ImagePart)]
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    temperature: float = 0.0
+    max_tokens: int = 512
+    top_p: float | None = None
+    seed: int | None = None
+    json_schema: dict | None = None  # ask for structured output where the vendor supports it
+    extra: dict = field(default_factory=dict)  # vendor-specific pass-through settings
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What is being judged: lets offline baselines answer without reading a prompt."""
+
+    dimensions: tuple[str, ...] = ("polarity",)
+    taxonomy: str = "ekman7"
+    scales: dict = field(default_factory=dict)  # {"valence": (1, 9), ...}
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    messages: tuple[Message, ...]
+    config: GenerateConfig = GenerateConfig()
+    task: TaskSpec = TaskSpec()
+    item_key: str = ""  # "dataset/item_id": lets baselines and replay find the item; not part of the hash
+
+    def request_hash(self, adapter: str, model_id: str) -> str:
+        """Cache key: adapter, model, settings, prompt text and image hashes (never image bytes)."""
+        body = {
+            "adapter": adapter,
+            "model": model_id,
+            "config": asdict(self.config),
+            "task": {"dimensions": list(self.task.dimensions), "taxonomy": self.task.taxonomy,
+                     "scales": {k: list(v) for k, v in sorted(self.task.scales.items())}},
+            "messages": [
+                {"role": m.role, "parts": [p.text if isinstance(p, TextPart) else f"image:{p.sha256}" for p in m.parts]}
+                for m in self.messages
+            ],
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+    def describe(self) -> dict:
+        """JSON-safe view for `responses.raw_request`: images as their sha256, no secrets."""
+        return {
+            "config": asdict(self.config),
+            "messages": [
+                {"role": m.role, "parts": [{"text": p.text} if isinstance(p, TextPart)
+                                           else {"image_sha256": p.sha256, "mime": p.mime} for p in m.parts]}
+                for m in self.messages
+            ],
+        }
+
+
+@dataclass
+class ModelResponse:
+    text: str | None = None
+    status: Literal["ok", "refused", "error"] = "ok"
+    error_class: ErrorClass | None = None
+    error_message: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: float | None = None
+    model_id_resolved: str | None = None
+    raw_request: dict | None = None
+    raw_response: dict | None = None
+    retry_after_s: float | None = None  # from a Retry-After header, for the runner's backoff
+    stop_reason: str | None = None
+
+    @classmethod
+    def failure(cls, error_class: ErrorClass, message: str, **kw: Any) -> "ModelResponse":
+        status = "refused" if error_class is ErrorClass.REFUSAL else "error"
+        return cls(status=status, error_class=error_class, error_message=message, **kw)
+
+    @property
+    def transient(self) -> bool:
+        return self.status == "error" and self.error_class is not None and self.error_class.transient
+
+
+@dataclass
+class ModelSpec:
+    """One `models:` entry of an experiment: adapter, model id, generation and client settings."""
+
+    name: str
+    adapter: str
+    model: str = ""
+    base_url: str | list[str] | None = None
+    api_key_env: str | None = None
+    concurrency: int = 8
+    rpm: float | None = None
+    tpm: float | None = None
+    timeout_s: float = 120.0
+    max_attempts: int = 6
+    generate: GenerateConfig = GenerateConfig()
+    options: dict = field(default_factory=dict)  # adapter-specific (device, dtype, replay file, ...)
+
+
+class ModelAdapter(abc.ABC):
+    """Base class of every adapter. Subclasses set `name` and implement `generate`."""
+
+    name: str = ""
+    #: offline adapters take no prompt cost and no key
+    local: bool = False
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+
+    @property
+    def model_id(self) -> str:
+        return self.spec.model or self.spec.name
+
+    async def prepare(self, context: "PrepareContext") -> None:  # noqa: B027 - optional hook
+        """Called once before a run: baselines train on the dataset's train split here."""
+
+    @abc.abstractmethod
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Send one request; never raises for provider errors, returns a classified failure instead."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release clients, sessions and model weights."""
+
+
+@dataclass
+class PrepareContext:
+    """What `ModelAdapter.prepare` may look at: the training items only, never the evaluated ones."""
+
+    dataset: Any  # engine.datasets.Dataset restricted to training items
+    task: TaskSpec
+    load_image: Any  # callable(item) -> ImagePart | None
+    seed: int = 0

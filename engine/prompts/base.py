@@ -28,6 +28,9 @@ class StrategyOptions:
     sample_temperature: float = 0.7
     structured: bool = False  # ask the vendor's structured-output mode where it has one
     extra: dict = field(default_factory=dict)
+    polarity_taxonomy: str | None = None  # polarity2 | polarity3; default: the task's if polarity, else polarity2
+    template_dir: str | None = None  # a folder of <lang>/<name>.txt files overriding the packaged templates
+    sample_prompt: str = "cot"  # self-consistency: the strategy whose prompt each sample uses
 
 
 @dataclass

@@ -1,0 +1,198 @@
+"""Prompt template files: loading, composing the instruction text, and hashing what was used.
+
+Templates are plain text under `engine/prompts/templates/<language>/<name>.txt` with `$name`
+placeholders (`string.Template`, so JSON braces need no escaping). Block files (`dimensions`,
+`placeholders`, `few-shot`) hold `[block]` sections; lines starting with "# " are comments.
+A user's `template_dir` with the same layout overrides any file it has.
+
+The answer format every strategy asks for is one JSON object with one key per configured
+dimension, e.g. `{"polarity": "negative", "emotion": "sadness", "valence": 2.5, "confidence": 0.8}`:
+labels are taxonomy names, numbers are on the scale stated in the prompt, `ranking` is a list of
+labels best first and `distribution` an object {label: probability}. This is the format
+`engine.parsing` reads first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+
+from engine.parsing.types import DEFAULT_SCALES
+from engine.prompts.base import StrategyContext, StrategyOptions
+from engine.prompts.labels import EMOTION_DIMENSIONS, LANGUAGES, check_dimensions, label_list, label_orders, \
+    polarity_taxonomy
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent / "templates"
+#: Files every strategy's instructions are built from.
+COMMON_TEMPLATES = ("preamble", "dimensions", "placeholders", "answer_format")
+#: Default scale of stated confidence (the parser reads it into [0, 1]).
+CONFIDENCE_SCALE = (0.0, 1.0)
+
+_BLOCK = re.compile(r"^\[([A-Za-z_-]+)\]\s*$")
+
+
+def available_languages(template_dir: str | None = None) -> list[str]:
+    """Languages with a template folder (packaged, plus a user's `template_dir`)."""
+    roots = [TEMPLATE_ROOT] + ([Path(template_dir)] if template_dir else [])
+    return sorted({p.name for root in roots if root.is_dir() for p in root.iterdir() if p.is_dir()})
+
+
+def template_path(name: str, language: str, template_dir: str | None = None) -> Path:
+    """The file a template is read from: the user's folder first, then the packaged one."""
+    if template_dir:
+        own = Path(template_dir) / language / f"{name}.txt"
+        if own.is_file():
+            return own
+    packaged = TEMPLATE_ROOT / language / f"{name}.txt"
+    if packaged.is_file():
+        return packaged
+    if language not in available_languages(template_dir):
+        raise ValueError(f"prompt language {language!r} has no templates; choose one of: "
+                         f"{', '.join(available_languages(template_dir))} (or add {language}/ to a template_dir)")
+    raise FileNotFoundError(f"prompt template {language}/{name}.txt not found in {TEMPLATE_ROOT}"
+                            + (f" or {template_dir}" if template_dir else ""))
+
+
+@lru_cache(maxsize=256)
+def _read(path: Path, mtime_ns: int) -> str:  # mtime in the key: an edited file is re-read
+    return path.read_text(encoding="utf-8")
+
+
+def load_template(name: str, language: str, template_dir: str | None = None) -> str:
+    """A template file's text."""
+    path = template_path(name, language, template_dir)
+    return _read(path, path.stat().st_mtime_ns)
+
+
+def load_blocks(name: str, language: str, template_dir: str | None = None) -> dict[str, str]:
+    """A block file as {block name: text}, comment lines dropped, surrounding blank lines trimmed."""
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in load_template(name, language, template_dir).splitlines():
+        if line.startswith("# ") or line == "#":
+            continue
+        match = _BLOCK.match(line)
+        if match:
+            current = blocks.setdefault(match.group(1), [])
+        elif current is not None:
+            current.append(line)
+    return {key: "\n".join(lines).strip("\n") for key, lines in blocks.items()}
+
+
+def templates_digest(names: tuple[str, ...], options: StrategyOptions, version: str, **text_options: object) -> str:
+    """sha256 over the named templates' text, the strategy version and the options that change the text."""
+    digest = hashlib.sha256()
+    for name in (*COMMON_TEMPLATES, *names):
+        digest.update(f"{name}\x00{load_template(name, options.language, options.template_dir)}\x00".encode())
+    settings = {
+        "version": version,
+        "language": options.language,
+        "system_prompt": options.system_prompt,
+        "shuffle_labels": options.shuffle_labels,
+        "seed": options.seed if options.shuffle_labels else None,
+        "polarity_taxonomy": options.polarity_taxonomy,
+        **text_options,
+    }
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def scale_of(context: StrategyContext, dimension: str) -> tuple[float, float]:
+    """The scale stated for a numeric dimension: the task's, else DEFAULT_SCALES, else 0-1 for confidence."""
+    low, high = context.task.scales.get(dimension) or DEFAULT_SCALES.get(dimension) or CONFIDENCE_SCALE
+    if not float(low) < float(high):
+        raise ValueError(f"scale of {dimension!r} must be LOW < HIGH, got {low}-{high}")
+    return float(low), float(high)
+
+
+@dataclass(frozen=True)
+class Instructions:
+    """The pieces of text shared by every strategy, rendered for one item."""
+
+    preamble: str
+    dimensions: str  # one line per configured dimension
+    keys: str  # "polarity", "emotion", ...
+    example: str  # schematic JSON answer
+    answer_format: str  # "Give the final answer as one JSON object ..."
+
+    def fill(self, template: str, **values: object) -> str:
+        """Substitute these pieces (and `values`) into a strategy template."""
+        return Template(template).substitute(preamble=self.preamble, dimensions=self.dimensions, keys=self.keys,
+                                             example=self.example, answer_format=self.answer_format,
+                                             **{k: str(v) for k, v in values.items()}).strip()
+
+
+def instructions(context: StrategyContext) -> Instructions:
+    """What to report and in which format, for the configured dimensions only."""
+    language, template_dir = context.options.language, context.options.template_dir
+    dims = check_dimensions(context.task.dimensions)
+    orders = label_orders(context)
+    blocks = load_blocks("dimensions", language, template_dir)
+    placeholders = load_blocks("placeholders", language, template_dir)
+    lines, example = [], []
+    for dim in dims:
+        values: dict[str, str] = {}
+        if dim == "polarity":
+            labels = orders["polarity"]
+            values = {"labels": label_list(labels, polarity_taxonomy(context), language), "n": str(len(labels))}
+        elif dim in EMOTION_DIMENSIONS:
+            labels = orders["emotion"]
+            values = {"labels": label_list(labels, context.task.taxonomy, language), "n": str(len(labels))}
+        else:
+            low, high = scale_of(context, dim)
+            values = {"low": _number(low), "mid": _number((low + high) / 2), "high": _number(high)}
+        lines.append(Template(blocks[dim]).substitute(values))
+        example.append(f'  "{dim}": ' + Template(placeholders[dim]).substitute(values))
+    keys = ", ".join(f'"{d}"' for d in dims)
+    example_text = "{\n" + ",\n".join(example) + "\n}"
+    answer_format = Template(load_template("answer_format", language, template_dir).strip()).substitute(
+        keys=keys, example=example_text)
+    return Instructions(load_template("preamble", language, template_dir).strip(), "\n".join(lines), keys,
+                        example_text, answer_format)
+
+
+def answer_schema(context: StrategyContext) -> dict:
+    """JSON schema of the answer object for vendors' structured-output modes.
+
+    One required property per configured dimension; labels as enums in the presented order, numbers
+    bounded by the stated scale, no other properties (OpenAI's strict mode needs
+    `additionalProperties: false` and every property required).
+    """
+    dims = check_dimensions(context.task.dimensions)
+    orders = label_orders(context)
+    properties: dict[str, dict] = {}
+    for dim in dims:
+        if dim == "polarity":
+            properties[dim] = {"type": "string", "enum": orders["polarity"]}
+        elif dim == "emotion":
+            properties[dim] = {"type": "string", "enum": orders["emotion"]}
+        elif dim == "ranking":
+            labels = orders["emotion"]
+            properties[dim] = {"type": "array", "items": {"type": "string", "enum": labels},
+                               "minItems": len(labels), "maxItems": len(labels)}
+        elif dim == "distribution":
+            labels = orders["emotion"]
+            properties[dim] = {"type": "object",
+                               "properties": {lab: {"type": "number", "minimum": 0, "maximum": 1} for lab in labels},
+                               "required": list(labels), "additionalProperties": False}
+        else:
+            low, high = scale_of(context, dim)
+            properties[dim] = {"type": "number", "minimum": low, "maximum": high}
+    return {"title": "emotion_answer", "type": "object", "properties": properties, "required": list(dims),
+            "additionalProperties": False}
+
+
+def check_language(options: StrategyOptions) -> None:
+    """Raise a clear error for a prompt language without templates."""
+    if options.language not in available_languages(options.template_dir):
+        raise ValueError(f"prompt language {options.language!r} has no templates; choose one of: "
+                         f"{', '.join(available_languages(options.template_dir)) or ', '.join(LANGUAGES)}")

@@ -9,13 +9,13 @@
 
 from engine.prompts.base import Call, Strategy, StrategyContext, StrategyOptions, StrategyOutcome
 from engine.prompts.exemplars import ExemplarError, exemplar_answer, holdout_pool, select_exemplars
-from engine.prompts.labels import DIMENSIONS, display_name, label_order, label_orders
+from engine.prompts.labels import DIMENSIONS, display_name, label_order, label_order_rows, label_orders
 from engine.prompts.strategies import ALIASES, STRATEGIES, PromptStrategy, get_strategy, strategy_names
 from engine.prompts.templates import answer_schema, available_languages, instructions
 
 __all__ = [
     "Call", "Strategy", "StrategyContext", "StrategyOptions", "StrategyOutcome", "PromptStrategy",
     "STRATEGIES", "ALIASES", "get_strategy", "strategy_names", "DIMENSIONS", "label_order", "label_orders",
-    "display_name", "answer_schema", "instructions", "available_languages", "select_exemplars",
-    "holdout_pool", "exemplar_answer", "ExemplarError",
+    "label_order_rows", "display_name", "answer_schema", "instructions", "available_languages",
+    "select_exemplars", "holdout_pool", "exemplar_answer", "ExemplarError",
 ]

@@ -8,7 +8,7 @@ text holds the final answer (several for self-consistency, which the runner pars
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from engine.models.base import GenerateConfig, ImagePart, ModelRequest, ModelResponse, TaskSpec
@@ -31,6 +31,15 @@ class StrategyOptions:
     polarity_taxonomy: str | None = None  # polarity2 | polarity3; default: the task's if polarity, else polarity2
     template_dir: str | None = None  # a folder of <lang>/<name>.txt files overriding the packaged templates
     sample_prompt: str = "cot"  # self-consistency: the strategy whose prompt each sample uses
+
+    def get(self, name: str) -> Any:
+        """An option's value: the field when set away from its default, else `extra[name]`, else the default.
+
+        Lets a config pass newer options through `extra` (`{"polarity_taxonomy": "polarity3"}`).
+        """
+        value = getattr(self, name)
+        default = next(f for f in fields(self) if f.name == name).default
+        return value if value != default else self.extra.get(name, value)
 
 
 @dataclass

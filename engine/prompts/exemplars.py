@@ -117,8 +117,8 @@ def exemplar_answer(gold: dict[str, Any], context: StrategyContext) -> dict[str,
 
     `gold` maps dimension -> `Gold` (or a plain label / number / {label: share}). Only configured
     dimensions appear; labels are mapped onto the prompt's label sets; numbers are rescaled from
-    the gold's scale to the stated one; a ranking comes from a distribution; polarity may come from
-    the emotion label's polarity. A dimension without gold (and `confidence`, which no dataset
+    the gold's scale to the stated one; a ranking (and, without an emotion label, the emotion) comes
+    from a distribution; polarity may come from the emotion label's polarity. A dimension without gold (and `confidence`, which no dataset
     annotates) is left out rather than invented.
     """
     dims = check_dimensions(context.task.dimensions)
@@ -128,6 +128,10 @@ def exemplar_answer(gold: dict[str, Any], context: StrategyContext) -> dict[str,
     emotion, emotion_tax = _gold_label(gold.get("emotion"))
     emotion = _to_label(emotion, emotion_tax, taxonomy)
     distribution = _distribution(gold.get("distribution"), taxonomy)
+    if emotion is None and distribution:
+        top = max(distribution.values())
+        winners = [label for label, share in distribution.items() if share == top]
+        emotion = winners[0] if len(winners) == 1 else None  # the raters' majority; a tie stays unsaid
     for dim in dims:
         if dim == "polarity":
             pol_tax = polarity_taxonomy(context)

@@ -37,8 +37,8 @@ def check_dimensions(dimensions: tuple[str, ...] | list[str]) -> tuple[str, ...]
 
 def polarity_taxonomy(context: StrategyContext) -> str:
     """polarity2 or polarity3: the option if set, the task's taxonomy if it is a polarity one, else polarity2."""
-    if context.options.polarity_taxonomy:
-        return get_taxonomy(context.options.polarity_taxonomy).name
+    if context.options.get("polarity_taxonomy"):
+        return get_taxonomy(context.options.get("polarity_taxonomy")).name
     task_taxonomy = get_taxonomy(context.task.taxonomy)
     return task_taxonomy.name if task_taxonomy.polarity_only else "polarity2"
 
@@ -97,3 +97,10 @@ def label_list(labels: list[str], taxonomy: str, language: str) -> str:
     """Labels joined the way the language lists things."""
     names = [display_name(label, taxonomy, language) for label in labels]
     return "、".join(names) if language == "zh" else ", ".join(names)
+
+
+def label_order_rows(context: StrategyContext, run_id: str, dataset: str, item_id: str) -> list[dict]:
+    """Rows for the `label_orders` table (migration 060): one per label set this item's prompt showed."""
+    return [{"run_id": run_id, "dataset": dataset, "item_id": item_id, "label_set": name, "labels": labels,
+             "shuffled": bool(context.options.shuffle_labels)}
+            for name, labels in label_orders(context).items()]

@@ -19,6 +19,10 @@ from engine.prompts.templates import answer_schema, check_language, instructions
     templates_digest
 
 
+def template_dir(context: StrategyContext) -> str | None:
+    return context.options.get("template_dir")
+
+
 class PromptStrategy:
     """Shared machinery: one request with the image and a filled template, one call, one answer."""
 
@@ -61,7 +65,7 @@ class PromptStrategy:
 
     def prompt_text(self, context: StrategyContext) -> str:
         check_language(context.options)
-        template = load_template(self.templates[0], context.options.language, context.options.template_dir)
+        template = load_template(self.templates[0], context.options.language, template_dir(context))
         return instructions(context).fill(template)
 
     def render(self, context: StrategyContext) -> list[ModelRequest]:
@@ -123,7 +127,7 @@ class FewShot(PromptStrategy):
         if len(context.exemplars) < k:
             raise ValueError(f"few-shot for {context.item_key}: k_shot={k} but only {len(context.exemplars)} "
                              f"exemplar(s) were given; draw them with engine.prompts.select_exemplars")
-        blocks = load_blocks("few-shot", context.options.language, context.options.template_dir)
+        blocks = load_blocks("few-shot", context.options.language, template_dir(context))
         parts_text = instructions(context)
         parts: list = [parts_text.fill(blocks["intro"], k=k)]
         for i, (image, gold) in enumerate(context.exemplars[:k], start=1):
@@ -150,9 +154,10 @@ class SelfConsistency(PromptStrategy):
     name = "self-consistency"
 
     def inner(self, options: StrategyOptions) -> PromptStrategy:
-        inner = get_strategy(options.sample_prompt)
+        name = options.get("sample_prompt")
+        inner = get_strategy(name)
         if not isinstance(inner, PromptStrategy) or isinstance(inner, (SelfConsistency, DescribeThenJudge)):
-            raise ValueError(f"self-consistency samples a one-call strategy; sample_prompt={options.sample_prompt!r} "
+            raise ValueError(f"self-consistency samples a one-call strategy; sample_prompt={name!r} "
                              f"is not one (use zero-shot, cot, structured, scene or few-shot)")
         return inner
 
@@ -187,13 +192,13 @@ class DescribeThenJudge(PromptStrategy):
 
     def render(self, context: StrategyContext) -> list[ModelRequest]:
         check_language(context.options)
-        text = load_template("describe", context.options.language, context.options.template_dir).strip()
+        text = load_template("describe", context.options.language, template_dir(context)).strip()
         # The caption is free text: no JSON schema on this stage.
         return [self.request(context, [context.image, text], context.generate)]
 
     def render_judge(self, context: StrategyContext, caption: str) -> ModelRequest:
         """The text-only judging request for a caption (no image part)."""
-        template = load_template("judge", context.options.language, context.options.template_dir)
+        template = load_template("judge", context.options.language, template_dir(context))
         text = instructions(context).fill(template, caption=caption.strip())
         return self.request(context, [TextPart(text)])
 

@@ -87,15 +87,16 @@ def load_blocks(name: str, language: str, template_dir: str | None = None) -> di
 def templates_digest(names: tuple[str, ...], options: StrategyOptions, version: str, **text_options: object) -> str:
     """sha256 over the named templates' text, the strategy version and the options that change the text."""
     digest = hashlib.sha256()
+    template_dir = options.get("template_dir")
     for name in (*COMMON_TEMPLATES, *names):
-        digest.update(f"{name}\x00{load_template(name, options.language, options.template_dir)}\x00".encode())
+        digest.update(f"{name}\x00{load_template(name, options.language, template_dir)}\x00".encode())
     settings = {
         "version": version,
         "language": options.language,
         "system_prompt": options.system_prompt,
         "shuffle_labels": options.shuffle_labels,
         "seed": options.seed if options.shuffle_labels else None,
-        "polarity_taxonomy": options.polarity_taxonomy,
+        "polarity_taxonomy": options.get("polarity_taxonomy"),
         **text_options,
     }
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
@@ -133,7 +134,7 @@ class Instructions:
 
 def instructions(context: StrategyContext) -> Instructions:
     """What to report and in which format, for the configured dimensions only."""
-    language, template_dir = context.options.language, context.options.template_dir
+    language, template_dir = context.options.language, context.options.get("template_dir")
     dims = check_dimensions(context.task.dimensions)
     orders = label_orders(context)
     blocks = load_blocks("dimensions", language, template_dir)
@@ -193,6 +194,7 @@ def answer_schema(context: StrategyContext) -> dict:
 
 def check_language(options: StrategyOptions) -> None:
     """Raise a clear error for a prompt language without templates."""
-    if options.language not in available_languages(options.template_dir):
+    languages = available_languages(options.get("template_dir"))
+    if options.language not in languages:
         raise ValueError(f"prompt language {options.language!r} has no templates; choose one of: "
-                         f"{', '.join(available_languages(options.template_dir)) or ', '.join(LANGUAGES)}")
+                         f"{', '.join(languages or LANGUAGES)}")

@@ -117,9 +117,10 @@ def exemplar_answer(gold: dict[str, Any], context: StrategyContext) -> dict[str,
 
     `gold` maps dimension -> `Gold` (or a plain label / number / {label: share}). Only configured
     dimensions appear; labels are mapped onto the prompt's label sets; numbers are rescaled from
-    the gold's scale to the stated one; a ranking (and, without an emotion label, the emotion) comes
-    from a distribution; polarity may come from the emotion label's polarity. A dimension without gold (and `confidence`, which no dataset
-    annotates) is left out rather than invented.
+    the gold's scale to the stated one; a ranking (and, without an emotion label, the raters'
+    unique majority) comes from a distribution; polarity may come from the emotion label's polarity.
+    A dimension without gold (and `confidence`, which no dataset annotates) is left out rather than
+    invented.
     """
     dims = check_dimensions(context.task.dimensions)
     taxonomy = get_taxonomy(context.task.taxonomy).name

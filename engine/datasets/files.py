@@ -1,0 +1,171 @@
+"""Reading source files safely: CSV and JSONL rows with their line numbers, image paths kept inside a root.
+
+A bad row never stops a load: readers yield `(where, record)` pairs and a `LoadProblem` for each row
+they cannot read, saying where it is and what to fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from engine.datasets.base import Dataset, LoadProblem
+from engine.errors import DatasetError
+
+__all__ = ["Row", "read_table", "read_csv", "read_jsonl", "resolve_inside", "require_file", "set_row_refs",
+           "row_refs"]
+
+Row = tuple[str, dict]  # ("labels.csv line 7", {"column": "cell", ...})
+
+
+def require_file(path: Path, what: str, fix: str) -> Path:
+    """`path` if it is a file, else a DatasetError saying what was expected there and how to fix it."""
+    if not path.is_file():
+        raise DatasetError(f"{what} not found at {path}; {fix}")
+    return path
+
+
+def read_table(path: Path, fmt: str | None = None, delimiter: str | None = None
+               ) -> tuple[list[str], list[Row], list[LoadProblem]]:
+    """Rows of a CSV/TSV or JSONL file, chosen by `fmt` or the file extension."""
+    kind = (fmt or path.suffix.lstrip(".")).lower()
+    if kind in ("jsonl", "ndjson", "json"):
+        return read_jsonl(path)
+    if kind == "tsv" and delimiter is None:
+        delimiter = "\t"
+    return read_csv(path, delimiter=delimiter or ",")
+
+
+def _text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
+
+
+def read_csv(path: Path, delimiter: str = ",") -> tuple[list[str], list[Row], list[LoadProblem]]:
+    """Header, rows and problems of a CSV file; `where` of each row is "<file> line N" (header = line 1).
+
+    A row with more or fewer cells than the header, or an unclosed quote, is reported and skipped;
+    reading resumes on the next line, so one broken row costs only itself. Old-Mac CR line endings
+    are accepted.
+    """
+    lines = _text(path).splitlines(keepends=True)
+    if not lines or not lines[0].strip():
+        raise DatasetError(f"{path} is empty or has no header line; the first line must name the columns")
+    header = [cell.strip() for cell in next(csv.reader([lines[0]], delimiter=delimiter))]
+    if not header or len(set(header)) != len(header):
+        dupes = sorted({c for c in header if header.count(c) > 1})
+        raise DatasetError(f"{path}: the header names {', '.join(map(repr, dupes))} more than once; "
+                           "give each column its own name")
+    rows: list[Row] = []
+    problems: list[LoadProblem] = []
+    pos = 1
+
+    def feed() -> Iterator[str]:
+        nonlocal pos
+        while pos < len(lines):
+            pos += 1
+            yield lines[pos - 1]
+
+    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+    while pos < len(lines):
+        start = pos
+        if not lines[start].strip():
+            pos += 1
+            continue
+        where = f"{path.name} line {start + 1}"
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(LoadProblem(where, f"cannot be read as CSV ({exc}); check its quotes"))
+            pos = start + 1
+            reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+            continue
+        if len(cells) != len(header):
+            spanned = pos - start
+            hint = ("an opening quote is never closed" if spanned > 1
+                    else "quote cells that contain the delimiter" if len(cells) > len(header)
+                    else "fill in the missing cells")
+            problems.append(LoadProblem(where, f"has {len(cells)} cells where the header has {len(header)} "
+                                               f"({hint}); the row is skipped"))
+            pos = start + 1  # resume right after the broken line
+            reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+            continue
+        rows.append((where, dict(zip(header, (cell.strip() for cell in cells)))))
+    return header, rows, problems
+
+
+def read_jsonl(path: Path) -> tuple[list[str], list[Row], list[LoadProblem]]:
+    """Objects of a JSON Lines file (one object a line); a bad line is reported and skipped."""
+    rows: list[Row] = []
+    problems: list[LoadProblem] = []
+    columns: dict[str, None] = {}
+    for number, line in enumerate(io.StringIO(_text(path)), start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name} line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(LoadProblem(where, f"is not valid JSON ({exc.msg} at column {exc.colno}); "
+                                               "the line is skipped"))
+            continue
+        if not isinstance(record, dict):
+            problems.append(LoadProblem(where, f"is a JSON {type(record).__name__}, not an object; "
+                                               "write one {\"column\": value} object per line"))
+            continue
+        columns.update(dict.fromkeys(record))
+        rows.append((where, record))
+    return list(columns), rows, problems
+
+
+def resolve_inside(root: Path, relative: str, real_dirs: dict[Path, Path] | None = None) -> Path:
+    """`root / relative`, refusing paths that leave `root` (absolute, `..`, or a symlink pointing out).
+
+    Raises ValueError with the reason; the caller turns it into a LoadProblem for the row.
+    `real_dirs` caches resolved folders across calls (many images share one folder).
+    """
+    text = str(relative).strip()
+    if not text:
+        raise ValueError("has an empty image path")
+    posix = PurePosixPath(text.replace("\\", "/"))
+    if posix.is_absolute() or PureWindowsPath(text).drive:
+        raise ValueError(f"image path {text!r} is absolute; give it relative to the dataset root {root}")
+    if ".." in posix.parts:
+        raise ValueError(f"image path {text!r} contains '..' and would leave the dataset root {root}; "
+                         "move the image under the root")
+    full = root / posix
+    cache = real_dirs if real_dirs is not None else {}
+    real_root = _real(root, cache)
+    real = full.resolve() if full.is_symlink() else _real(full.parent, cache) / full.name
+    if real != real_root and not real.is_relative_to(real_root):
+        raise ValueError(f"image path {text!r} leads through a link to {real}, outside the dataset root "
+                         f"{root}; copy the image under the root instead of linking it")
+    return full
+
+
+def _real(folder: Path, cache: dict[Path, Path]) -> Path:
+    if folder not in cache:
+        cache[folder] = folder.resolve()
+    return cache[folder]
+
+
+# Where each item came from ("labels.csv line 7"), for messages about its image. Kept on the Dataset
+# object as a plain attribute, so it is never written to the store with the dataset.
+_ROWS_ATTR = "_row_refs"
+
+
+def set_row_refs(dataset: Dataset, refs: dict[str, str]) -> Dataset:
+    setattr(dataset, _ROWS_ATTR, refs)
+    return dataset
+
+
+def row_refs(dataset: Dataset) -> dict[str, str]:
+    return getattr(dataset, _ROWS_ATTR, {})

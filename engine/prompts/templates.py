@@ -164,9 +164,11 @@ def instructions(context: StrategyContext) -> Instructions:
 def answer_schema(context: StrategyContext) -> dict:
     """JSON schema of the answer object for vendors' structured-output modes.
 
-    One required property per configured dimension; labels as enums in the presented order, numbers
-    bounded by the stated scale, no other properties (OpenAI's strict mode needs
-    `additionalProperties: false` and every property required).
+    One required property per configured dimension, labels as enums in the presented order, no
+    other properties (OpenAI's strict mode needs `additionalProperties: false` and every property
+    required). It keeps to the subset all three vendors accept: Anthropic's structured outputs
+    reject numeric bounds (`minimum`/`maximum`) and `minItems` above 1, so scales and the ranking's
+    length are stated in `description` (and in the prompt), and the parser flags values outside them.
     """
     dims = check_dimensions(context.task.dimensions)
     orders = label_orders(context)
@@ -179,15 +181,15 @@ def answer_schema(context: StrategyContext) -> dict:
         elif dim == "ranking":
             labels = orders["emotion"]
             properties[dim] = {"type": "array", "items": {"type": "string", "enum": labels},
-                               "minItems": len(labels), "maxItems": len(labels)}
+                               "description": f"all {len(labels)} labels, most strongly conveyed first"}
         elif dim == "distribution":
             labels = orders["emotion"]
-            properties[dim] = {"type": "object",
-                               "properties": {lab: {"type": "number", "minimum": 0, "maximum": 1} for lab in labels},
-                               "required": list(labels), "additionalProperties": False}
+            properties[dim] = {"type": "object", "properties": {lab: {"type": "number"} for lab in labels},
+                               "required": list(labels), "additionalProperties": False,
+                               "description": "probability of each label, from 0 to 1, summing to 1"}
         else:
             low, high = scale_of(context, dim)
-            properties[dim] = {"type": "number", "minimum": low, "maximum": high}
+            properties[dim] = {"type": "number", "description": f"from {_number(low)} to {_number(high)}"}
     return {"title": "emotion_answer", "type": "object", "properties": properties, "required": list(dims),
             "additionalProperties": False}
 

@@ -87,7 +87,8 @@ class AnthropicAdapter(CloudAdapter):
         usage = body.get("usage") or {}
         input_tokens = usage.get("input_tokens")
         if input_tokens is not None:  # cached prompt tokens are reported apart; they are still input
-            input_tokens += (usage.get("cache_creation_input_tokens") or 0) + (usage.get("cache_read_input_tokens") or 0)
+            input_tokens += ((usage.get("cache_creation_input_tokens") or 0)
+                             + (usage.get("cache_read_input_tokens") or 0))
         common = {"input_tokens": input_tokens, "output_tokens": usage.get("output_tokens"),
                   "model_id_resolved": body.get("model"), "stop_reason": body.get("stop_reason")}
         blocks = body.get("content") or []
@@ -96,8 +97,8 @@ class AnthropicAdapter(CloudAdapter):
         if tool_inputs:
             text = json.dumps(tool_inputs[0], ensure_ascii=False)
         if body.get("stop_reason") == "refusal":
-            return ModelResponse.failure(ErrorClass.REFUSAL, text or "the model declined to answer (stop_reason refusal)",
-                                         text=text or None, **common)
+            message = text or "the model declined to answer (stop_reason refusal)"
+            return ModelResponse.failure(ErrorClass.REFUSAL, message, text=text or None, **common)
         return ModelResponse(text=text, **common)
 
     def _status_error(self, exc: BaseException) -> ModelResponse | None:

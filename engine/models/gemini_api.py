@@ -122,7 +122,8 @@ class GeminiAdapter(CloudAdapter):
         block = (body.get("promptFeedback") or {}).get("blockReason")
         if not candidates:
             if block:
-                return ModelResponse.failure(ErrorClass.REFUSAL, f"prompt blocked ({block})", stop_reason=block, **common)
+                return ModelResponse.failure(ErrorClass.REFUSAL, f"prompt blocked ({block})", stop_reason=block,
+                                             **common)
             return ModelResponse.failure(ErrorClass.SERVER, "the response has no candidates", **common)
         candidate = candidates[0]
         parts = (candidate.get("content") or {}).get("parts") or []

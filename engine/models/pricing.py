@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 PRICES_AS_OF = "2025-10"
 
@@ -100,3 +101,23 @@ def cost_usd(model_id: str, input_tokens: int | None, output_tokens: int | None,
     if price is None or (input_tokens is None and output_tokens is None):
         return None
     return ((input_tokens or 0) * price.input_per_mtok + (output_tokens or 0) * price.output_per_mtok) / 1_000_000
+
+
+def call_cost(spec: Any, response: Any, prices: Mapping[str, PriceLike] | None = None) -> float | None:
+    """Cost of one `ModelResponse` of the model `spec`.
+
+    Prices come from the model's own `options.price`, then the experiment's `prices` mapping, then
+    the table; the provider's resolved model id is looked up first, then the configured id.
+    """
+    overrides: dict[str, PriceLike] = dict(prices or {})
+    own = (getattr(spec, "options", None) or {}).get("price")
+    configured = getattr(spec, "model", "") or getattr(spec, "name", "")
+    resolved = getattr(response, "model_id_resolved", None)
+    if own is not None:
+        for model_id in (configured, resolved):
+            if model_id:
+                overrides[model_id] = as_price(own)
+    for model_id in (resolved, configured):
+        if model_id and price_for(model_id, overrides) is not None:
+            return cost_usd(model_id, response.input_tokens, response.output_tokens, overrides)
+    return None

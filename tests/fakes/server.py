@@ -213,7 +213,8 @@ class FakeVendorServer:
         except (ValueError, KeyError, AttributeError, TypeError) as exc:  # a malformed image, a wrong shape
             request.fault = "400"
             self._keep(request)
-            return _write(writer, 400, {"error": {"message": f"malformed request: {exc}", "type": "invalid_request_error"}})
+            return _write(writer, 400, {"error": {"message": f"malformed request: {exc}",
+                                                  "type": "invalid_request_error"}})
         fault = self._fault_for(request)
         if self.api_key is not None and request.api_key != self.api_key and "key=" + self.api_key not in target:
             fault = Fault("status", 400 if vendor == "gemini" else 401)
@@ -239,7 +240,9 @@ class FakeVendorServer:
         request.input_tokens = count_tokens(request)
         if fault.kind == "refuse":
             return _write(writer, 200, refusal_body(vendor, request, model_id))
-        text = fault.text if fault.text is not None else (self.answer(request) if callable(self.answer) else self.answer)
+        text = fault.text
+        if text is None:
+            text = self.answer(request) if callable(self.answer) else self.answer
         request.answer = text
         request.output_tokens = len(text.split())
         payload = ok_body(vendor, request, text, model_id)

@@ -102,3 +102,18 @@ def test_overrides_unknown_models_and_missing_usage():
 
 def test_every_listed_price_is_positive():
     assert PRICES and all(p.input_per_mtok > 0 and p.output_per_mtok >= p.input_per_mtok for p in PRICES.values())
+
+
+def test_call_cost_prefers_the_models_own_price_then_resolved_id():
+    from engine.models import ModelResponse, ModelSpec
+    from engine.models.pricing import call_cost
+
+    response = ModelResponse(text="x", input_tokens=1_000_000, output_tokens=0, model_id_resolved="gpt-4o-2024-08-06")
+    assert call_cost(ModelSpec(name="g", adapter="openai", model="gpt-4o"), response) == pytest.approx(2.5)
+    priced = ModelSpec(name="g", adapter="openai", model="gpt-4o", options={"price": {"input": 1.0, "output": 1.0}})
+    assert call_cost(priced, response) == pytest.approx(1.0)
+    local = ModelSpec(name="q", adapter="openai-compatible", model="qwen-vl")
+    unpriced = ModelResponse(text="x", input_tokens=5, output_tokens=5, model_id_resolved="qwen-vl")
+    assert call_cost(local, unpriced) is None
+    served = ModelResponse(text="x", input_tokens=1_000_000, output_tokens=0, model_id_resolved="/models/qwen-vl-awq")
+    assert call_cost(local, served, prices={"qwen-vl": (3.0, 0.0)}) == pytest.approx(3.0)  # configured id as fallback

@@ -102,7 +102,8 @@ def test_json_schema_becomes_response_format():
 def test_content_filter_finish_is_a_refusal():
     adapter = OpenAIAdapter(ModelSpec(name="gpt", adapter="openai", model="gpt-4o"))
     body = {"id": "x", "object": "chat.completion", "created": 1, "model": "gpt-4o",
-            "choices": [{"index": 0, "finish_reason": "content_filter", "message": {"role": "assistant", "content": ""}}],
+            "choices": [{"index": 0, "finish_reason": "content_filter",
+                         "message": {"role": "assistant", "content": ""}}],
             "usage": {"prompt_tokens": 5, "completion_tokens": 0, "total_tokens": 5}}
     response = adapter._read_safely(body)
     assert (response.status, response.error_class, response.stop_reason) == ("refused", ErrorClass.REFUSAL,

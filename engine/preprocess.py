@@ -197,18 +197,57 @@ def prepare_image(source: str | os.PathLike | bytes, max_side: int = 768, qualit
     process-wide cache, `False` none. `max_pixels` defaults to Pillow's `Image.MAX_IMAGE_PIXELS`.
     """
     label = name or (str(source) if not isinstance(source, bytes) else "<image bytes>")
-    data = _read(source, label)
     settings = _Settings(int(max_side), int(quality), bool(passthrough))
     store = _DEFAULT_CACHE if cache is None or cache is True else (cache or None)
-    key = settings.key(hashlib.sha256(data).hexdigest()) if store else ""
-    if store:
+    known = _known_source_sha256(source) if store else None
+    if store and known:
+        hit = store.get(settings.key(known))
+        if hit is not None:
+            return hit
+    before = _stat_key(source)
+    data = _read(source, label)
+    source_sha256 = hashlib.sha256(data).hexdigest()
+    if before is not None and before == _stat_key(source):  # unchanged while it was read
+        _remember_source(before, source_sha256)
+    key = settings.key(source_sha256)
+    if store and known != source_sha256:  # not looked up yet under this key
         hit = store.get(key)
         if hit is not None:
             return hit
-    part = _encode(data, label, settings, max_pixels)
+    part = _encode(data, label, settings, max_pixels, source_sha256)
     if store:
         store.put(key, part)
     return part
+
+
+# Path + size + mtime + inode -> sha256 of the bytes, so a cached image is found without reading the
+# file again (as git's index and make do: a file rewritten with the same size within the same
+# nanosecond timestamp would be missed).
+_SOURCES: dict[tuple, str] = {}
+_SOURCES_LOCK = threading.Lock()
+_SOURCES_MAX = 200_000
+
+
+def _stat_key(source) -> tuple | None:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return None
+    try:
+        st = os.stat(source)
+    except OSError:
+        return None
+    return (os.fspath(source), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+
+
+def _known_source_sha256(source) -> str | None:
+    key = _stat_key(source)
+    return _SOURCES.get(key) if key is not None else None
+
+
+def _remember_source(key: tuple, sha256: str) -> None:
+    with _SOURCES_LOCK:
+        if len(_SOURCES) >= _SOURCES_MAX:
+            _SOURCES.clear()
+        _SOURCES[key] = sha256
 
 
 def prepare_many(sources: Iterable[str | os.PathLike | bytes], workers: int | None = None,
@@ -249,7 +288,8 @@ def _read(source: str | os.PathLike | bytes, label: str) -> bytes:
     return data
 
 
-def _encode(data: bytes, label: str, settings: _Settings, max_pixels: int | None) -> ImagePart:
+def _encode(data: bytes, label: str, settings: _Settings, max_pixels: int | None,
+            source_sha256: str = "") -> ImagePart:
     limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     try:
         image = Image.open(io.BytesIO(data))
@@ -272,7 +312,8 @@ def _encode(data: bytes, label: str, settings: _Settings, max_pixels: int | None
     if settings.passthrough and _may_pass_through(image, data, settings.max_side, orientation):
         stripped = _strip_jpeg_metadata(data)
         if stripped is not None:
-            return ImagePart(stripped, "image/jpeg")
+            same = len(stripped) == len(data)  # nothing stripped: the bytes, and so the hash, are the source's
+            return ImagePart(stripped, "image/jpeg", source_sha256 if same else "")
     target = _target_size(width, height, settings.max_side)
     try:
         if target != (width, height):
@@ -280,7 +321,7 @@ def _encode(data: bytes, label: str, settings: _Settings, max_pixels: int | None
         image.load()
         rgb = to_rgb(image)
         if rgb.size != target:
-            rgb = rgb.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+            rgb = rgb.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)  # as Image.thumbnail
         if orientation in _ORIENTATION:
             rgb = rgb.transpose(_ORIENTATION[orientation])
         out = io.BytesIO()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -16,7 +17,7 @@ from engine.datasets.base import Dataset, LoadProblem
 from engine.errors import DatasetError
 
 __all__ = ["Row", "read_table", "read_csv", "read_jsonl", "resolve_inside", "require_file", "set_row_refs",
-           "row_refs"]
+           "row_refs", "sort_problems"]
 
 Row = tuple[str, dict]  # ("labels.csv line 7", {"column": "cell", ...})
 
@@ -137,9 +138,9 @@ def resolve_inside(root: Path, relative: str, real_dirs: dict[Path, Path] | None
         raise ValueError("has an empty image path")
     posix = PurePosixPath(text.replace("\\", "/"))
     if posix.is_absolute() or PureWindowsPath(text).drive:
-        raise ValueError(f"image path {text!r} is absolute; give it relative to the dataset root {root}")
+        raise ValueError(f"image path {text!r} is absolute; give it relative to the dataset root '{root}'")
     if ".." in posix.parts:
-        raise ValueError(f"image path {text!r} contains '..' and would leave the dataset root {root}; "
+        raise ValueError(f"image path {text!r} contains '..' and would leave the dataset root '{root}'; "
                          "move the image under the root")
     full = root / posix
     cache = real_dirs if real_dirs is not None else {}
@@ -147,7 +148,7 @@ def resolve_inside(root: Path, relative: str, real_dirs: dict[Path, Path] | None
     real = full.resolve() if full.is_symlink() else _real(full.parent, cache) / full.name
     if real != real_root and not real.is_relative_to(real_root):
         raise ValueError(f"image path {text!r} leads through a link to {real}, outside the dataset root "
-                         f"{root}; copy the image under the root instead of linking it")
+                         f"'{root}'; copy the image under the root instead of linking it")
     return full
 
 
@@ -169,3 +170,13 @@ def set_row_refs(dataset: Dataset, refs: dict[str, str]) -> Dataset:
 
 def row_refs(dataset: Dataset) -> dict[str, str]:
     return getattr(dataset, _ROWS_ATTR, {})
+
+
+def _row_order(problem: LoadProblem) -> tuple:
+    """Problems sorted by file, then line number ("labels.csv line 12" after "labels.csv line 3")."""
+    match = re.match(r"(.*?)(\d+)$", problem.row)
+    return (match.group(1), int(match.group(2)), problem.row) if match else (problem.row, 0, problem.row)
+
+
+def sort_problems(problems: list[LoadProblem]) -> list[LoadProblem]:
+    return sorted(problems, key=_row_order)

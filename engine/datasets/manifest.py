@@ -45,7 +45,7 @@ def _choose_taxonomy(values: list[str]) -> str | None:
 def _categorical(cell: str, dimension: str, taxonomy: str) -> str:
     match = normalize_label(cell, taxonomy)
     if not match.ok:
-        raise ValueError(f"{dimension} label {match.explain()} in taxonomy {taxonomy}; fix the cell or add "
+        raise ValueError(f"{dimension} label ({taxonomy}): {match.explain()}; fix the cell or add "
                          f"label_values: {{{dimension}: {{{cell!r}: <label>}}}}")
     return match.label
 

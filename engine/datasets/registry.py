@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.datasets.base import Dataset, LoadProblem, get_loader, loader_names
-from engine.datasets.files import resolve_inside, row_refs, set_row_refs
+from engine.datasets.files import resolve_inside, row_refs, set_row_refs, sort_problems
 from engine.datasets.images import ImageInfo, inspect_many
 from engine.errors import DatasetError
 
@@ -137,6 +137,7 @@ def check_items(dataset: Dataset, *, split: str | None = None, limit: int | None
                 kept.append(item)
             else:
                 problems.append(LoadProblem(where, f"image {result}; the row is skipped"))
+    problems = sort_problems(problems)
     ids = {item.item_id for item in kept}
     splits = {name: [i for i in members if i in ids] for name, members in dataset.splits.items()}
     result = Dataset(dataset.name, dataset.loader, dataset.root, kept, dataset.taxonomy, dict(dataset.scales),

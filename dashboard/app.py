@@ -1,0 +1,33 @@
+"""AffectLens dashboard entry point: routes to the pages and draws the shared sidebar, nothing else.
+
+Run with `streamlit run dashboard/app.py`. Adding a page is one line in PAGES; a listed page whose file
+is not shipped in this build is left out of the navigation.
+"""
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:  # `streamlit run dashboard/app.py` from a source checkout
+    sys.path.insert(0, str(HERE.parent))
+
+from dashboard.components import sidebar  # noqa: E402
+
+# (file, title, icon): the navigation in order
+PAGES = [
+    ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/comparison.py", "Model comparison", ":material/compare_arrows:"),
+    ("pages/dimensions.py", "Dimensions", ":material/grid_on:"),
+    ("pages/ablations.py", "Prompt ablations", ":material/science:"),
+    ("pages/gallery.py", "Error gallery", ":material/photo_library:"),
+    ("pages/explain.py", "Explain", ":material/visibility:"),
+    ("pages/runs.py", "Runs", ":material/history:"),
+]
+
+st.set_page_config(page_title="AffectLens", page_icon=":material/mood:", layout="wide")
+navigation = st.navigation([st.Page(HERE / file, title=title, icon=icon)
+                            for file, title, icon in PAGES if (HERE / file).exists()])
+sidebar.render()
+navigation.run()

@@ -1,0 +1,84 @@
+"""Sidebar panel: run a small analysis (a dataset subset, models, a strategy) in the background, show its
+progress, and make the results appear when it is done."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, jobs, settings
+from dashboard.state import View
+
+JOB_KEY = "analysis-job"
+
+
+@st.fragment(run_every="1s")
+def _progress() -> None:
+    """Polls the running job once a second without rerunning the page; reruns the app when it ends."""
+    job_id = st.session_state.get(JOB_KEY)
+    if not job_id:
+        return
+    current = jobs.status(job_id)
+    if not current.finished:
+        st.progress(current.fraction, text=f"{current.done} of {current.total} items · {current.errors} errors · "
+                                           f"${current.spend:.4f}")
+        if st.button("Stop", key="analysis-stop", type="tertiary", icon=":material/stop_circle:"):
+            jobs.stop(job_id)
+        return
+    st.session_state.pop(JOB_KEY)
+    st.session_state["analysis-last"] = current
+    data.clear_caches()
+    st.rerun(scope="app")
+
+
+def _last_result() -> None:
+    last = st.session_state.get("analysis-last")
+    if last is None:
+        return
+    if last.state == "done":
+        st.success(f"Analysis {last.message}: " + ", ".join(
+            f"{run['model']} ({run['answered']} answered)" for run in last.runs), icon=":material/task_alt:")
+    else:
+        st.error(f"Analysis failed: {last.message}")
+
+
+def render(view: View, *, enabled: bool) -> None:
+    with st.expander("Run a small analysis", icon=":material/play_circle:",
+                     expanded=bool(st.session_state.get(JOB_KEY))):
+        if not enabled:
+            st.caption("Sign in to run analyses on this deployment.")
+            return
+        if st.session_state.get(JOB_KEY):
+            _progress()
+            return
+        _last_result()
+        try:
+            stored = data.analysis_datasets(view.db)
+        except (data.StoreMissing, data.StoreBusy) as exc:
+            st.caption(str(exc))
+            return
+        if stored.empty:
+            st.caption("The store holds no dataset loaded from files; run `affectlens run` or `affectlens demo` first.")
+            return
+        rows = {row["dataset"]: row for row in stored.to_dict("records")}
+        limit = settings.max_analysis_items()
+        choices = jobs.model_choices()
+        with st.form("analysis-form", border=False):
+            dataset = st.selectbox("Dataset", list(rows), key="analysis-dataset")
+            n_images = st.number_input("Images", 1, limit, min(10, limit), key="analysis-n",
+                                       help=f"The first N items (at most {limit}, AFFECTLENS_MAX_ANALYSIS_ITEMS).")
+            models = st.multiselect("Models", list(choices), default=[next(iter(choices))], key="analysis-models",
+                                    help="Offline baselines always; cloud models when their key is configured.")
+            strategy = st.selectbox("Strategy", jobs.STRATEGIES, key="analysis-strategy")
+            submitted = st.form_submit_button("Run", icon=":material/play_arrow:", type="primary")
+        if submitted:
+            if not models:
+                st.warning("Choose at least one model.")
+                return
+            row = rows[dataset]
+            dims = [d for d in ("polarity", "emotion", "valence", "arousal") if d in list(row.get("dimensions") or [])]
+            request = jobs.AnalysisRequest(db=view.db, dataset=jobs.dataset_entry(row),
+                                           models=[choices[m] for m in models], strategy=strategy,
+                                           n_images=int(n_images), dimensions=dims or ["polarity", "emotion"])
+            st.session_state[JOB_KEY] = jobs.start(request)
+            st.session_state.pop("analysis-last", None)
+            st.rerun()

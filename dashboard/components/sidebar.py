@@ -1,0 +1,63 @@
+"""The sidebar on every page: the results file, global filters, display settings, sign-in, and the panels
+that run a small analysis or analyse an uploaded image.
+
+Filters can also come from the URL (`?dataset=emotion6&model=gpt-4o&strategy=cot`, repeatable or
+comma-separated) so a view can be shared as a link; a value the store does not hold stays selected and
+simply matches nothing.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, settings
+from dashboard.components import auth, run_panel, upload_panel
+from dashboard.state import BLUR_KEY, FILTER_KEYS, STORE_KEY, current_view
+
+URL_PARAMS = {"datasets": "dataset", "models": "model", "strategies": "strategy"}
+
+
+def _from_url(name: str) -> list[str]:
+    values = []
+    for raw in st.query_params.get_all(URL_PARAMS[name]):
+        values += [part.strip() for part in raw.split(",") if part.strip()]
+    return values
+
+
+def _filters(options: dict[str, list[str]]) -> None:
+    for name, key in FILTER_KEYS.items():
+        if key not in st.session_state:  # first run of the session: take the link's filters
+            st.session_state[key] = _from_url(name)
+        chosen = list(st.session_state.get(key) or [])
+        choices = sorted(set(options.get(name, [])) | set(chosen))
+        st.multiselect(name.capitalize(), choices, key=key, placeholder="all")
+
+
+def render() -> None:
+    """Draw the sidebar; pages read its choices through `dashboard.state.current_view()`."""
+    with st.sidebar:
+        st.markdown("### :material/mood: AffectLens")
+        allowed = auth.can_act()
+        if STORE_KEY not in st.session_state:
+            st.session_state[STORE_KEY] = settings.default_store()
+        st.text_input("Results file", key=STORE_KEY, disabled=not allowed,
+                      help="A DuckDB store written by `affectlens run`, `affectlens demo` or `import-predictions`."
+                           + ("" if allowed else " Sign in to choose another file."))
+        view = current_view()
+        try:
+            options = data.filter_options(view.db)
+        except (data.StoreMissing, data.StoreBusy) as exc:
+            st.caption(str(exc))
+            options = {}
+        with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
+            _filters(options)
+        with st.expander("Settings", icon=":material/settings:"):
+            if BLUR_KEY not in st.session_state:
+                st.session_state[BLUR_KEY] = settings.blur_default()
+            st.toggle("Blur images until clicked", key=BLUR_KEY,
+                      help="For sensitive material: gallery images stay blurred until you click 'Show image'.")
+            if st.button("Reload results", icon=":material/refresh:", type="tertiary"):
+                data.clear_caches()
+        auth.sign_in_box()
+        run_panel.render(view, enabled=allowed)
+        upload_panel.render(enabled=allowed)

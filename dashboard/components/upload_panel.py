@@ -1,0 +1,44 @@
+"""Sidebar panel: upload one image (type and size checked) and see how chosen models read it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import images, jobs, settings, upload
+
+RESULT_KEY = "upload-result"
+
+
+def render(*, enabled: bool) -> None:
+    with st.expander("Analyse an image", icon=":material/add_photo_alternate:"):
+        if not enabled:
+            st.caption("Sign in to upload images on this deployment.")
+            return
+        limit = settings.max_upload_mb()
+        uploaded = st.file_uploader("Image", type=images.ALLOWED_EXTENSIONS, key="upload-file",
+                                    max_upload_size=max(1, int(limit)),
+                                    help=f"JPEG, PNG, WebP, GIF, BMP or TIFF up to {limit:g} MB.")
+        choices = {name: name for name in upload.UPLOAD_OFFLINE_MODELS}
+        choices.update({label: entry for label, entry in jobs.model_choices().items() if isinstance(entry, dict)})
+        models = st.multiselect("Models", list(choices), default=[upload.UPLOAD_OFFLINE_MODELS[0]], key="upload-models")
+        strategy = st.selectbox("Strategy", jobs.STRATEGIES, key="upload-strategy")
+        if uploaded is None:
+            st.session_state.pop(RESULT_KEY, None)
+            return
+        try:
+            checked = images.check_upload(uploaded.name, uploaded.getvalue(), max_mb=limit)
+        except images.UploadRejected as exc:
+            st.error(str(exc))
+            return
+        st.image(checked.data, caption=f"{checked.width}×{checked.height}", width="stretch")
+        if st.button("Analyse", key="upload-run", icon=":material/psychology:", disabled=not models):
+            with st.spinner("Asking the models..."):
+                try:
+                    st.session_state[RESULT_KEY] = (checked.sha256, upload.analyse(
+                        checked, [choices[m] for m in models], strategy=strategy))
+                except Exception as exc:  # a model's configuration problem, shown without a traceback
+                    st.error(f"Could not analyse the image: {exc}")
+                    return
+        result = st.session_state.get(RESULT_KEY)
+        if result and result[0] == checked.sha256:
+            st.dataframe(result[1], hide_index=True, key="upload-answers")

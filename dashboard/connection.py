@@ -1,0 +1,138 @@
+"""Short-lived read-only access to the results store, shared by the queries of one page render.
+
+Opening a DuckDB database costs about 30 ms here, more than most dashboard queries. So the queries
+of a page render share one read-only handle (each through its own cursor), and the handle is closed
+`IDLE_S` after the last query finishes and is never handed out after `MAX_AGE_S`: the engine, which
+cannot write while any process holds the file, finds it free again within a fraction of a second
+(its `connect` retries on lock conflicts). Opening goes through `engine.store.connect`, which retries
+while a writer holds the file; a store that stays locked becomes `StoreBusy`, never a raw lock error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from engine.store import StoreLockedError, connect
+
+IDLE_S = 0.25
+MAX_AGE_S = 2.0
+OPEN_TIMEOUT_S = 5.0
+
+
+class StoreBusy(RuntimeError):
+    """The engine held the store for longer than a page should wait."""
+
+
+class StoreMissing(FileNotFoundError):
+    """No results store at the chosen path."""
+
+
+@dataclass
+class _Handle:
+    stack: contextlib.ExitStack
+    con: duckdb.DuckDBPyConnection
+    opened_at: float = field(default_factory=time.monotonic)
+    users: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+    closed: bool = False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.stack.close()
+
+
+_lock = threading.Lock()
+_handles: dict[str, _Handle] = {}
+_opening: dict[str, threading.Lock] = {}
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, StoreLockedError) or ("lock" in text and ("could not set" in text or "conflicting" in text))
+
+
+def _open(path: str) -> _Handle:
+    if not Path(path).exists():
+        raise StoreMissing(f"no results store at {path}; create one with `affectlens demo` or "
+                           "`affectlens run CONFIG.yaml`, or pick another file in the sidebar")
+    stack = contextlib.ExitStack()
+    try:
+        con = stack.enter_context(connect(path, read_only=True, timeout_s=OPEN_TIMEOUT_S))
+    except Exception as exc:
+        stack.close()
+        if _is_lock_error(exc):
+            raise StoreBusy(f"the engine is writing to {path}; results will appear when it is done") from exc
+        if isinstance(exc, duckdb.Error):
+            raise StoreMissing(f"{path} is not a readable AffectLens store ({type(exc).__name__}); "
+                               "pick another file in the sidebar") from exc
+        raise
+    return _Handle(stack, con)
+
+
+def _schedule_close(path: str, handle: _Handle) -> None:
+    def close_if_idle() -> None:
+        with _lock:
+            idle = time.monotonic() - handle.last_used
+            if handle.users == 0 and (idle >= IDLE_S * 0.9 or handle.opened_at + MAX_AGE_S < time.monotonic()):
+                if _handles.get(path) is handle:
+                    del _handles[path]
+                handle.close()
+    timer = threading.Timer(IDLE_S, close_if_idle)
+    timer.daemon = True
+    timer.start()
+
+
+@contextlib.contextmanager
+def reader(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on a shared read-only handle to `path`, released when the block ends."""
+    key = str(Path(path).resolve())
+    with _opening.setdefault(key, threading.Lock()):  # one opener per file; other files go on meanwhile
+        with _lock:
+            handle = _handles.get(key)
+            if handle is not None and time.monotonic() - handle.opened_at > MAX_AGE_S:
+                del _handles[key]  # too old to admit new users; closes when its current users finish
+                if handle.users == 0:
+                    handle.close()
+                handle = None
+            if handle is not None:
+                handle.users += 1
+        if handle is None:
+            handle = _open(key)
+            handle.users = 1
+            with _lock:
+                _handles[key] = handle
+    with _lock:
+        cursor = handle.con.cursor()
+    try:
+        yield cursor
+    except duckdb.Error as exc:
+        if _is_lock_error(exc):
+            raise StoreBusy(f"the engine is writing to {path}; results will appear when it is done") from exc
+        raise
+    finally:
+        cursor.close()
+        with _lock:
+            handle.users -= 1
+            handle.last_used = time.monotonic()
+            stale = _handles.get(key) is not handle
+            if stale and handle.users == 0:
+                handle.close()
+        if not stale:
+            _schedule_close(key, handle)
+
+
+def close_all() -> None:
+    """Close every idle handle now (before writing to a store from this process, and in tests)."""
+    with _lock:
+        for key, handle in list(_handles.items()):
+            if handle.users == 0:
+                handle.close()
+                del _handles[key]

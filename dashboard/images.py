@@ -1,0 +1,121 @@
+"""Item images for the gallery: thumbnails made once per image sha256 and cached on disk, blurring, and
+checks on uploaded files.
+
+Thumbnails live in `settings.thumbnail_dir()` as `<sha256>-<size>[-blur].jpg`, so 10,000 items cost one
+decode each, once, whatever store or session shows them. Paths come from the store (`datasets.root` /
+`items.image_path`) and may not escape the dataset root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+from dashboard import settings
+
+THUMBNAIL_PX = 192
+DETAIL_PX = 768
+BLUR_RADIUS = 18
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif",
+                   "BMP": "image/bmp", "TIFF": "image/tiff"}
+ALLOWED_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
+
+
+def resolve_image(root: str | None, image_path: str | None, store: str | None = None) -> Path | None:
+    """The image file of an item, or None when it is missing or would lie outside the dataset root.
+
+    A relative root is read against the working directory first, then the store's folder.
+    """
+    if not image_path:
+        return None
+    candidates = []
+    if root:
+        base = Path(root)
+        candidates = [base] if base.is_absolute() else [Path.cwd() / base] + ([Path(store).parent / base] if store else [])
+    else:
+        candidates = [Path.cwd()]
+    for base in candidates:
+        path = (base / image_path).resolve()
+        if base.resolve() in path.parents and path.is_file():
+            return path
+    return None
+
+
+def _render(path: Path, size: int, blur: bool) -> bytes:
+    with Image.open(path) as image:
+        image.draft("RGB", (size, size))  # JPEG decodes at a reduced scale directly
+        image = ImageOps.exif_transpose(image)
+        if image.mode in ("RGBA", "LA", "P"):
+            image = image.convert("RGBA")
+            background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(background, image)
+        image = image.convert("RGB")
+        image.thumbnail((size, size))
+        if blur:
+            image = image.filter(ImageFilter.GaussianBlur(BLUR_RADIUS * size / DETAIL_PX + 4))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=82, optimize=True)
+        return out.getvalue()
+
+
+def thumbnail(path: Path | None, sha256: str | None, *, size: int = THUMBNAIL_PX, blur: bool = False) -> bytes | None:
+    """JPEG bytes of the image scaled to fit `size` pixels (blurred when asked), cached on disk by sha256."""
+    if path is None:
+        return None
+    key = sha256 or hashlib.sha256(str(path).encode()).hexdigest()
+    cache = settings.thumbnail_dir() / f"{key}-{size}{'-blur' if blur else ''}.jpg"
+    try:
+        return cache.read_bytes()
+    except OSError:
+        pass
+    try:
+        data = _render(path, size, blur)
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError):
+        return None
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        partial.replace(cache)  # atomic: concurrent sessions never read half a file
+    except OSError:
+        pass  # a read-only disk only loses the cache
+    return data
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    data: bytes
+    mime: str
+    width: int
+    height: int
+    sha256: str
+
+
+class UploadRejected(ValueError):
+    pass
+
+
+def check_upload(name: str, data: bytes, *, max_mb: float | None = None) -> CheckedUpload:
+    """Accept an uploaded file only if it is a decodable image of an allowed type within the size limit."""
+    max_mb = settings.max_upload_mb() if max_mb is None else max_mb
+    if len(data) > max_mb * 1024 * 1024:
+        raise UploadRejected(f"{name} is {len(data) / 1024 / 1024:.1f} MB; the limit is {max_mb:g} MB "
+                             "(set AFFECTLENS_MAX_UPLOAD_MB to change it)")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image_format = image.format
+            width, height = image.size
+            image.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
+        raise UploadRejected(f"{name} is not a readable image ({exc.__class__.__name__}); "
+                             f"upload one of: {', '.join(ALLOWED_EXTENSIONS)}") from None
+    if image_format not in ALLOWED_FORMATS:
+        raise UploadRejected(f"{name} is a {image_format} image; upload one of: {', '.join(ALLOWED_EXTENSIONS)}")
+    return CheckedUpload(data, ALLOWED_FORMATS[image_format], width, height, hashlib.sha256(data).hexdigest())

@@ -1,0 +1,64 @@
+"""Prompt ablations: each strategy's effect against zero-shot per model, failures and tokens per strategy,
+and label-order position bias where candidate labels were shuffled."""
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.components import charts, export, layout
+from dashboard.state import current_view, store_guard
+
+view = current_view()
+layout.header("Prompt ablations", "What each prompt strategy changes, for each model.")
+
+with store_guard():
+    judged = data.judged_dimensions(view.db, view.filters)
+    dataset, dimension = layout.dataset_dimension(judged, "ablate")
+    if dataset is None:
+        st.info("No categorical predictions with gold labels match the filters.")
+        st.stop()
+    runs = data.runs_table(view.db, view.filters)
+    strategies = sorted(runs.loc[runs["dataset"] == dataset, "strategy"].unique())
+    baseline = layout.pick("Baseline strategy", strategies, "ablate-baseline", default="zero-shot")
+
+    st.subheader(f"Difference from {baseline}")
+    effects = data.strategy_effects(view.db, view.filters, dataset, dimension, baseline)
+    if effects.empty:
+        st.info(f"No model ran both {baseline} and another strategy on {dataset}.")
+    else:
+        st.caption(f"Strict accuracy of the strategy minus the same model's {baseline} accuracy on their common "
+                   "items; stars: exact McNemar test, Holm-corrected over every cell (* p<.05, ** p<.01, *** p<.001).")
+        effects["label"] = [f"{d:+.3f}{m}" for d, m in zip(effects["difference"], effects["mark"])]
+        export.chart(charts.matrix(effects, "difference", text="label", x="model", y="strategy",
+                                   title=f"accuracy - {baseline}",
+                                   tooltip=["model", "strategy", "n_common", "accuracy", "accuracy_baseline",
+                                            "gains", "losses", "p_value", "p_holm"]),
+                     f"strategy-effects-{dataset}-{dimension}", effects, key="effects")
+        export.table(effects.drop(columns=["label"]), f"strategy-effects-{dataset}-{dimension}", key="effects-table")
+
+    st.subheader("Failures, refusals and tokens per strategy")
+    failures = data.strategy_failures(view.db, view.filters, dataset)
+    if failures.empty:
+        st.info("No predictions match the filters.")
+    else:
+        export.chart(charts.stacked_shares(failures, ["unparsed", "refused", "api_error"]),
+                     f"failures-{dataset}", failures, key="failures")
+        left, right = st.columns(2)
+        with left:
+            export.chart(charts.grouped_bars(failures, "output_tokens_per_item", "output tokens per item"),
+                         f"output-tokens-{dataset}", failures, key="tokens")
+        with right:
+            export.chart(charts.grouped_bars(failures, "calls_per_item", "calls per item"),
+                         f"calls-{dataset}", failures, key="calls")
+        export.table(failures, f"strategy-failures-{dataset}", key="failures-table")
+
+    st.subheader("Label-order position bias")
+    positions = data.position_bias(view.db, view.filters, dataset, dimension)
+    if positions.empty:
+        st.info("Not measured here: run a strategy with `shuffle_labels: true` so the candidate labels are "
+                "presented in a different order per item.")
+    else:
+        st.caption("Share of answers choosing the label shown at each position (dashed: no preference). "
+                   "p_uniform: chi-square test against equal shares.")
+        export.chart(charts.position_bias(positions), f"position-bias-{dataset}-{dimension}", positions,
+                     key="positions")
+        export.table(positions, f"position-bias-{dataset}-{dimension}", key="positions-table")

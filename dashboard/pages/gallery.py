@@ -1,0 +1,65 @@
+"""Error gallery: every item's image, hardest first, filtered by labels, error type and confidence; a detail
+view with gold annotations, every model's answer, reasoning traces and raw responses."""
+
+import dataclasses
+import math
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.components import gallery, layout
+from dashboard.state import current_view, store_guard
+
+PAGE_SIZE = 24
+
+view = current_view()
+layout.header("Error gallery", "Items ordered by how many of the selected runs got them wrong.")
+
+with store_guard():
+    judged = data.judged_dimensions(view.db, view.filters)
+    dataset, dimension = layout.dataset_dimension(judged, "gallery")
+    if dataset is None:
+        st.info("No categorical predictions with gold labels match the filters.")
+        st.stop()
+
+    opened = st.query_params.get(gallery.ITEM_PARAM)
+    if opened:
+        detail = data.item_detail(view.db, view.filters, dataset, opened)
+        if detail is None:
+            st.warning(f"No item {opened!r} in {dataset}.")
+            st.button("Back to the gallery", on_click=gallery.close_item, key="gallery-missing-back")
+        else:
+            gallery.detail(detail, store=view.db, blur=view.blur)
+        st.stop()
+
+    labels = data.gallery_labels(view.db, view.filters, dataset, dimension)
+    row = st.columns(3)
+    gold = row[0].selectbox("Gold label", ["(any)"] + labels["gold"], key="gallery-gold")
+    predicted = row[1].selectbox("Predicted label", ["(any)"] + labels["predicted"], key="gallery-predicted")
+    search = row[2].text_input("Item id contains", key="gallery-search", placeholder="e.g. anger_12")
+    row = st.columns([3, 2])
+    error_types = row[0].pills("Error type", list(data.ERROR_TYPES), selection_mode="multi", key="gallery-errors",
+                               format_func=lambda key: data.ERROR_TYPES[key].split(",")[0].replace("answered", "wrong"),
+                               help="An item shows when a selected run's answer has one of these outcomes; none: all items.")
+    confidence = row[1].slider("Stated confidence", 0.0, 1.0, (0.0, 1.0), 0.05, key="gallery-confidence",
+                               help="Narrowing the range keeps only answers that stated a confidence in it.")
+
+    spec = data.GalleryQuery(
+        dataset=dataset, dimension=dimension, gold=None if gold == "(any)" else gold,
+        predicted=None if predicted == "(any)" else predicted, error_types=tuple(error_types or ()),
+        confidence=None if tuple(confidence) == (0.0, 1.0) else tuple(confidence), search=search or "",
+        page=1, page_size=PAGE_SIZE)
+    # A new filter starts again at page 1.
+    signature = (view.filters, spec)
+    if st.session_state.get("gallery-signature") != signature:
+        st.session_state["gallery-signature"] = signature
+        st.session_state.pop("gallery-page", None)
+    number = st.session_state.get("gallery-page", 1)
+    page = data.gallery_page(view.db, view.filters, dataclasses.replace(spec, page=number))
+    if page.total == 0:
+        st.info("No items match these filters.")
+        st.stop()
+    pages = max(1, math.ceil(page.total / PAGE_SIZE))
+    st.caption(f"{page.total:,} items match · page {number} of {pages:,}")
+    gallery.grid(page, store=view.db, blur=view.blur)
+    st.pagination(pages, key="gallery-page", max_visible_pages=9)

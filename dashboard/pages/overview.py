@@ -1,0 +1,54 @@
+"""Overview: what the store holds and a leaderboard per dataset and dimension with 95% CIs and coverage."""
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.components import charts, export, layout
+from dashboard.state import current_view, store_guard
+
+view = current_view()
+layout.header("Overview", f"Results store `{view.db}`")
+
+with store_guard():
+    summary = data.store_summary(view.db, view.filters)
+    cells = st.columns(4) + st.columns(4)
+    for cell, (label, value) in zip(cells, [
+            ("Datasets", layout.compact(summary["datasets"])), ("Items", layout.compact(summary["items"])),
+            ("Models", layout.compact(summary["models"])), ("Strategies", layout.compact(summary["strategies"])),
+            ("Runs", layout.compact(summary["runs"])), ("Responses", layout.compact(summary["responses"])),
+            ("Predictions", layout.compact(summary["predictions"])), ("Spend", layout.usd(summary["spend_usd"]))]):
+        cell.metric(label, value, border=True)
+
+    st.subheader("Leaderboard")
+    pairs = data.scored_pairs(view.db, view.filters)
+    dataset, dimension = layout.dataset_dimension(pairs, "overview")
+    if dataset is None:
+        st.info("No scores match the filters. Scores are materialised after every run; `affectlens scores` "
+                "recomputes them.")
+    else:
+        board = data.leaderboard(view.db, view.filters, dataset, dimension)
+        metric = board["metric"].iloc[0] if len(board) else "accuracy"
+        st.caption(f"{dataset} · {dimension}: {metric} with its bootstrap 95% CI, coverage (share of items "
+                   "answered) and n (items scored) of n_total. Best first.")
+        shown = board.assign(**{"95% CI": [layout.ci_text(v, lo, hi) for v, lo, hi in
+                                           zip(board["value"], board["ci_low"], board["ci_high"])]})
+        shown = shown.rename(columns={"value": metric})
+        ordered = ["model", "strategy", metric, "95% CI", "coverage", "n", "n_total"]
+        rest = [c for c in shown.columns if c not in ordered + ["metric", "ci_low", "ci_high"]]
+        export.table(shown[[c for c in ordered if c in shown.columns] + rest], f"leaderboard-{dataset}-{dimension}",
+                     key="leaderboard", column_config={
+                         metric: st.column_config.NumberColumn(format="%.4f"),
+                         "coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+        if len(board):
+            export.chart(charts.metric_with_ci(board, metric), f"leaderboard-{dataset}-{dimension}",
+                         board, key="leaderboard-chart")
+
+    st.subheader("Datasets")
+    export.table(data.datasets_table(view.db, view.filters), "datasets", key="datasets",
+                 column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f")})
+
+    st.subheader("Spend by model")
+    spend = data.spend_by_model(view.db, view.filters)
+    export.table(spend, "spend-by-model", key="spend",
+                 column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f"),
+                                "mean_latency_ms": st.column_config.NumberColumn("mean latency (ms)", format="%.0f")})

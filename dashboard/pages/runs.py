@@ -1,0 +1,51 @@
+"""Runs: provenance, configuration, cost, duration and errors of every run."""
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.components import export, layout
+from dashboard.state import current_view, store_guard
+
+view = current_view()
+layout.header("Runs", "Every run with its provenance: what was asked, of which model, how it went and what it cost.")
+
+with store_guard():
+    runs = data.runs_table(view.db, view.filters)
+    if runs.empty:
+        st.info("No runs match the filters.")
+        st.stop()
+    export.table(runs, "runs", key="runs", column_config={
+        "spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f"),
+        "duration_s": st.column_config.NumberColumn("duration (s)", format="%.1f"),
+        "mean_latency_ms": st.column_config.NumberColumn("mean latency (ms)", format="%.0f"),
+        "started_at": st.column_config.DatetimeColumn("started"),
+        "finished_at": st.column_config.DatetimeColumn("finished")})
+
+    labels = {row.run_id: f"{row.model} · {row.strategy} · {row.dataset} ({row.run_id[:10]})"
+              for row in runs.itertuples()}
+    run_id = layout.pick("Run", list(labels), "runs-selected", format_func=labels.get)
+    detail = data.run_detail(view.db, run_id)
+    if detail is None:
+        st.stop()
+    row = runs[runs["run_id"] == run_id].iloc[0]
+    cells = st.columns(4)
+    cells[0].metric("Status", row["status"] or "–", border=True)
+    cells[1].metric("Duration", f"{row['duration_s']:.1f} s" if row["duration_s"] == row["duration_s"] else "–",
+                    border=True)
+    cells[2].metric("Spend", layout.usd(row["spend_usd"]), border=True)
+    cells[3].metric("Errors / calls", f"{row['errors']:,} / {row['calls']:,}", border=True)
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Configuration** (secrets removed)")
+        st.json(detail["config"] or {}, expanded=1)
+    with right:
+        st.markdown("**Provenance**")
+        st.json(detail["provenance"] or {}, expanded=1)
+    st.markdown("**Errors by class**")
+    if detail["errors"].empty:
+        st.caption("No failed calls.")
+    else:
+        export.table(detail["errors"], f"errors-{run_id[:12]}", key="run-errors")
+    st.markdown("**Parse outcomes by dimension**")
+    export.table(detail["parses"], f"parses-{run_id[:12]}", key="run-parses")

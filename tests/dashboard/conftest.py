@@ -1,0 +1,68 @@
+"""Fixtures for the dashboard tests: a seeded store with known numbers and an AppTest on the real app."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import seed  # noqa: E402
+
+APP = HERE.parents[1] / "dashboard" / "app.py"
+PAGES = ["pages/overview.py", "pages/comparison.py", "pages/dimensions.py", "pages/ablations.py",
+         "pages/gallery.py", "pages/runs.py"]
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory) -> Path:
+    """The seeded store (built once per session; tests that write use `fresh_store`)."""
+    folder = tmp_path_factory.mktemp("seeded")
+    return seed.build_store(folder / "results.duckdb", folder / "images")
+
+
+@pytest.fixture
+def fresh_store(tmp_path, seeded) -> Path:
+    """A private copy of the seeded store and its images, for tests that add runs."""
+    shutil.copytree(seeded.parent, tmp_path / "copy")
+    copy = tmp_path / "copy" / "results.duckdb"
+    from engine.store import connect
+    with connect(copy) as con:  # the dataset root must point at the copied images
+        con.execute("UPDATE datasets SET root = ?, meta = json_merge_patch(meta, ?)",
+                    [str(tmp_path / "copy" / "images"),
+                     '{"source": "%s"}' % (tmp_path / "copy" / "images" / "faces.csv")])
+    return copy
+
+
+@pytest.fixture(autouse=True)
+def dashboard_env(monkeypatch, tmp_path):
+    """Each test reads the seeded store unless it says otherwise; caches go to its own folder."""
+    monkeypatch.setenv("AFFECTLENS_THUMBNAIL_DIR", str(tmp_path / "thumbnails"))
+    for name in ("AFFECTLENS_VIEWER_MODE", "AFFECTLENS_PASSWORD", "AFFECTLENS_BLUR_IMAGES", "OPENAI_API_KEY",
+                 "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    from dashboard.connection import close_all
+    close_all()
+
+
+@pytest.fixture
+def app(seeded, monkeypatch):
+    """An AppTest of dashboard/app.py on the seeded store, run once (Overview)."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    return at
+
+
+def texts(at) -> str:
+    """Everything the page shows as markdown, captions, info and headings, joined (for `in` checks)."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    parts += [h.value for h in at.subheader] + [h.value for h in at.title] + [w.value for w in at.warning]
+    return "\n".join(str(p) for p in parts)

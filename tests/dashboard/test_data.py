@@ -1,0 +1,175 @@
+"""The data layer: parameterised queries, hostile values, pagination, cache invalidation, a locked store,
+and the small statistics against scipy / scikit-learn."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
+
+import seed
+from conftest import PAGES, texts
+from dashboard import analysis, connection, data
+
+HOSTILE = ["'; DROP TABLE predictions; --", "x' OR '1'='1", "\"; DELETE FROM runs; --", "faces' --", "%", "\\"]
+
+
+def _counts(db) -> tuple[int, int, int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("predictions", "runs", "items"))
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_filter_values_match_nothing(seeded, hostile):
+    before = _counts(seeded)
+    for filters in (data.Filters(datasets=(hostile,)), data.Filters(models=(hostile,)),
+                    data.Filters(strategies=("zero-shot", hostile), models=(hostile,))):
+        assert data.store_summary(seeded, filters)["runs"] == 0
+        assert data.runs_table(seeded, filters).empty
+        assert data.scored_pairs(seeded, filters).empty
+        assert data.pairwise_significance(seeded, filters, "faces", "emotion", "zero-shot").empty
+        assert data.gallery_page(seeded, filters, data.GalleryQuery("faces", "emotion")).total == 0
+    assert data.gallery_page(seeded, data.Filters(), data.GalleryQuery("faces", "emotion", gold=hostile)).total == 0
+    assert data.gallery_page(seeded, data.Filters(), data.GalleryQuery(hostile, hostile, search=hostile)).total == 0
+    assert data.item_detail(seeded, data.Filters(), "faces", hostile) is None
+    assert data.run_detail(seeded, hostile) is None
+    assert data.leaderboard(seeded, data.Filters(), hostile, hostile).empty
+    assert _counts(seeded) == before
+
+
+def test_hostile_url_filters_show_no_match_on_every_page(app, seeded):
+    before = _counts(seeded)
+    fresh = type(app).from_file(app._script_path, default_timeout=60)
+    fresh.query_params["model"] = HOSTILE[0]
+    fresh.run()
+    assert fresh.sidebar.multiselect[1].value == [HOSTILE[0]]  # kept, visibly, as the filter
+    for page in PAGES:
+        fresh.switch_page(page).run()
+        assert not fresh.exception, [e.value for e in fresh.exception]
+        assert "match the filters" in texts(fresh), page
+    assert _counts(seeded) == before
+
+
+def test_gallery_pages_cover_every_item_once_in_order(seeded):
+    seen = []
+    page_size = 3
+    first = data.gallery_page(seeded, data.Filters(), data.GalleryQuery("faces", "emotion", page_size=page_size))
+    for number in range(1, -(-first.total // page_size) + 1):
+        page = data.gallery_page(seeded, data.Filters(), data.GalleryQuery("faces", "emotion", page=number,
+                                                                           page_size=page_size))
+        assert len(page.items) <= page_size
+        seen += page.items["item_id"].tolist()
+    assert first.total == len(seed.GOLD)
+    assert sorted(seen) == sorted(seed.item_id(s) for s in seed.GOLD)
+    failures = [seed.failures(i[:-4]) for i in seen]
+    assert failures == sorted(failures, reverse=True)
+
+
+def test_polarity_is_read_through_the_taxonomy_when_only_emotion_was_asked(seeded):
+    matrix = data.confusion(seeded, data.Filters(), "faces", "polarity", "alpha", "cot")
+    answers = seed.ANSWERS[("alpha", "cot")]
+    polarity = {s: "positive" if a in seed.POSITIVE else "negative" for s, a in answers.items()}
+    gold = {s: "positive" if g[0] in seed.POSITIVE else "negative" for s, g in seed.GOLD.items()}
+    right = sum(polarity[s] == gold[s] for s in seed.GOLD)
+    assert matrix.loc[matrix["gold"] == matrix["predicted"], "n"].sum() == right
+
+
+def test_results_appear_when_the_store_changes_without_clearing_caches(fresh_store):
+    from engine.store import connect
+
+    assert len(data.runs_table(fresh_store, data.Filters())) == len(seed.ANSWERS)
+    connection.close_all()
+    with connect(fresh_store) as con:
+        con.execute("INSERT INTO runs (run_id, dataset, model, adapter, strategy, status) "
+                    "VALUES ('run-new', 'faces', 'gamma', 'replay', 'zero-shot', 'complete')")
+    time.sleep(0.01)
+    assert "gamma" in set(data.runs_table(fresh_store, data.Filters())["model"])
+
+
+def test_a_store_locked_by_a_writer_gives_the_last_result_or_store_busy(fresh_store, monkeypatch):
+    monkeypatch.setattr(connection, "OPEN_TIMEOUT_S", 0.3)
+    known = data.runs_table(fresh_store, data.Filters())
+    connection.close_all()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('locked', flush=True); time.sleep(30)", str(fresh_store)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        data.set_caching(False)
+        pd.testing.assert_frame_equal(data.runs_table(fresh_store, data.Filters()), known)  # last good result
+        with pytest.raises(data.StoreBusy):
+            data.runs_table(fresh_store, data.Filters(models=("alpha",)))  # never read before
+    finally:
+        data.set_caching(True)
+        holder.kill()
+        holder.wait()
+
+
+def test_a_locked_store_is_a_message_on_the_page(fresh_store, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import APP
+
+    monkeypatch.setattr(connection, "OPEN_TIMEOUT_S", 0.3)
+    monkeypatch.setenv("AFFECTLENS_DB", str(fresh_store))
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('locked', flush=True); time.sleep(30)", str(fresh_store)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        at = AppTest.from_file(str(APP), default_timeout=60).run()
+        for page in PAGES:
+            at.switch_page(page).run()
+            assert not at.exception, [e.value for e in at.exception]
+            assert "the engine is writing" in texts(at)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+# --- statistics --------------------------------------------------------------------------------------
+
+def test_holm_textbook_example():
+    assert analysis.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert analysis.holm([]) == []
+    assert np.isnan(analysis.holm([float("nan"), 0.2])[0])
+
+
+def test_mcnemar_exact_against_scipy():
+    from scipy import stats
+
+    for b, c in [(0, 0), (3, 1), (10, 2), (7, 7), (0, 9)]:
+        expected = 1.0 if b + c == 0 else stats.binomtest(min(b, c), b + c, 0.5).pvalue
+        assert analysis.mcnemar_exact(b, c) == pytest.approx(expected)
+
+
+def test_kappa_and_per_class_scores_against_scikit_learn():
+    rng = np.random.default_rng(3)
+    labels = ["anger", "fear", "joy", "sadness"]
+    a, b = rng.choice(labels, 300), rng.choice(labels, 300, p=[0.4, 0.2, 0.2, 0.2])
+    b[:120] = a[:120]
+    pairs = pd.DataFrame({"label_a": a, "label_b": b}).value_counts().rename("n").reset_index()
+    assert analysis.cohen_kappa(pairs) == pytest.approx(cohen_kappa_score(a, b))
+    confusion = pd.DataFrame({"gold": a, "predicted": b}).value_counts().rename("n").reset_index()
+    ours = analysis.per_class_scores(confusion).set_index("label")
+    precision, recall, f1, support = precision_recall_fscore_support(a, b, labels=labels, zero_division=np.nan)
+    assert ours.loc[labels, "precision"].tolist() == pytest.approx(precision.tolist())
+    assert ours.loc[labels, "recall"].tolist() == pytest.approx(recall.tolist())
+    assert ours.loc[labels, "f1"].tolist() == pytest.approx(f1.tolist())
+    assert ours.loc[labels, "support"].tolist() == support.tolist()
+
+
+def test_pareto_front():
+    frame = pd.DataFrame({"cost": [1.0, 2.0, 3.0, 2.5, np.nan], "accuracy": [0.6, 0.8, 0.79, 0.9, 0.99]})
+    assert analysis.pareto_front(frame, "cost", "accuracy").tolist() == [True, True, False, True, False]
+
+
+def test_expected_calibration_error():
+    bins = pd.DataFrame({"mean_confidence": [0.9, 0.6], "accuracy": [1.0, 0.0], "n": [3, 1]})
+    assert analysis.expected_calibration_error(bins) == pytest.approx(3 / 4 * 0.1 + 1 / 4 * 0.6)

@@ -1,0 +1,118 @@
+"""Every page of the real app on the seeded store: no exception, and the numbers shown are the fixture's."""
+
+from __future__ import annotations
+
+import pytest
+from scipy import stats
+
+import seed
+from conftest import PAGES, texts
+
+
+def _frame_with(at, column: str):
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column; tables: {[list(f.value.columns) for f in at.dataframe]}")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_without_exception(app, page):
+    app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    assert app.title, "every page has a title"
+
+
+def test_every_page_draws_charts_or_tables(app):
+    for page in PAGES:
+        app.switch_page(page).run()
+        shown = len(app.get("vega_lite_chart")) + len(app.dataframe) + len(app.image)
+        assert shown, f"{page} shows nothing"
+
+
+def test_overview_counts_and_spend(app):
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Datasets"] == "1"
+    assert metrics["Items"] == str(len(seed.GOLD))
+    assert metrics["Models"] == "2"
+    assert metrics["Runs"] == str(len(seed.ANSWERS))
+    spend = sum(seed.COST_PER_CALL[model] * len(answers) for (model, _), answers in seed.ANSWERS.items())
+    assert metrics["Spend"] == f"${spend:,.4f}"
+
+
+def test_leaderboard_shows_the_fixture_accuracy_with_ci_and_coverage(app):
+    board = _frame_with(app, "95% CI")
+    for (model, strategy) in seed.ANSWERS:
+        row = board[(board["model"] == model) & (board["strategy"] == strategy)].iloc[0]
+        assert row["accuracy"] == pytest.approx(seed.expected_accuracy(model, strategy))
+        assert row["coverage"] == pytest.approx(seed.expected_coverage(model, strategy))
+        low, high = (float(x) for x in row["95% CI"].split("[")[1].rstrip("]").split(","))
+        assert low <= row["accuracy"] <= high
+    # best first
+    assert list(board["accuracy"]) == sorted(board["accuracy"], reverse=True)
+
+
+def test_comparison_significance_matches_exact_mcnemar(app):
+    app.switch_page("pages/comparison.py").run()
+    table = _frame_with(app, "p_holm")
+    row = table[(table["model_a"] == "alpha") & (table["model_b"] == "beta")].iloc[0]
+    # strict correctness under zero-shot, counted from the fixture table
+    answers_a, answers_b = seed.ANSWERS[("alpha", "zero-shot")], seed.ANSWERS[("beta", "zero-shot")]
+    only_a = sum(seed.correct(s, answers_a[s]) and not seed.correct(s, answers_b[s]) for s in seed.GOLD)
+    only_b = sum(seed.correct(s, answers_b[s]) and not seed.correct(s, answers_a[s]) for s in seed.GOLD)
+    assert (row["only_a"], row["only_b"]) == (only_a, only_b)
+    assert row["p_value"] == pytest.approx(stats.binomtest(min(only_a, only_b), only_a + only_b, 0.5).pvalue)
+    assert row["p_holm"] == pytest.approx(row["p_value"])  # one pair: nothing to correct
+    assert row["n_common"] == len(seed.GOLD)
+
+
+def test_ablation_difference_from_zero_shot(app):
+    app.switch_page("pages/ablations.py").run()
+    table = _frame_with(app, "accuracy_baseline")
+    for model in ("alpha", "beta"):
+        row = table[(table["model"] == model) & (table["strategy"] == "cot")].iloc[0]
+        strict = {s: sum(seed.correct(i, a) for i, a in seed.ANSWERS[(model, s)].items()) / len(seed.GOLD)
+                  for s in ("zero-shot", "cot")}
+        assert row["difference"] == pytest.approx(strict["cot"] - strict["zero-shot"])
+    assert "shuffle_labels" in texts(app)  # position bias: not measured in this store, and says how to
+
+
+def test_dimensions_confusion_counts(app):
+    app.switch_page("pages/dimensions.py").run()
+    assert not app.exception
+    charts = app.get("vega_lite_chart")
+    assert len(charts) >= 4  # confusion, per-class F1, circumplex, bias, calibration
+    ece = _frame_with(app, "ece")
+    assert set(ece["model"]) == {"alpha", "beta"}
+    answers = ece.set_index(["model", "strategy"])["answers"]
+    for key, table in seed.ANSWERS.items():
+        assert answers[key] == sum(seed.answered(a) for a in table.values())
+
+
+def test_runs_page_lists_every_run_with_cost_and_errors(app):
+    app.switch_page("pages/runs.py").run()
+    runs = _frame_with(app, "run_id")
+    assert set(runs["run_id"]) == {seed.run_id(m, s) for m, s in seed.ANSWERS}
+    beta = runs.set_index("run_id").loc[seed.run_id("beta", "zero-shot")]
+    assert beta["errors"] == 1 and beta["calls"] == len(seed.GOLD)
+    assert beta["spend_usd"] == pytest.approx(seed.COST_PER_CALL["beta"] * len(seed.GOLD))
+    assert beta["duration_s"] == pytest.approx(30 + 2)
+    assert "abc123" in str([j.value for j in app.json])  # provenance shown
+
+
+def test_global_model_filter_narrows_every_page(app):
+    app.sidebar.multiselect[1].set_value(["alpha"]).run()  # Models
+    assert {m.label: m.value for m in app.metric}["Models"] == "1"
+    board = _frame_with(app, "95% CI")
+    assert set(board["model"]) == {"alpha"}
+    app.switch_page("pages/runs.py").run()
+    assert set(_frame_with(app, "run_id")["model"]) == {"alpha"}
+
+
+def test_a_missing_store_is_a_message_not_a_traceback(app, tmp_path):
+    app.sidebar.text_input[0].set_value(str(tmp_path / "nothing.duckdb")).run()
+    for page in PAGES:
+        app.switch_page(page).run()
+        assert not app.exception
+        assert "no results store" in texts(app)

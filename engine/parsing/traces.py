@@ -1,0 +1,109 @@
+"""Reasoning traces: an answer split into steps, and the scene-decomposition fields when present."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SCENE_FIELDS: dict[str, tuple[str, ...]] = {
+    "global_atmosphere": ("global atmosphere", "overall atmosphere", "scene atmosphere", "global mood", "overall mood",
+                          "atmosphere", "整体氛围", "全局氛围", "氛围"),
+    "subject_emotion": ("subject emotion", "subject emotions", "subject's emotion", "subjects' emotions",
+                        "emotion of the subject", "subject expression", "subject", "主体情绪", "主体情感", "人物情绪"),
+    "situational_cues": ("situational cues", "situation cues", "situational context", "contextual cues", "context cues",
+                         "cues", "情境线索", "情景线索", "场景线索"),
+    "implicit_narrative": ("implicit narrative", "underlying narrative", "implied narrative", "underlying story",
+                           "narrative", "隐含叙事", "隐含故事", "潜在叙事"),
+    "answer": ("final answer", "final judgment", "final judgement", "answer", "conclusion", "最终答案", "答案", "结论"),
+}
+_ALIAS = {alias: name for name, aliases in SCENE_FIELDS.items() for alias in aliases}
+_ALIAS_ALT = "|".join(re.escape(a) for a in sorted(_ALIAS, key=len, reverse=True))
+# Every optional prefix token consumes a character, so lines of blanks cannot backtrack explosively.
+_HEADER = re.compile(
+    rf"^[ \t]*(?:(?:#+|\*\*|__|step[ \t]*\d+[ \t]*[:.)\-–—]?|\d+[.)]|[-*•])[ \t]*)*(?P<name>{_ALIAS_ALT})[ \t]*(?:\*\*|__)?[ \t]*(?:[:：\-–—][ \t]*(?:\*\*|__)?|$)",
+    re.I | re.M)
+_STEP_HEADING = re.compile(r"^[ \t]*(?:(?:#+|\*\*|__)[ \t]*)*(?:step|第)[ \t]*\d+", re.I | re.M)
+_LIST_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)、]|[-*•])[ \t]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|(?<=[。！？])")
+_CORE = ("global_atmosphere", "subject_emotion", "situational_cues", "implicit_narrative")
+
+
+def _clean(step: str) -> str:
+    return re.sub(r"\s+\n", "\n", step).strip()
+
+
+def split_steps(text: str) -> list[str]:
+    """Split a reasoning text into steps: "Step N" headings, list items, paragraphs, then sentences.
+
+    A bare one-line answer of at most 12 words has no steps.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    if len(_STEP_HEADING.findall(text)) >= 2:
+        starts = [m.start() for m in _STEP_HEADING.finditer(text)]
+        pieces = [text[:starts[0]]] + [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+        return [_clean(p) for p in pieces if p.strip()]
+    lines = text.splitlines()
+    if sum(1 for line in lines if _LIST_ITEM.match(line)) >= 2:
+        steps: list[str] = []
+        current: list[str] = []
+        in_item = False
+        for line in lines:
+            if _LIST_ITEM.match(line) or not line.strip() or not in_item:
+                if current:
+                    steps.append("\n".join(current))
+                current = [line] if line.strip() else []
+                in_item = bool(_LIST_ITEM.match(line))
+            else:
+                current.append(line)
+        if current:
+            steps.append("\n".join(current))
+        return [_clean(s) for s in steps if s.strip()]
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if len(paragraphs) >= 2:
+        return [_clean(p) for p in paragraphs]
+    if "\n" not in text and len(text.split()) <= 12:
+        return []
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    return [_clean(s) for s in sentences]
+
+
+def scene_from_text(text: str) -> dict[str, str] | None:
+    """Scene fields from headed sections ("**Global atmosphere:** ..."); None unless two core fields appear."""
+    headers = list(_HEADER.finditer(text))
+    if not headers:
+        return None
+    scene: dict[str, str] = {}
+    for match, following in zip(headers, headers[1:] + [None]):
+        name = _ALIAS[match.group("name").lower()]
+        end = following.start() if following else len(text)
+        body = _clean(re.sub(r"^\s*(?:\*\*|__)\s*", "", text[match.end():end]))
+        if body and name not in scene:
+            scene[name] = body
+    return scene if sum(1 for f in _CORE if f in scene) >= 2 else None
+
+
+def scene_from_json(flat: list[tuple[str, Any]]) -> dict[str, str] | None:
+    """Scene fields from JSON keys (global_atmosphere, subject_emotion, ...); None unless two core fields."""
+    scene: dict[str, str] = {}
+    for path, value in flat:
+        leaf = path.rsplit(".", 1)[-1].replace("_", " ")
+        name = _ALIAS.get(leaf)
+        if name is None or name in scene or isinstance(value, (dict, list)) and name != "answer":
+            continue
+        scene[name] = value if isinstance(value, str) else str(value)
+    return scene if sum(1 for f in _CORE if f in scene) >= 2 else None
+
+
+def steps_from_json(flat: list[tuple[str, Any]]) -> list[str] | None:
+    """Steps from a JSON "reasoning"/"steps"/"rationale" field (a list or a text to split)."""
+    for path, value in flat:
+        leaf = path.rsplit(".", 1)[-1]
+        if leaf in ("steps", "reasoning_steps", "reasoning", "rationale", "explanation", "analysis", "thoughts",
+                    "chain_of_thought", "推理", "理由", "分析"):
+            if isinstance(value, list):
+                return [str(v).strip() for v in value if str(v).strip()]
+            if isinstance(value, str) and value.strip():
+                return split_steps(value) or [value.strip()]
+    return None

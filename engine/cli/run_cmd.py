@@ -1,0 +1,146 @@
+"""`affectlens run CONFIG.yaml` and `affectlens demo`.
+
+Exit status: 0 when every run completed, 3 when a run stopped at the cost budget (rerun to continue),
+1 when a run failed (its message says why), 2 for a configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DB_HELP = "results store (default: $AFFECTLENS_DB or results.duckdb)"
+REPO = Path(__file__).resolve().parents[2]
+# Metrics shown in the score table after a run (the dashboard and `affectlens scores` show all).
+SHOWN = {"accuracy": "acc", "macro_f1": "macro-F1", "coverage": "coverage", "pearson": "r", "ccc": "CCC",
+         "mae": "MAE"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="run an experiment config (resumable: rerun the same command to continue)",
+                         description="Run every dataset x model x strategy of an experiment config into the "
+                                     "results store. Rerunning the same command resumes: answered items are "
+                                     "skipped and identical requests are answered from the store.")
+    run.add_argument("config", help="experiment YAML (see data/configs/)")
+    run.add_argument("--db", help=DB_HELP)
+    run.add_argument("--limit", type=int, help="evaluate at most N items per dataset")
+    run.add_argument("--max-cost", type=float, metavar="USD",
+                     help="stop starting new calls once this invocation has spent USD (overrides max_cost:)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="run the offline demo experiment (no keys, no network)",
+                          description="Draw the demo sample (schematic faces and colour scenes, labelled by "
+                                      "construction) or use --dataset, run the offline baselines and a tiny "
+                                      "untrained local model on it, and print the scores.")
+    demo.add_argument("--db", help=DB_HELP)
+    demo.add_argument("--dataset", metavar="PATH",
+                      help="a dataset folder or manifest instead of the generated sample (e.g. ../shared/datasets/emotion6)")
+    demo.add_argument("--limit", type=int, help="evaluate at most N items (default: all of the sample; 60 of a dataset)")
+    demo.add_argument("--no-local-model", action="store_true", help="skip the tiny transformers model")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(func=cmd_demo)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from engine.runner import load_config, run_experiment
+
+    config = load_config(args.config)
+    if args.limit is not None and args.limit < 1:
+        raise ValueError("--limit must be 1 or more")
+    result = run_experiment(config, args.db, limit=args.limit, max_cost=args.max_cost, quiet=args.quiet)
+    return report(result, args.db)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from engine.runner import run_experiment
+    from engine.runner.demo import demo_config
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    # The tiny model is far faster on one thread: several OpenMP threads spin against each other
+    # (and against everything else on a small machine) for matrices this small.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    config = demo_config(dataset=args.dataset, limit=args.limit, local_model=not args.no_local_model)
+    sample = config.datasets[0].path
+    print(f"demo: {config.datasets[0].label} ({sample}), models: {', '.join(m.name for m in config.models)}",
+          file=sys.stderr)
+    result = run_experiment(config, args.db, quiet=args.quiet)
+    return report(result, args.db, demo=True)
+
+
+def report(result, db: str | None, demo: bool = False) -> int:
+    """Print the runs, the score table and where to look next; return the exit status."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    runs = Table(title="Runs", show_lines=False)
+    for column in ("dataset", "model", "strategy", "status", "items", "answered", "errors", "calls", "cached",
+                   "spend $"):
+        runs.add_column(column, justify="right" if column in ("items", "answered", "errors", "calls", "cached",
+                                                              "spend $") else "left")
+    for run in result.runs:
+        runs.add_row(run.dataset, run.model, run.strategy, run.status, str(run.n_items), str(run.n_answered),
+                     str(run.errors), str(run.calls), str(run.cached), f"{run.cost_usd:.4f}")
+    console.print(runs)
+    for run in result.runs:
+        if run.message:
+            console.print(f"[bold]{run.model} × {run.strategy} on {run.dataset}[/bold]: {run.message}",
+                          highlight=False)
+    console.print(_score_table(result), highlight=False)
+    db_path = str(result.db_path)
+    env = "" if db is None and "AFFECTLENS_DB" not in os.environ else f"AFFECTLENS_DB={db_path} "
+    console.print(f"\nResults: {db_path}\nScores:  affectlens scores{' --db ' + db_path if env else ''}\n"
+                  f"Explore: {env}streamlit run {REPO / 'dashboard' / 'app.py'}", highlight=False)
+    if demo:
+        console.print("Note: tiny-llava-untrained has random weights; its answers are noise, and it is there "
+                      "only to show the local-model path working.", highlight=False)
+    statuses = {run.status for run in result.runs}
+    if "failed" in statuses:
+        return 1
+    if "stopped" in statuses:
+        return 3
+    return 0
+
+
+def _score_table(result):
+    from rich.table import Table
+
+    table = Table(title="Scores (95% bootstrap CI in brackets)")
+    if not result.scores_refreshed:
+        table.add_column("scores were not computed; run `affectlens scores`")
+        return table
+    import pandas as pd
+
+    from engine.store import connect
+    keys = {(r.dataset, r.model, r.strategy) for r in result.runs}
+    with connect(result.db_path, read_only=True) as con:
+        frame = con.execute("SELECT dataset, model, strategy, dimension, metric, value, ci_low, ci_high, n "
+                            "FROM scores WHERE metric IN (SELECT unnest(?))", [list(SHOWN)]).fetch_df()
+    frame = frame[[tuple(k) in keys for k in frame[["dataset", "model", "strategy"]].itertuples(index=False)]]
+    for column in ("dataset", "model", "strategy", "dimension", *SHOWN.values()):
+        table.add_column(column, justify="left" if column in ("dataset", "model", "strategy", "dimension") else "right")
+    if frame.empty:
+        return table
+    order = {run.model: i for i, run in enumerate(result.runs)}
+    for (dataset, model, strategy, dimension), group in sorted(
+            frame.groupby(["dataset", "model", "strategy", "dimension"]),
+            key=lambda kv: (kv[0][0], kv[0][3], order.get(kv[0][1], 0), kv[0][2])):
+        cells = []
+        for metric in SHOWN:
+            row = group[group["metric"] == metric]
+            if row.empty or pd.isna(row["value"].iloc[0]):
+                cells.append("")
+                continue
+            value, low, high = row[["value", "ci_low", "ci_high"]].iloc[0]
+            text = f"{value:.3f}"
+            if not pd.isna(low) and not pd.isna(high) and metric != "coverage":
+                text += f" [{low:.2f}, {high:.2f}]"
+            cells.append(text)
+        if any(cells):
+            table.add_row(dataset, model, strategy, dimension, *cells)
+    return table

@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
         base_url = server.base_url
         asyncio.run(run_adapter(args.adapter, "aiohttp", base_url, 4, requests[:8]))  # imports, first connections
         print(f"{args.adapter} against a loopback fake (own process), L={args.latency * 1000:.0f} ms, "
-              f"N={args.n}, {os.cpu_count()} CPUs")
+              f"N={args.n}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
         print(f"{'option':<12} {'C':>5} {'req/s':>8} {'C/L':>7} {'fraction':>9} {'cpu ms/req':>11} "
               f"{'server ms/req':>14} {'errors':>7}")
         for concurrency in (int(c) for c in args.concurrency.split(",")):
@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(row)
                 print(f"{option:<12} {concurrency:>5} {row['throughput']:>8.1f} {ideal:>7.0f} {row['fraction']:>9.3f} "
                       f"{row['cpu_ms']:>11.2f} {row['server_cpu_ms']:>14.2f} {row['errors']:>7}", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (other processes on the machine skew the figures)")
     if args.json:
         print(json.dumps(rows, indent=1))
 

@@ -99,7 +99,7 @@ def _covers(pattern: re.Pattern, between: str) -> bool:
     he is surprised"), except in a coordination ("not happy or sad", "没有积极或消极")."""
     if not pattern.search(between):
         return True
-    return bool(re.search(r"(?:\bor|\bnor|\band|,|或|和|与|、|及|也不)\s*$", between, re.I))
+    return bool(re.search(r"(?:\bor|\bnor|\band|或|和|与|、|及|也不)\s*$", between, re.I))
 
 
 def _clause_before(text: str, start: int, limit: int = 60) -> str:

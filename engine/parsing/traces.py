@@ -43,7 +43,8 @@ def split_steps(text: str) -> list[str]:
     if len(_STEP_HEADING.findall(text)) >= 2:
         starts = [m.start() for m in _STEP_HEADING.finditer(text)]
         pieces = [text[:starts[0]]] + [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
-        return [_clean(p) for p in pieces if p.strip()]
+        # A blank line ends a step: what follows the last step ("Final answer: ...") is a step of its own.
+        return [_clean(p) for piece in pieces for p in re.split(r"\n\s*\n", piece) if p.strip()]
     lines = text.splitlines()
     if sum(1 for line in lines if _LIST_ITEM.match(line)) >= 2:
         steps: list[str] = []

@@ -25,7 +25,10 @@ DATASET_LIMIT = 60
 
 
 def sample_dir() -> Path:
-    """Where the demo sample lives: `data/sample` in a checkout, else a per-user cache folder."""
+    """Where the demo sample lives: `AFFECTLENS_SAMPLE_DIR` if set, `data/sample` in a checkout, else a
+    per-user cache folder."""
+    if os.environ.get("AFFECTLENS_SAMPLE_DIR"):
+        return Path(os.environ["AFFECTLENS_SAMPLE_DIR"])
     folder = REPO / "data" / "sample"
     if folder.parent.is_dir() and os.access(folder.parent, os.W_OK):
         return folder

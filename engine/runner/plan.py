@@ -115,9 +115,28 @@ def load_datasets(config: ExperimentConfig) -> list[Dataset]:
             value = getattr(entry, key)
             if value and key in accepted:
                 options[key] = {d: list(s) for d, s in value.items()} if key == "scales" else value
-        loaded.append(load_dataset(entry.label, path=entry.path,
-                                   format=entry.format, **options))
+        dataset = load_dataset(entry.label, path=entry.path, format=entry.format, **options)
+        _hash_images(dataset)
+        loaded.append(dataset)
     return loaded
+
+
+def _hash_images(dataset: Dataset) -> None:
+    """Give every item its image's sha256 where the loader did not (`check_images: false`), so the
+    manifest hash -- and with it the run id -- changes whenever an image does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    todo = [item for item in dataset.items if not item.image_sha256 and item.image_path]
+
+    def digest(item: Item) -> None:
+        try:
+            item.image_sha256 = hashlib.sha256(dataset.image_file(item).read_bytes()).hexdigest()
+        except OSError:
+            pass  # unreadable: the runner stores the item's image error when it gets there
+
+    if todo:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(digest, todo))
 
 
 def _loader_parameters(entry: DatasetConfig) -> set[str]:

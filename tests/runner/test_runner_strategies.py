@@ -1,0 +1,93 @@
+"""Multi-call strategies through the runner: few-shot exemplars, self-consistency samples, describe-then-judge."""
+
+from __future__ import annotations
+
+import csv
+
+import duckdb
+
+from engine.runner import run_experiment, run_small_analysis
+from tests.fakes import FakeVendorServer
+from tests.runner.helpers import experiment, item_sha, write_dataset
+
+
+def _with_train_split(manifest, n_train):
+    with manifest.open() as handle:
+        rows = list(csv.DictReader(handle))
+    for i, row in enumerate(rows):
+        row["split"] = "train" if i < n_train else "test"
+    with manifest.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return [row["item_id"] for row in rows]
+
+
+def test_few_shot_self_consistency_and_describe_then_judge(tmp_path, db_path):
+    manifest = write_dataset(tmp_path / "data", 10)
+    ids = _with_train_split(manifest, 4)
+    train_shas = {item_sha(manifest, i) for i in ids[:4]}
+    test_shas = {item_sha(manifest, i) for i in ids[4:]}
+    answers = iter(["positive", "negative", "positive"] * 100)
+
+    def answer(request):
+        if request.prompt.startswith("Describe this image"):
+            return "A coloured square with a number on it."
+        return next(answers)
+
+    config = experiment(manifest, None)
+    config["datasets"][0]["split_col"] = "split"
+    config["strategies"] = [{"name": "few-shot", "k_shot": 2}, {"name": "self-consistency", "n_samples": 3},
+                            "describe-then-judge"]
+    with FakeVendorServer("openai", answer=answer) as fake:
+        config["models"][0]["base_url"] = fake.base_url
+        result = run_experiment(config, db_path, quiet=True)
+        requests = list(fake.requests)
+    assert {r.strategy: r.status for r in result.runs} == {
+        "few-shot[k_shot=2]": "complete", "self-consistency[n_samples=3]": "complete",
+        "describe-then-judge": "complete"}
+    few_shot = [r for r in requests if len(r.images) == 3]
+    assert len(few_shot) == 6  # one per evaluated item
+    for request in few_shot:
+        *exemplars, query = [image.sha256 for image in request.images]
+        assert set(exemplars) <= train_shas and query in test_shas  # exemplars never evaluated items
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        runs = dict(con.execute("SELECT strategy, run_id FROM runs").fetchall())
+        sc = runs["self-consistency[n_samples=3]"]
+        samples = con.execute("SELECT item_id, list(sample_index ORDER BY sample_index) FROM responses "
+                              "WHERE run_id = ? GROUP BY item_id", [sc]).fetchall()
+        assert len(samples) == 6 and all(indexes == [0, 1, 2] for _, indexes in samples)
+        agreement = con.execute("SELECT min(agreement), max(agreement) FROM predictions WHERE run_id = ?",
+                                [sc]).fetchall()[0]
+        assert 0 < agreement[0] <= agreement[1] <= 1
+        dtj = runs["describe-then-judge"]
+        stages = con.execute("SELECT stage, count(*) FROM responses WHERE run_id = ? GROUP BY stage ORDER BY 1",
+                             [dtj]).fetchall()
+        assert stages == [("describe", 6), ("judge", 6)]
+        judged = con.execute("SELECT count(*) FROM predictions p JOIN responses r USING (response_id) "
+                             "WHERE p.run_id = ? AND r.stage = 'judge'", [dtj]).fetchall()
+        assert judged == [(6,)]
+        evaluated = {row[0] for row in con.execute("SELECT DISTINCT item_id FROM predictions").fetchall()}
+        assert evaluated == set(ids[4:])  # the train split is never evaluated
+    finally:
+        con.close()
+
+
+def test_small_analysis_reports_progress_into_the_same_store(tmp_path, db_path):
+    manifest = write_dataset(tmp_path / "data", 6)
+    dataset = experiment(manifest)["datasets"][0]
+    events = []
+    with FakeVendorServer("openai", answer="positive") as fake:
+        model = {"name": "fake", "adapter": "openai-compatible", "model": "fake-vl", "base_url": fake.base_url}
+        result = run_small_analysis(db_path, dataset, [model, "uniform"], "zero-shot", n_images=4,
+                                    dimensions=["polarity"], on_progress=events.append)
+        assert fake.count == 4
+    assert [r.status for r in result.runs] == ["complete", "complete"]
+    finals = [e for e in events if e.status != "running"]
+    assert sorted(e.done for e in finals) == [4, 4] and all(e.fraction == 1.0 for e in finals)
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM predictions").fetchall() == [(8,)]
+    finally:
+        con.close()

@@ -70,6 +70,7 @@ class Context:
     found_json: JsonFound | None = None
     flat: list[tuple[str, Any]] = field(default_factory=list)
     prose: str = ""  # masked text with the JSON blanked out
+    memo: dict[str, Any] = field(default_factory=dict)  # readings shared between readers
 
     @classmethod
     def build(cls, raw: str, spec: ParseSpec) -> "Context":

@@ -108,12 +108,26 @@ def _clause_before(text: str, start: int, limit: int = 60) -> str:
     return window[ends[-1].end():] if ends else window
 
 
+MAX_MENTIONS = 300  # a degenerate answer ("sad sad sad ...") is read from its first words only
+
+
 def mentions(text: str, taxonomy: str, offset: int = 0) -> list[Mention]:
     """Every emotion or polarity word in `text`, normalised to `taxonomy`, with negation and weight marks."""
+    found = _mentions(text, taxonomy)
+    if offset:
+        return [Mention(m.label, m.raw, m.start + offset, m.end + offset, m.negated, m.explicit, m.minor, m.dominant)
+                for m in found]
+    return list(found)
+
+
+@lru_cache(maxsize=256)
+def _mentions(text: str, taxonomy: str) -> tuple[Mention, ...]:
     pattern, polarity_words, sentiment_words = _vocabulary()
     polarity_only = get_taxonomy(taxonomy).polarity_only
     found: list[Mention] = []
-    for match in pattern.finditer(text):
+    for count, match in enumerate(pattern.finditer(text)):
+        if count >= MAX_MENTIONS:
+            break
         raw = match.group(0)
         key = re.sub(r"[\s\-]+", " ", raw.lower())
         before, after = text[max(0, match.start() - 40):match.start()], text[match.end():match.end() + 40]
@@ -136,11 +150,11 @@ def mentions(text: str, taxonomy: str, offset: int = 0) -> list[Mention]:
         negated = negated or bool(_POST_NEGATION.search(after))
         label = normalize_label(raw, taxonomy).label
         found.append(Mention(
-            label=label, raw=raw, start=offset + match.start(), end=offset + match.end(), negated=negated,
+            label=label, raw=raw, start=match.start(), end=match.end(), negated=negated,
             explicit=polarity_only and key in polarity_words,
             minor=bool(_MINOR_BEFORE.search(clause) or _MINOR_AFTER.search(after)),
             dominant=bool(_DOMINANT_BEFORE.search(clause)) or bool(re.search(r"(?:主要|最)\S{0,4}$", before))))
-    return found
+    return tuple(found)
 
 
 def choose(found: list[Mention], text: str, offset: int = 0) -> DimensionParse | None:
@@ -276,7 +290,7 @@ def read_slot(text: str, taxonomy: str) -> DimensionParse | None:
     return None
 
 
-_PAIR = re.compile(r"(?P<key>[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff ]{0,24}?)\s*(?:\*\*|\")?"
+_PAIR = re.compile(r"(?<![A-Za-z])(?P<key>[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff ]{0,24}?)\s*(?:\*\*|\")?"
                    r"(?:\s*(?:[:=：]|\(|（|-|–)\s*|\s+(?=\d+\.\d|\d+(?:\.\d+)?\s*[%％]))"  # "joy 0.7" needs a decimal
                    r"(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%|％)?")
 _PAIR_REVERSED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%|％)\s*(?:of\s+)?(?P<key>[A-Za-z\u4e00-\u9fff]+)")

@@ -213,6 +213,14 @@ def _normalised(pairs: list[tuple[str | None, str, float]], taxonomy: str, span:
 
 def read_distribution(ctx: Context) -> DimensionParse | None:
     """Probabilities over the taxonomy (renormalised to sum to 1; unlisted labels 0), or None."""
+    if "distribution" not in ctx.memo:  # read by the emotion, ranking and distribution readers alike
+        ctx.memo["distribution"] = _read_distribution(ctx)
+    found = ctx.memo["distribution"]
+    return None if found is None else DimensionParse(dict(found.value) if found.value else found.value, found.status,
+                                                     found.span, found.raw, found.method)
+
+
+def _read_distribution(ctx: Context) -> DimensionParse | None:
     taxonomy = ctx.spec.taxonomy
     for slot in ctx.json_slots("distribution") + ctx.json_slots("emotion") + ctx.json_slots("ranking"):
         value = slot.value

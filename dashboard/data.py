@@ -189,7 +189,7 @@ def filter_options(con) -> dict[str, list[str]]:
 @query
 def analysis_datasets(con) -> pd.DataFrame:
     """Datasets the sidebar can draw a small analysis from (those loaded from files with a root)."""
-    return _frame(con, """SELECT dataset, loader, root, taxonomy, dimensions, n_items, meta FROM datasets
+    return _frame(con, """SELECT dataset, loader, root, taxonomy, dimensions, n_items, meta, scales FROM datasets
                           WHERE loader NOT IN ('import', 'upload') ORDER BY dataset""")
 
 

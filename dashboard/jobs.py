@@ -81,8 +81,12 @@ def dataset_entry(row: dict[str, Any]) -> dict[str, Any]:
         meta = json.loads(meta or "{}")
     entry: dict[str, Any] = {"name": row["dataset"], "path": meta.get("source") or row.get("root"),
                              "format": row["loader"]}
-    if row["loader"] == "manifest" and meta.get("label_cols"):
-        entry["label_cols"] = meta["label_cols"]
+    if row["loader"] == "manifest":  # a manifest needs its column mapping, scales and label set again
+        scales = row.get("scales") or {}
+        scales = json.loads(scales) if isinstance(scales, str) else scales
+        entry.update({k: v for k, v in {"label_cols": meta.get("label_cols"), "scales": scales or None,
+                                        "taxonomy": row.get("taxonomy"),
+                                        "polarity_taxonomy": meta.get("polarity_taxonomy")}.items() if v})
     return entry
 
 

@@ -14,6 +14,8 @@ import streamlit as st
 from dashboard import settings
 
 _PASSWORD_OK = "auth_password_ok"
+_PASSWORD_INPUT = "auth-password-input"
+_PASSWORD_WRONG = "auth-password-wrong"
 
 
 def oidc_configured() -> bool:
@@ -60,13 +62,20 @@ def sign_in_box() -> None:
     st.caption("Viewer mode: sign in to run analyses or upload images.")
     if oidc_configured() and st.button("Sign in", key="auth-sign-in", icon=":material/login:"):
         st.login()
-    expected = settings.secret("AFFECTLENS_PASSWORD")
-    if expected:
+    if settings.secret("AFFECTLENS_PASSWORD"):
         with st.form("auth-password", border=False):
-            given = st.text_input("Password", type="password")
-            if st.form_submit_button("Unlock"):
-                if password_matches(given, expected):
-                    st.session_state[_PASSWORD_OK] = True
-                    st.rerun()
-                else:
-                    st.error("Wrong password.")
+            st.text_input("Password", type="password", key=_PASSWORD_INPUT)
+            st.form_submit_button("Unlock", on_click=_check_password)
+        if st.session_state.pop(_PASSWORD_WRONG, False):
+            st.error("Wrong password.")
+
+
+def _check_password() -> None:
+    """Form callback: compare, then forget what was typed."""
+    given = st.session_state.get(_PASSWORD_INPUT) or ""
+    st.session_state[_PASSWORD_INPUT] = ""
+    if password_matches(given, settings.secret("AFFECTLENS_PASSWORD")):
+        st.session_state[_PASSWORD_OK] = True
+    else:
+        st.session_state[_PASSWORD_WRONG] = True
+

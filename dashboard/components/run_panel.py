@@ -21,8 +21,8 @@ def _progress() -> None:
     if not current.finished:
         st.progress(current.fraction, text=f"{current.done} of {current.total} items · {current.errors} errors · "
                                            f"${current.spend:.4f}")
-        if st.button("Stop", key="analysis-stop", type="tertiary", icon=":material/stop_circle:"):
-            jobs.stop(job_id)
+        st.button("Stop", key="analysis-stop", type="tertiary", icon=":material/stop_circle:",
+                  on_click=jobs.stop, args=(job_id,))
         return
     st.session_state.pop(JOB_KEY)
     st.session_state["analysis-last"] = current
@@ -63,22 +63,31 @@ def render(view: View, *, enabled: bool) -> None:
         limit = settings.max_analysis_items()
         choices = jobs.model_choices()
         with st.form("analysis-form", border=False):
-            dataset = st.selectbox("Dataset", list(rows), key="analysis-dataset")
-            n_images = st.number_input("Images", 1, limit, min(10, limit), key="analysis-n",
-                                       help=f"The first N items (at most {limit}, AFFECTLENS_MAX_ANALYSIS_ITEMS).")
-            models = st.multiselect("Models", list(choices), default=[next(iter(choices))], key="analysis-models",
-                                    help="Offline baselines always; cloud models when their key is configured.")
-            strategy = st.selectbox("Strategy", jobs.STRATEGIES, key="analysis-strategy")
-            submitted = st.form_submit_button("Run", icon=":material/play_arrow:", type="primary")
-        if submitted:
-            if not models:
-                st.warning("Choose at least one model.")
-                return
-            row = rows[dataset]
-            dims = [d for d in ("polarity", "emotion", "valence", "arousal") if d in list(row.get("dimensions") or [])]
-            request = jobs.AnalysisRequest(db=view.db, dataset=jobs.dataset_entry(row),
-                                           models=[choices[m] for m in models], strategy=strategy,
-                                           n_images=int(n_images), dimensions=dims or ["polarity", "emotion"])
-            st.session_state[JOB_KEY] = jobs.start(request)
-            st.session_state.pop("analysis-last", None)
-            st.rerun()
+            st.selectbox("Dataset", list(rows), key="analysis-dataset")
+            st.number_input("Images", 1, limit, min(10, limit), key="analysis-n",
+                            help=f"The first N items (at most {limit}, AFFECTLENS_MAX_ANALYSIS_ITEMS).")
+            st.multiselect("Models", list(choices), default=[next(iter(choices))], key="analysis-models",
+                           help="Offline baselines always; cloud models when their key is configured.")
+            st.selectbox("Strategy", jobs.STRATEGIES, key="analysis-strategy")
+            st.form_submit_button("Run", icon=":material/play_arrow:", type="primary", on_click=_start,
+                                  args=(view.db, rows, choices))
+        if st.session_state.get("analysis-refused"):
+            st.warning(st.session_state.pop("analysis-refused"))
+
+
+def _start(db: str, rows: dict, choices: dict) -> None:
+    """Form callback (runs before the next script run): start the worker with the form's values."""
+    state = st.session_state
+    models = state.get("analysis-models") or []
+    if not models:
+        state["analysis-refused"] = "Choose at least one model."
+        return
+    row = rows[state["analysis-dataset"]]
+    stored = row.get("dimensions")
+    stored = list(stored) if stored is not None else []
+    dims = [d for d in ("polarity", "emotion", "valence", "arousal") if d in stored]
+    request = jobs.AnalysisRequest(db=db, dataset=jobs.dataset_entry(row), models=[choices[m] for m in models],
+                                   strategy=state["analysis-strategy"], n_images=int(state["analysis-n"]),
+                                   dimensions=dims or ["polarity", "emotion"])
+    state[JOB_KEY] = jobs.start(request)
+    state.pop("analysis-last", None)

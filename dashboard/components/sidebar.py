@@ -56,8 +56,8 @@ def render() -> None:
                 st.session_state[BLUR_KEY] = settings.blur_default()
             st.toggle("Blur images until clicked", key=BLUR_KEY,
                       help="For sensitive material: gallery images stay blurred until you click 'Show image'.")
-            if st.button("Reload results", icon=":material/refresh:", type="tertiary"):
-                data.clear_caches()
+            st.button("Reload results", icon=":material/refresh:", type="tertiary", on_click=data.clear_caches,
+                      help="Forget cached query results (they also refresh whenever the store file changes).")
         auth.sign_in_box()
         run_panel.render(view, enabled=allowed)
         upload_panel.render(enabled=allowed)

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import images, jobs, settings, upload
 
 RESULT_KEY = "upload-result"
+REQUEST_KEY = "upload-requested"
 
 
 def render(*, enabled: bool) -> None:
@@ -31,7 +32,10 @@ def render(*, enabled: bool) -> None:
             st.error(str(exc))
             return
         st.image(checked.data, caption=f"{checked.width}×{checked.height}", width="stretch")
-        if st.button("Analyse", key="upload-run", icon=":material/psychology:", disabled=not models):
+        st.button("Analyse", key="upload-run", icon=":material/psychology:", disabled=not models,
+                  on_click=st.session_state.__setitem__, args=(REQUEST_KEY, checked.sha256))
+        if st.session_state.get(REQUEST_KEY) == checked.sha256:
+            st.session_state.pop(REQUEST_KEY)
             with st.spinner("Asking the models..."):
                 try:
                     st.session_state[RESULT_KEY] = (checked.sha256, upload.analyse(

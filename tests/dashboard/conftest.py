@@ -65,4 +65,5 @@ def texts(at) -> str:
     """Everything the page shows as markdown, captions, info and headings, joined (for `in` checks)."""
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
     parts += [h.value for h in at.subheader] + [h.value for h in at.title] + [w.value for w in at.warning]
+    parts += [s.value for s in at.success]
     return "\n".join(str(p) for p in parts)

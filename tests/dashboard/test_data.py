@@ -14,7 +14,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
 import seed
-from conftest import PAGES, texts
+from tests.dashboard.conftest import PAGES, texts
 from dashboard import analysis, connection, data
 
 HOSTILE = ["'; DROP TABLE predictions; --", "x' OR '1'='1", "\"; DELETE FROM runs; --", "faces' --", "%", "\\"]

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import seed
-from conftest import texts
+from tests.dashboard.conftest import texts
 
 
 def _shown_items(at) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 import seed
-from conftest import PAGES, texts
+from tests.dashboard.conftest import PAGES, texts
 
 
 def _frame_with(at, column: str):

@@ -1,0 +1,167 @@
+"""The sidebar: running a small analysis in the background, analysing an upload, viewer mode and sign-in,
+keys never shown, and the export buttons."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import seed
+from tests.dashboard.conftest import APP, PAGES, texts
+from dashboard.components import auth
+
+
+def _everything_shown(at) -> str:
+    """The serialised protos of every element on the page and in the sidebar."""
+    out = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+    walk(at._tree)
+    return "\n".join(out)
+
+
+def _png(colour=(200, 180, 40), size=(64, 48)) -> bytes:
+    out = io.BytesIO()
+    picture = Image.new("RGB", size, colour)
+    picture.paste((20, 20, 20), (10, 10, 30, 30))
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_run_a_small_analysis_without_freezing_and_see_it_appear(fresh_store, monkeypatch):
+    monkeypatch.setenv("AFFECTLENS_DB", str(fresh_store))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("pages/runs.py").run()
+    before = set(next(f.value for f in at.dataframe if "run_id" in f.value.columns)["model"])
+    assert "color-affect" not in before
+    at.selectbox(key="analysis-dataset").set_value(seed.DATASET)
+    at.number_input(key="analysis-n").set_value(5)
+    at.multiselect(key="analysis-models").set_value(["color-affect"])
+    at.selectbox(key="analysis-strategy").set_value("zero-shot")
+    started = time.monotonic()
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert time.monotonic() - started < 20  # the script returned while the worker runs
+    assert "analysis-job" in at.session_state or "analysis-last" in at.session_state, texts(at)
+    deadline = time.monotonic() + 180
+    while "analysis-job" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()  # what the fragment's one-second poll does in a browser
+        assert not at.exception, [e.value for e in at.exception]
+    assert "analysis-job" not in at.session_state, "the analysis did not finish"
+    assert at.session_state["analysis-last"].state == "done", at.session_state["analysis-last"].message
+    at.run()
+    runs = next(f.value for f in at.dataframe if "run_id" in f.value.columns)
+    added = runs[runs["model"] == "color-affect"]
+    assert len(added) == 1 and added["status"].iloc[0] == "complete" and added["n_items"].iloc[0] == 5
+    assert "color-affect" in texts(at)  # the success message names the model
+    at.switch_page("pages/overview.py").run()
+    assert {m.label: m.value for m in at.metric}["Models"] == "3"
+
+
+def test_upload_is_checked_and_analysed_with_an_offline_baseline(app):
+    uploader = app.sidebar.file_uploader[0]
+    uploader.set_value(("notes.png", b"this is not an image", "image/png")).run()
+    assert any("not a readable image" in e.value for e in app.error)
+    app.sidebar.file_uploader[0].set_value(("scene.png", _png(), "image/png")).run()
+    assert not app.error
+    app.multiselect(key="upload-models").set_value(["color-affect", "uniform"])
+    app.button(key="upload-run").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    answers = next(f.value for f in app.dataframe if "answer" in f.value.columns)
+    assert set(answers["model"]) == {"color-affect", "uniform"}
+    polarity = answers[(answers["model"] == "color-affect") & (answers["dimension"] == "polarity")].iloc[0]
+    assert polarity["answer"] in ("positive", "negative") and polarity["status"] == "ok"
+
+
+def test_upload_size_limit(seeded, monkeypatch):
+    monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
+    monkeypatch.setenv("AFFECTLENS_MAX_UPLOAD_MB", "0.001")
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    import numpy as np
+
+    noise = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(noise, "PNG")
+    assert len(noise.getvalue()) > 0.001 * 1024 * 1024
+    app.sidebar.file_uploader[0].set_value(("big.png", noise.getvalue(), "image/png")).run()
+    assert any("limit is 0.001 MB" in e.value for e in app.error), [e.value for e in app.error] + [e.value for e in app.exception]
+
+
+def test_viewer_mode_turns_analyses_and_uploads_off_until_the_password(seeded, monkeypatch):
+    monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
+    monkeypatch.setenv("AFFECTLENS_VIEWER_MODE", "1")
+    monkeypatch.setenv("AFFECTLENS_PASSWORD", "correct horse")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert at.sidebar.text_input[0].disabled  # the store path is fixed for viewers
+    assert not at.sidebar.file_uploader
+    assert "Sign in to run analyses" in texts(at)
+    password = next(t for t in at.sidebar.text_input if t.label == "Password")
+    password.input("wrong")
+    next(b for b in at.button if b.label == "Unlock").click().run()
+    assert any("Wrong password" in e.value for e in at.error)
+    assert not at.sidebar.file_uploader
+    password = next(t for t in at.sidebar.text_input if t.label == "Password")
+    assert password.value == ""  # what was typed is not kept
+    password.input("correct horse")
+    next(b for b in at.button if b.label == "Unlock").click().run()
+    assert at.sidebar.file_uploader and not at.sidebar.text_input[0].disabled
+    assert "correct horse" not in _everything_shown(at)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception
+
+
+def test_viewer_mode_offers_oidc_sign_in_when_configured(seeded, monkeypatch):
+    monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
+    monkeypatch.setenv("AFFECTLENS_VIEWER_MODE", "1")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "id", "client_secret": "s", "server_metadata_url":
+                          "http://127.0.0.1:9/.well-known/openid-configuration"}
+    at.run()
+    assert any(b.label == "Sign in" for b in at.sidebar.button)
+    assert not at.sidebar.file_uploader
+
+
+def test_password_comparison():
+    assert auth.password_matches("s3cret", "s3cret")
+    assert not auth.password_matches("s3cre", "s3cret")
+    assert not auth.password_matches("", "")
+    assert not auth.password_matches("anything", None)
+
+
+def test_cloud_keys_enable_cloud_models_and_are_never_shown(seeded, monkeypatch):
+    secret = "sk-test-DO-NOT-SHOW-1234567890"
+    monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert any(o.startswith("openai:") for o in at.multiselect(key="analysis-models").options)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert secret not in _everything_shown(at)
+
+
+def test_every_chart_has_png_svg_and_every_table_csv(app):
+    from dashboard.components import export
+
+    for page in PAGES[:4]:
+        app.switch_page(page).run()
+        labels = [b.label for b in app.download_button]
+        charts = len(app.get("vega_lite_chart"))
+        assert labels.count("PNG") == charts and labels.count("SVG") == charts
+        assert labels.count("CSV") >= len(app.dataframe)
+    import altair as alt
+    import pandas as pd
+
+    chart = alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]})).mark_point().encode(x="x", y="y")
+    assert export.chart_png(chart).startswith(b"\x89PNG")
+    assert "<svg" in export.chart_svg(chart)
+    assert export.table_csv(pd.DataFrame({"a": [1]})) == b"a\n1\n"

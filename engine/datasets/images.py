@@ -95,7 +95,7 @@ def inspect_image(path: Path, *, decode: bool = True, label: str | None = None) 
         fmt, mode = image.format, image.mode
         stats: tuple[float | None, ...] = (None, None, None)
         if decode:
-            image.draft(None, (STATS_SIDE, STATS_SIDE))
+            image.draft(None, (1, 1))  # JPEG: decode at 1/8 scale (every byte is still entropy-decoded)
             image.load()
             thumb = to_rgb(image)
             thumb.thumbnail((STATS_SIDE, STATS_SIDE))

@@ -90,7 +90,8 @@ def load_manifest(path: str | Path, image_col: str = "image", label_cols: dict |
     """CSV/TSV/JSONL manifest: one row per image, gold columns mapped to dimensions by `label_cols`."""
     file = require_file(Path(path), "manifest file", "give path: the CSV or JSONL file listing the images")
     label_cols = dict(label_cols or {})
-    label_values = {dim: {str(k): v for k, v in (mapping or {}).items()} for dim, mapping in (label_values or {}).items()}
+    label_values = {dim: {str(k): v for k, v in (mapping or {}).items()}
+                    for dim, mapping in (label_values or {}).items()}
     unknown = [dim for dim in label_cols if dim not in LABEL_DIMENSIONS]
     if unknown:
         raise DatasetError(f"manifest {file}: label_cols names unknown dimension(s) {', '.join(unknown)}; "
@@ -122,7 +123,8 @@ def load_manifest(path: str | Path, image_col: str = "image", label_cols: dict |
     if taxonomy is None and ({"emotion", "distribution"} & set(label_cols)):
         taxonomy = "ekman7"  # nothing known at all: every row is reported against a common default
     if polarity_taxonomy is None:
-        polarity_values = {str(cell(r, "polarity")) for _, r in rows if "polarity" in label_cols and cell(r, "polarity")}
+        polarity_values = {str(cell(r, "polarity")) for _, r in rows
+                           if "polarity" in label_cols and cell(r, "polarity")}
         neutral = any(normalize_label(v, "polarity3").label == "neutral" for v in polarity_values)
         polarity_taxonomy = "polarity3" if neutral else "polarity2"
     taxonomies = {"polarity": get_taxonomy(polarity_taxonomy).name, "emotion": taxonomy, "distribution": taxonomy}

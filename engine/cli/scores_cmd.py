@@ -139,7 +139,7 @@ def print_table(frame: pd.DataFrame, metrics: list[str] | None = None) -> None:
         if part.empty:
             continue
         columns = [m for m in (metrics or default) if m in set(part["metric"])]
-        table = Table(title=f"{title} dimensions: value [95% CI]", title_justify="left")
+        table = Table()
         for name in ("dataset", "model", "strategy", "dimension", "n/total"):
             table.add_column(name)
         for metric in columns:
@@ -153,12 +153,17 @@ def print_table(frame: pd.DataFrame, metrics: list[str] | None = None) -> None:
                     cells.append("–")
                     continue
                 record = by_metric.loc[metric]
-                text = f"{record['value']:.4f}"
+                text = f"{_shown(record['value'], 4)}"
                 if pd.notna(record["ci_low"]):
-                    text += f" [{record['ci_low']:.3f}, {record['ci_high']:.3f}]"
+                    text += f" [{_shown(record['ci_low'], 3)}, {_shown(record['ci_high'], 3)}]"
                 cells.append(text)
             table.add_row(*cells)
+        console.print(f"{title} dimensions: value [95% CI]")
         console.print(table)
+
+
+def _shown(value: float, digits: int) -> str:
+    return f"{round(float(value), digits) + 0.0:.{digits}f}"  # + 0.0 turns -0.0 into 0.0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -17,30 +17,27 @@ import numpy as np
 from scipy import stats
 
 from engine.metrics.base import finite_or_nan, nan
+from engine.metrics.bootstrap import resample_counts
 
-__all__ = ["pearson_batch", "spearman_batch", "ccc_batch", "mae_batch", "rmse_batch", "bias_batch",
+__all__ = ["continuous_from_counts", "continuous_batch", "pearson_batch", "spearman_batch", "ccc_batch", "mae_batch", "rmse_batch", "bias_batch",
            "pearson", "spearman", "ccc", "mae", "rmse", "bias"]
 
 
-def _gather(x, y, valid, idx):
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    valid = np.ones(len(x), dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
-    valid = valid & np.isfinite(x) & np.isfinite(y)
-    w = valid[idx].astype(float)
-    return np.where(w > 0, x[idx], 0.0), np.where(w > 0, y[idx], 0.0), w
+def _weighted(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Row sums of counts * values for values of shape (n,) or (B, n)."""
+    return counts @ values if values.ndim == 1 else (counts * values).sum(axis=1)
 
 
-def _moments(X, Y, W):
-    n = W.sum(axis=1)
+def _moments(X, Y, C):
+    """n, means, variances and covariance (1/n) of each resample row; X, Y are (n,) or (B, n)."""
+    n = C.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mx = (X * W).sum(axis=1) / n
-        my = (Y * W).sum(axis=1) / n
-        dx = (X - mx[:, None]) * W
-        dy = (Y - my[:, None]) * W
-        sxx = (dx * dx).sum(axis=1) / n
-        syy = (dy * dy).sum(axis=1) / n
-        sxy = (dx * dy).sum(axis=1) / n
+        mx, my = _weighted(X, C) / n, _weighted(Y, C) / n
+        # centred on the row means so the 1/n moments keep their precision
+        dx, dy = X - mx[:, None], Y - my[:, None]
+        sxx = (C * dx * dx).sum(axis=1) / n
+        syy = (C * dy * dy).sum(axis=1) / n
+        sxy = (C * dx * dy).sum(axis=1) / n
     return n, mx, my, sxx, syy, sxy
 
 
@@ -49,50 +46,87 @@ def _tiny(v: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return v <= 1e-24 + 1e-20 * scale
 
 
-def pearson_batch(x, y, valid, idx) -> np.ndarray:
-    X, Y, W = _gather(x, y, valid, idx)
-    n, mx, my, sxx, syy, sxy = _moments(X, Y, W)
+def _pearson(n, mx, my, sxx, syy, sxy) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
-    bad = (n < 2) | _tiny(sxx, mx**2) | _tiny(syy, my**2)
-    return np.where(bad, np.nan, r)
+    return np.where((n < 2) | _tiny(sxx, mx**2) | _tiny(syy, my**2), np.nan, r)
 
 
-def spearman_batch(x, y, valid, idx) -> np.ndarray:
-    X, Y, W = _gather(x, y, valid, idx)
-    rx = stats.rankdata(np.where(W > 0, X, np.nan), axis=1, nan_policy="omit")
-    ry = stats.rankdata(np.where(W > 0, Y, np.nan), axis=1, nan_policy="omit")
-    rows = np.arange(idx.shape[1])[None, :].repeat(idx.shape[0], axis=0)
-    return pearson_batch(np.nan_to_num(rx).ravel(), np.nan_to_num(ry).ravel(), (W > 0).ravel(),
-                         rows + np.arange(idx.shape[0])[:, None] * idx.shape[1])
-
-
-def ccc_batch(x, y, valid, idx) -> np.ndarray:
-    X, Y, W = _gather(x, y, valid, idx)
-    n, mx, my, sxx, syy, sxy = _moments(X, Y, W)
+def _ccc(n, mx, my, sxx, syy, sxy) -> np.ndarray:
     denom = sxx + syy + (mx - my) ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
         value = 2 * sxy / denom
     return np.where((n < 2) | _tiny(denom, mx**2 + my**2), np.nan, value)
 
 
-def _error_mean(x, y, valid, idx, transform) -> np.ndarray:
-    X, Y, W = _gather(x, y, valid, idx)
-    n = W.sum(axis=1)
+def _ranks(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(B, n) average rank of each item within each resample (items drawn c times tie with
+    themselves; equal values tie), from the counts alone: one sort of the n values, no sort per row."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new_group = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.array([], dtype=bool)
+    starts = np.flatnonzero(new_group)
+    group = np.cumsum(new_group) - 1
+    per_group = np.add.reduceat(counts[:, order], starts, axis=1)
+    average = np.cumsum(per_group, axis=1) - per_group + (per_group + 1) / 2
+    ranks = np.empty(counts.shape)
+    ranks[:, order] = average[:, group]
+    return ranks
+
+
+def continuous_from_counts(x, y, valid, counts: np.ndarray,
+                           metrics=("pearson", "spearman", "ccc", "mae", "rmse", "bias")) -> dict[str, np.ndarray]:
+    """Every continuous metric for each resample, given how often each item is drawn (`counts`, (B, n))."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if valid is not None:
+        ok &= np.asarray(valid, dtype=bool)
+    x, y = np.where(ok, x, 0.0), np.where(ok, y, 0.0)
+    C = counts * ok
+    out = {}
+    if "pearson" in metrics or "ccc" in metrics:
+        moments = _moments(x, y, C)
+        out["pearson"], out["ccc"] = _pearson(*moments), _ccc(*moments)
+    if "spearman" in metrics:
+        out["spearman"] = _pearson(*_moments(_ranks(x, C), _ranks(y, C), C))
+    n = C.sum(axis=1)
+    d = x - y
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, (transform(X - Y) * W).sum(axis=1) / n, np.nan)
+        out["mae"] = np.where(n > 0, (C @ np.abs(d)) / n, np.nan)
+        out["rmse"] = np.where(n > 0, np.sqrt((C @ (d * d)) / n), np.nan)
+        out["bias"] = np.where(n > 0, (C @ d) / n, np.nan)
+    return {name: out[name] for name in metrics}
+
+
+def continuous_batch(x, y, valid, idx, metrics=("pearson", "spearman", "ccc", "mae", "rmse", "bias")
+                     ) -> dict[str, np.ndarray]:
+    """Every continuous metric for each resample row of `idx`."""
+    return continuous_from_counts(x, y, valid, resample_counts(idx, len(np.asarray(x))), metrics)
+
+
+def pearson_batch(x, y, valid, idx) -> np.ndarray:
+    return continuous_batch(x, y, valid, idx, ("pearson",))["pearson"]
+
+
+def spearman_batch(x, y, valid, idx) -> np.ndarray:
+    return continuous_batch(x, y, valid, idx, ("spearman",))["spearman"]
+
+
+def ccc_batch(x, y, valid, idx) -> np.ndarray:
+    return continuous_batch(x, y, valid, idx, ("ccc",))["ccc"]
 
 
 def mae_batch(x, y, valid, idx) -> np.ndarray:
-    return _error_mean(x, y, valid, idx, np.abs)
+    return continuous_batch(x, y, valid, idx, ("mae",))["mae"]
 
 
 def rmse_batch(x, y, valid, idx) -> np.ndarray:
-    return np.sqrt(_error_mean(x, y, valid, idx, np.square))
+    return continuous_batch(x, y, valid, idx, ("rmse",))["rmse"]
 
 
 def bias_batch(x, y, valid, idx) -> np.ndarray:
-    return _error_mean(x, y, valid, idx, lambda d: d)
+    return continuous_batch(x, y, valid, idx, ("bias",))["bias"]
 
 
 def _scalar(batch, x: Sequence[float], y: Sequence[float], correlation: bool) -> float:

@@ -214,12 +214,10 @@ class ContinuousEvaluation(Evaluation):
         return self.answered & np.isfinite(self.x) & np.isfinite(self.y)
 
     def compute(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        valid = self.valid
-        out = {name: fn(self.x, self.y, valid, idx) for name, fn in (
-            ("pearson", cont.pearson_batch), ("spearman", cont.spearman_batch), ("ccc", cont.ccc_batch),
-            ("mae", cont.mae_batch), ("rmse", cont.rmse_batch), ("bias", cont.bias_batch))}
+        counts = resample_counts(idx, self.n_total)
+        out = cont.continuous_from_counts(self.x, self.y, self.valid, counts)
         means = {**self._rates(), "out_of_set_rate": (self.answered & ~np.isfinite(self.x), None)}
-        out.update(masked_means(means, resample_counts(idx, self.n_total)))
+        out.update(masked_means(means, counts))
         return out
 
     def used(self) -> dict[str, int]:

@@ -86,7 +86,7 @@ def latex_table(scores: pd.DataFrame, metrics: list[str] | None = None, *, digit
                     cells.append("--")
                     continue
                 record = wide[m].loc[row]
-                text = f"{record['value'] * scale:.{digits}f}"
+                text = f"{round(record['value'] * scale, digits) + 0.0:.{digits}f}"
                 if bold.get(m) is not None and bool(bold[m].get(row, False)):
                     text = rf"\textbf{{{text}}}"
                 if np.isfinite(record["ci_low"]) and np.isfinite(record["ci_high"]):

@@ -91,6 +91,7 @@ _CONTEXT_SKIP = {
     "negative": (None, re.compile(r"^\s+space\b", re.I)),
     "positive": (None, re.compile(r"^\s+space\b", re.I)),
     "calm": (None, re.compile(r"^\s+(?:water|waters|sea|lake|surface)\b", re.I)),
+    "生气": (re.compile(r"(?:充满|富有)$"), re.compile(r"^(?:勃勃|盎然)")),  # "full of life", not anger
 }
 
 
@@ -135,8 +136,6 @@ def _mentions(text: str, taxonomy: str) -> tuple[Mention, ...]:
             continue  # "positive" is not an emotion: it says nothing about the emotion label
         skip = _CONTEXT_SKIP.get(key)
         if skip and ((skip[0] and skip[0].search(before)) or (skip[1] and skip[1].search(after))):
-            continue
-        if "生气" == key and re.match(r"^(?:勃勃|盎然)", after) or re.search(r"(?:充满|富有)$", before) and key == "生气":
             continue
         clause = _clause_before(text, match.start())
         tail = " ".join(clause.split()[-6:])

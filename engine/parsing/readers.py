@@ -9,10 +9,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from engine.parsing.context import KEYS, Context, Slot
+from engine.parsing.context import Context, Slot
 from engine.parsing.labels import (NONE_WORDS, distribution_pairs, mentions, read_free, read_list, read_slot,
                                    sentence_at)
-from engine.parsing.scales import _PLAIN, read_level, read_number, stated_scale
+from engine.parsing.scales import PLAIN_NUMBER, read_level, read_number, stated_scale
 from engine.parsing.types import DimensionParse
 from engine.taxonomy import get_taxonomy, normalize_label
 
@@ -279,7 +279,7 @@ def _free_number(ctx: Context, dimension: str, scale: tuple[float, float]) -> Di
         other = _ANY_DIM_WORD.search(window)
         window = window[:other.start()] if other else window
         head = window[:50]
-        if _PLAIN.search(head):
+        if PLAIN_NUMBER.search(head):
             if stated_scale(head)[0] is None:
                 sentence_scale = stated_scale(sentence_at(text, match.start()))[0]
                 if sentence_scale is not None:
@@ -333,9 +333,10 @@ def read_continuous(ctx: Context, dimension: str) -> DimensionParse:
 
 
 def read_confidence(ctx: Context) -> DimensionParse:
-    """Stated confidence in [0, 1]: "confidence: 80%", 0.8, "8/10", "high confidence"."""
+    """Stated confidence in [0, 1]: "confidence: 80%", 0.8, "8/10", "high confidence", 4 on a 1-5 scale."""
+    scale = tuple(ctx.spec.scales.get("confidence", (0.0, 1.0)))
     for slot in ctx.json_slots("confidence") + ctx.kv_slots("confidence"):
-        reading = confidence_value(slot.value if isinstance(slot.value, (int, float)) else slot.text)
+        reading = confidence_value(slot.value if isinstance(slot.value, (int, float)) else slot.text, scale)
         if reading is not None:
             reading.span = slot.span
             return reading
@@ -347,25 +348,31 @@ def read_confidence(ctx: Context) -> DimensionParse:
     for pattern in patterns:
         match = re.search(pattern, ctx.prose, re.I)
         if match:
-            reading = confidence_value(match.group(1))
+            reading = confidence_value(match.group(1), scale)
             if reading is not None:
                 reading.span = match.group(0).strip()
                 return reading
     return DimensionParse()
 
 
-def confidence_value(value: Any) -> DimensionParse | None:
-    """A confidence statement as a number in [0, 1]: percentages and x > 1 are hundredths."""
+def confidence_value(value: Any, scale: tuple[float, float] = (0.0, 1.0)) -> DimensionParse | None:
+    """A confidence statement as a number in [0, 1].
+
+    A bare number on a configured confidence scale other than 0-1 (e.g. 1-5) is mapped linearly onto
+    [0, 1]; otherwise numbers in [0, 1] are fractions and numbers in (1, 100] (or with %) hundredths.
+    """
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        x = float(value)
-        x = x / 100 if 1 < x <= 100 else x
-        return DimensionParse(round(x, 4), "ok", str(value), str(value)) if 0 <= x <= 1 else DimensionParse(
-            None, "partial", str(value), str(value))
     text = str(value).strip()
     if text.lower() in NONE_WORDS:
         return None
+    if isinstance(value, (int, float)) or re.fullmatch(r"[-+]?\d+(?:\.\d+)?", text):
+        x, (low, high) = float(text), scale
+        if (low, high) != (0.0, 1.0) and low <= x <= high:
+            return DimensionParse(round((x - low) / (high - low), 4), "ok", text, text)
+        x = x / 100 if 1 < x <= 100 else x
+        return DimensionParse(round(x, 4), "ok", text, text) if 0 <= x <= 1 else DimensionParse(
+            None, "partial", text, text)
     reading = read_number(text, "confidence", (0.0, 1.0))
     if reading is not None and reading.value is None and reading.raw is not None:
         try:

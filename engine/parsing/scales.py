@@ -47,7 +47,7 @@ _SCALE_PATTERNS = [re.compile(p, re.I) for p in (
 _FRACTION = re.compile(rf"({NUMBER})\s*(?:/|out of|分之|／)\s*({NUMBER})|满分\s*({NUMBER})", re.I)
 _PERCENT = re.compile(rf"({NUMBER})\s*(?:%|％|percent\b)", re.I)
 _RANGE = re.compile(rf"(?<![\d.])({NUMBER})\s*(?:-|–|to|~)\s*({NUMBER})(?!\d|\.\d)")
-_PLAIN = re.compile(rf"(?<![A-Za-z0-9_.]){NUMBER}(?![A-Za-z0-9_])")
+PLAIN_NUMBER = re.compile(rf"(?<![A-Za-z0-9_.]){NUMBER}(?![A-Za-z0-9_])")
 
 _LEVELS: list[tuple[str, float, str | None]] = [
     (r"(?:very|extremely|highly)\s+negative|very unpleasant|extremely unpleasant|非常消极|极其消极|非常负面", 0.0, "valence"),
@@ -103,7 +103,7 @@ def read_number(text: str, dimension: str, scale: tuple[float, float], *, allow_
     fraction = _FRACTION.search(rest)
     if fraction and fraction.group(3) is not None:  # "7分（满分9分）"
         top = float(fraction.group(3))
-        before = _PLAIN.search(rest[:fraction.start()])
+        before = PLAIN_NUMBER.search(rest[:fraction.start()])
         if before:
             x = float(before.group(0))
             return _place(x, source or (low if top == high else _bottom(top), top), scale, span)
@@ -122,7 +122,7 @@ def read_number(text: str, dimension: str, scale: tuple[float, float], *, allow_
     if ranged and float(ranged.group(1)) < float(ranged.group(2)):
         x = (float(ranged.group(1)) + float(ranged.group(2))) / 2
         return _place(x, source, scale, span)
-    plain = _PLAIN.search(rest)
+    plain = PLAIN_NUMBER.search(rest)
     if plain:
         return _place(float(plain.group(0)), source, scale, span)
     if allow_words:

@@ -174,3 +174,17 @@ def test_unknown_dimension_fails_without_raising():
 def test_stated_confidence_is_read_even_when_not_asked():
     result = parse_answer("Emotion: fear (confidence 70%)", ParseSpec(("emotion",)))
     assert result.confidence == pytest.approx(0.7) and "confidence" not in result.dimensions
+
+
+@pytest.mark.parametrize("text, scale, value", [
+    ('{"confidence": 4}', (1.0, 5.0), 0.75),  # a configured 1-5 confidence scale maps onto [0, 1]
+    ("Confidence: 0.8", (0.0, 1.0), 0.8),
+    ("Confidence: 80", (0.0, 1.0), 0.8),  # hundredths
+    ("Confidence: 80%", (1.0, 5.0), 0.8),  # a percentage is a percentage on any scale
+    ("Confidence: 7/10", (0.0, 1.0), 0.7),
+    ("Confidence: very high", (0.0, 1.0), 1.0),
+])
+def test_confidence_scales(text, scale, value):
+    spec = ParseSpec(("confidence",), scales={"confidence": scale})
+    reading = parse_answer(text, spec).dimensions["confidence"]
+    assert (reading.status, reading.value) == ("ok", pytest.approx(value))

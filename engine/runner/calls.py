@@ -14,15 +14,16 @@ In order it:
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from engine.models.base import ErrorClass, ModelAdapter, ModelRequest, ModelResponse
 from engine.runner.cache import CachedAnswer, ResponseCache
-from engine.runner.config import ModelConfig, _redact
+from engine.runner.config import ModelConfig, is_secret_key
 from engine.runner.journal import Journal
 from engine.runner.limits import Admission, RetryPolicy, send_with_retries, timeout_failure
 
@@ -33,6 +34,12 @@ __all__ = ["Budget", "ModelClient", "ModelUnavailableError", "RunCounters", "res
 # through every item.
 BREAKER_CLASSES = (ErrorClass.AUTH, ErrorClass.CONNECTION, ErrorClass.BAD_REQUEST)
 BREAKER_THRESHOLD = 3
+# Row ids: 128 random bits from a generator seeded once by the OS (uuid4 pays a syscall per id).
+_IDS = random.Random(os.urandom(16))
+
+
+def new_id() -> str:
+    return f"{_IDS.getrandbits(128):032x}"
 
 
 class ModelUnavailableError(RuntimeError):
@@ -74,16 +81,31 @@ def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_
                  raw_request: dict | None = None) -> dict[str, Any]:
     """One `responses` row (secrets removed from the raw request)."""
     return {
-        "response_id": uuid.uuid4().hex, "run_id": run_id, "dataset": dataset, "item_id": item_id,
+        "response_id": new_id(), "run_id": run_id, "dataset": dataset, "item_id": item_id,
         "sample_index": sample_index, "stage": stage, "request_hash": request_hash, "status": response.status,
         "error_class": response.error_class.value if response.error_class else None,
         "error_message": response.error_message, "text": response.text,
-        "raw_request": _redact(raw_request if raw_request is not None else response.raw_request),
+        "raw_request": _redact_request(raw_request if raw_request is not None else response.raw_request),
         "raw_response": response.raw_response, "model_id_resolved": response.model_id_resolved,
         "input_tokens": response.input_tokens, "output_tokens": response.output_tokens, "cost_usd": cost,
         "latency_ms": response.latency_ms, "attempts": attempts, "cached": cached,
         "created_at": datetime.now(),
     }
+
+
+def _redact_request(raw: dict | None) -> dict | None:
+    """Secret-looking keys out of a raw request, two levels deep (adapters scrub their own secrets
+    too); the prompt messages are left alone."""
+    if not isinstance(raw, dict):
+        return raw
+    out = {}
+    for key, value in raw.items():
+        if is_secret_key(key):
+            value = "<redacted>"
+        elif isinstance(value, dict) and key != "messages":
+            value = {k: "<redacted>" if is_secret_key(k) else v for k, v in value.items()}
+        out[key] = value
+    return out
 
 
 def _from_cache(hit: CachedAnswer) -> ModelResponse:
@@ -110,6 +132,7 @@ class ModelClient:
         self.successes = 0
         self.fatal_streak: list[ModelResponse] = []
         self.unavailable: str | None = None
+        self._prices: dict[str | None, Any] = {}  # model id -> Price | None (looked up once)
 
     @property
     def model_id(self) -> str:
@@ -194,23 +217,32 @@ class ModelClient:
             return response
 
     def _cost(self, response: ModelResponse) -> float | None:
-        if response.input_tokens is None and response.output_tokens is None:
-            return 0.0 if self.adapter.local else None
+        """USD for one call from the reported usage: the model's `price:`, the experiment's `prices:`, then
+        `engine.models.pricing`'s table (resolved id first). None when no price is known."""
         if self.adapter.local:
             return 0.0
-        from engine.models.pricing import cost_usd
-        overrides = dict(self.prices)
-        price = self.config.price or self.config.options.get("price")
-        if price is not None:
-            price = price.model_dump() if hasattr(price, "model_dump") else price
-            overrides[self.model_id] = price
-            if response.model_id_resolved:
-                overrides[response.model_id_resolved] = price
-        for model_id in filter(None, (response.model_id_resolved, self.model_id)):
-            cost = cost_usd(model_id, response.input_tokens, response.output_tokens, overrides)
-            if cost is not None:
-                return cost
-        return None
+        if response.input_tokens is None and response.output_tokens is None:
+            return None
+        price = self._price(response.model_id_resolved)
+        if price is None:
+            return None
+        return ((response.input_tokens or 0) * price.input_per_mtok
+                + (response.output_tokens or 0) * price.output_per_mtok) / 1_000_000
+
+    def _price(self, resolved: str | None):
+        if resolved not in self._prices:
+            from engine.models.pricing import as_price, price_for
+            own = self.config.price or self.config.options.get("price")
+            if own is not None:
+                found = as_price(own.model_dump() if hasattr(own, "model_dump") else own)
+            else:
+                found = None
+                for model_id in filter(None, (resolved, self.model_id)):
+                    found = price_for(model_id, self.prices)
+                    if found is not None:
+                        break
+            self._prices[resolved] = found
+        return self._prices[resolved]
 
     def _watch(self, response: ModelResponse) -> None:
         """Trip the breaker when a model has never answered and keeps failing the same fatal way."""

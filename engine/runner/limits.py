@@ -76,20 +76,22 @@ class RetryPolicy:
 
 
 class _Wait(wait_base):
-    def __init__(self, policy: RetryPolicy):
+    def __init__(self, policy: RetryPolicy, offset: int = 0):
         self.policy = policy
+        self.offset = offset  # attempts made before tenacity took over
 
     def __call__(self, retry_state) -> float:
         outcome = retry_state.outcome
         response = outcome.result() if outcome is not None and not outcome.failed else None
-        return self.policy.delay(retry_state.attempt_number, response)
+        return self.policy.delay(retry_state.attempt_number + self.offset, response)
 
 
 async def send_with_retries(send: Callable[[], Awaitable[ModelResponse]], policy: RetryPolicy,
                             on_retry_after: Callable[[float], None] | None = None) -> tuple[ModelResponse, int]:
     """Call `send` until it answers with anything but a transient failure, or attempts run out.
 
-    Returns the last response and the number of calls made.
+    Returns the last response and the number of calls made. The first call is made directly (the
+    common case costs nothing extra); retries go through tenacity.
     """
     calls = 0
 
@@ -101,8 +103,12 @@ async def send_with_retries(send: Callable[[], Awaitable[ModelResponse]], policy
             on_retry_after(min(response.retry_after_s, policy.backoff_max_s))
         return response
 
-    retrying = AsyncRetrying(stop=stop_after_attempt(policy.max_attempts), wait=_Wait(policy),
-                             retry=retry_if_result(lambda r: r.transient),
+    first = await attempt()
+    if not first.transient or policy.max_attempts <= 1:
+        return first, calls
+    await asyncio.sleep(policy.delay(1, first))
+    retrying = AsyncRetrying(stop=stop_after_attempt(policy.max_attempts - 1),
+                             wait=_Wait(policy, offset=1), retry=retry_if_result(lambda r: r.transient),
                              retry_error_callback=lambda state: state.outcome.result(), reraise=True)
     response = await retrying(attempt)
     return response, calls

@@ -1,0 +1,135 @@
+"""Runner throughput: a whole `run_experiment` against a loopback OpenAI-compatible server, as a fraction of C/L.
+
+A fake OpenAI-compatible server (tests/fakes, in its own process) answers every request after an
+injected latency L. With concurrency C the best possible throughput is C/L requests per second. The
+runner does everything it does for real: a dataset of N distinct images is loaded, each image is
+prepared (decoded, resized, encoded) on the thread pool, sent through the real adapter and SDK
+path, journaled with fsync, merged into DuckDB in batches, parsed into predictions. Reported:
+
+    fraction        = (N / seconds from the first request sent to the last item done) / (C / L)
+    fraction_total  = the same over the whole `run_experiment` call (loading, store writes, final
+                      merge included; no score refresh)
+    cpu_ms          = runner process CPU seconds (all threads) / N × 1000
+
+Each configuration runs in a fresh process with a fresh store (no response or image cache carried
+over), so the figures include cold preprocessing of every image.
+
+    python bench/bench_runner.py [--n 2000] [--latency 0.25] [--concurrency 64,256] [--http-client aiohttp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def make_dataset(folder: Path, n: int) -> Path:
+    """`n` distinct 96x96 JPEGs (a colour field with a number) and a manifest with polarity gold."""
+    from PIL import Image, ImageDraw
+
+    manifest = folder / "manifest.csv"
+    if manifest.exists() and sum(1 for _ in manifest.open()) == n + 1:
+        return manifest
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n):
+        image = Image.new("RGB", (96, 96), ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256))
+        ImageDraw.Draw(image).text((8, 40), f"{i}", fill=(255, 255, 255))
+        name = f"images/{i:05d}.jpg"
+        image.save(folder / name, "JPEG", quality=85)
+        rows.append({"item_id": f"{i:05d}", "image": name, "polarity": ("positive", "negative")[i % 2]})
+    with manifest.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest
+
+
+def one(args: argparse.Namespace) -> dict:
+    """One measurement in this process (the parent starts one process per configuration)."""
+    from engine.runner import run_experiment
+    from tests.fakes import FakeServerProcess
+
+    manifest = Path(args.manifest)
+    with FakeServerProcess("openai", latency_s=args.latency, answer="positive") as server, \
+            tempfile.TemporaryDirectory() as tmp:
+        config = {
+            "name": "bench", "dimensions": ["polarity"], "image_max_side": 96,
+            "datasets": [{"name": "bench", "format": "csv", "path": str(manifest), "image_col": "image",
+                          "id_col": "item_id", "label_cols": {"polarity": "polarity"}}],
+            "models": [{"name": "fake", "adapter": "openai-compatible", "model": "fake-vl",
+                        "base_url": server.base_url, "concurrency": args.one, "timeout_s": 60, "max_attempts": 1,
+                        "options": {"http_client": args.http_client} if args.http_client else {}}],
+            "strategies": ["zero-shot"],
+        }
+        marks: list[float] = []
+
+        def progress(event) -> None:
+            if event.status == "running":
+                marks.append(time.perf_counter())
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu0 = usage.ru_utime + usage.ru_stime
+        started = time.perf_counter()
+        result = run_experiment(config, Path(tmp) / "bench.duckdb", quiet=True, progress=progress,
+                                refresh_scores=False)
+        total = time.perf_counter() - started
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = usage.ru_utime + usage.ru_stime - cpu0
+    run = result.runs[0]
+    assert run.status == "complete" and run.n_answered == args.n and run.errors == 0, run
+    # progress fires at start (first request about to go out) and after items; the first mark is the start
+    window = (marks[-1] - marks[0]) if len(marks) > 1 else total
+    ideal = args.n * args.latency / args.one
+    return {"concurrency": args.one, "latency_s": args.latency, "n": args.n, "seconds": round(window, 3),
+            "seconds_total": round(total, 3), "fraction": round(ideal / window, 3),
+            "fraction_total": round(ideal / total, 3), "cpu_ms": round(cpu / args.n * 1000, 3),
+            "http_client": args.http_client or "default"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--latency", type=float, default=0.25)
+    parser.add_argument("--concurrency", default="64,256")
+    parser.add_argument("--http-client", default=None, help="options.http_client of the model (adapter default if unset)")
+    parser.add_argument("--data", default=str(REPO / "bench" / "out" / "runner-images"))
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--manifest", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args)))
+        return
+    manifest = make_dataset(Path(args.data) / str(args.n), args.n)
+    load = os.getloadavg()
+    print(f"runner throughput, N={args.n} distinct images, L={args.latency * 1000:.0f} ms, cpus={os.cpu_count()}, "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"{'C':>5} {'C/L req/s':>10} {'req/s':>8} {'fraction':>9} {'fraction_total':>15} {'cpu_ms/req':>11}")
+    for concurrency in [int(c) for c in args.concurrency.split(",")]:
+        command = [sys.executable, __file__, "--one", str(concurrency), "--n", str(args.n), "--latency",
+                   str(args.latency), "--manifest", str(manifest)]
+        if args.http_client:
+            command += ["--http-client", args.http_client]
+        out = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+        if out.returncode != 0:
+            print(out.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(out.returncode)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        best = concurrency / args.latency
+        print(f"{concurrency:>5} {best:>10.0f} {args.n / row['seconds']:>8.1f} {row['fraction']:>9.3f} "
+              f"{row['fraction_total']:>15.3f} {row['cpu_ms']:>11.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -53,7 +53,7 @@ def remove_centre(image: Image.Image, fraction: float = 0.5) -> Image.Image:
 
 
 def keep_border_crop(image: Image.Image) -> Image.Image:
-    """Crop to the top-left quadrant: the scene context without the centred subject."""
+    """Crop to the top-left quadrant: a corner of the scene, usually without the centred subject or face."""
     img = _rgb(image)
     w, h = img.size
     return img.crop((0, 0, max(1, w // 2), max(1, h // 2)))
@@ -84,13 +84,20 @@ class Cell:
 
 
 def grid_cells(size: tuple[int, int], rows: int, cols: int) -> list[Cell]:
-    """The cells of a rows x cols grid over an image of `size` (width, height), row-major."""
+    """The cells of a rows x cols grid over an image of `size` (width, height), row-major; they tile it exactly.
+
+    >>> [c.box for c in grid_cells((10, 4), 2, 2)]
+    [(0, 0, 5, 2), (5, 0, 10, 2), (0, 2, 5, 4), (5, 2, 10, 4)]
+    """
     w, h = size
     cells = []
     for r in range(rows):
         for c in range(cols):
             cells.append(Cell(r, c, (w * c // cols, h * r // rows, w * (c + 1) // cols, h * (r + 1) // rows)))
     return cells
+
+
+FILLS = ("grey", "blur", "mean")
 
 
 def occlude(image: Image.Image, cell: Cell, fill: str = "grey") -> Image.Image:

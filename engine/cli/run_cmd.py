@@ -75,28 +75,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def report(result, db: str | None, demo: bool = False) -> int:
     """Print the runs, the score table and where to look next; return the exit status."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(width=None if sys.stdout.isatty() else 160)
+    if result.merged_leftovers:
+        console.print(f"merged {result.merged_leftovers} journal records an interrupted earlier run left behind",
+                      highlight=False)
+    for dataset, problems in result.problems.items():
+        shown = "\n  ".join(problems[:5]) + (f"\n  ... and {len(problems) - 5} more" if len(problems) > 5 else "")
+        console.print(f"[yellow]dataset {escape(dataset)}: {len(problems)} row(s) skipped while loading:[/yellow]\n  "
+                      f"{escape(shown)}",
+                      highlight=False)
     runs = Table(title="Runs", show_lines=False)
     for column in ("dataset", "model", "strategy", "status", "items", "answered", "errors", "calls", "cached",
                    "spend $"):
         runs.add_column(column, justify="right" if column in ("items", "answered", "errors", "calls", "cached",
                                                               "spend $") else "left")
     for run in result.runs:
-        runs.add_row(run.dataset, run.model, run.strategy, run.status, str(run.n_items), str(run.n_answered),
+        runs.add_row(escape(run.dataset), escape(run.model), escape(run.strategy), run.status, str(run.n_items),
+                     str(run.n_answered),
                      str(run.errors), str(run.calls), str(run.cached), f"{run.cost_usd:.4f}")
     console.print(runs)
     for run in result.runs:
         if run.message:
-            console.print(f"[bold]{run.model} × {run.strategy} on {run.dataset}[/bold]: {run.message}",
-                          highlight=False)
-    console.print(_score_table(result), highlight=False)
+            console.print(f"[bold]{escape(run.model)} × {escape(run.strategy)} on {escape(run.dataset)}[/bold]: "
+                          f"{escape(run.message)}", highlight=False)
+    console.print(_score_table(result, wide=console.width >= 130), highlight=False)
     db_path = str(result.db_path)
     env = "" if db is None and "AFFECTLENS_DB" not in os.environ else f"AFFECTLENS_DB={db_path} "
     console.print(f"\nResults: {db_path}\nScores:  affectlens scores{' --db ' + db_path if env else ''}\n"
                   f"Explore: {env}streamlit run {REPO / 'dashboard' / 'app.py'}", highlight=False)
-    if demo:
+    if demo and any("untrained" in run.model for run in result.runs):
         console.print("Note: tiny-llava-untrained has random weights; its answers are noise, and it is there "
                       "only to show the local-model path working.", highlight=False)
     statuses = {run.status for run in result.runs}
@@ -107,10 +117,13 @@ def report(result, db: str | None, demo: bool = False) -> int:
     return 0
 
 
-def _score_table(result):
+def _score_table(result, wide: bool):
+    """Accuracy, macro-F1 and coverage (categorical), r, CCC and MAE (continuous) per run and dimension;
+    95% bootstrap intervals in brackets when the terminal is wide enough."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="Scores (95% bootstrap CI in brackets)")
+    table = Table(title="Scores" + (" (95% bootstrap CI in brackets)" if wide else ""))
     if not result.scores_refreshed:
         table.add_column("scores were not computed; run `affectlens scores`")
         return table
@@ -122,25 +135,26 @@ def _score_table(result):
         frame = con.execute("SELECT dataset, model, strategy, dimension, metric, value, ci_low, ci_high, n "
                             "FROM scores WHERE metric IN (SELECT unnest(?))", [list(SHOWN)]).fetch_df()
     frame = frame[[tuple(k) in keys for k in frame[["dataset", "model", "strategy"]].itertuples(index=False)]]
-    for column in ("dataset", "model", "strategy", "dimension", *SHOWN.values()):
-        table.add_column(column, justify="left" if column in ("dataset", "model", "strategy", "dimension") else "right")
-    if frame.empty:
-        return table
+    frame = frame[frame["value"].notna()]
+    metrics = [m for m in SHOWN if (frame["metric"] == m).any()]
+    for column in ("dataset", "model", "strategy", "dimension"):
+        table.add_column(column)
+    for metric in metrics:
+        table.add_column(SHOWN[metric], justify="right")
     order = {run.model: i for i, run in enumerate(result.runs)}
     for (dataset, model, strategy, dimension), group in sorted(
             frame.groupby(["dataset", "model", "strategy", "dimension"]),
             key=lambda kv: (kv[0][0], kv[0][3], order.get(kv[0][1], 0), kv[0][2])):
         cells = []
-        for metric in SHOWN:
+        for metric in metrics:
             row = group[group["metric"] == metric]
-            if row.empty or pd.isna(row["value"].iloc[0]):
+            if row.empty:
                 cells.append("")
                 continue
             value, low, high = row[["value", "ci_low", "ci_high"]].iloc[0]
             text = f"{value:.3f}"
-            if not pd.isna(low) and not pd.isna(high) and metric != "coverage":
+            if wide and not pd.isna(low) and not pd.isna(high) and metric != "coverage":
                 text += f" [{low:.2f}, {high:.2f}]"
             cells.append(text)
-        if any(cells):
-            table.add_row(dataset, model, strategy, dimension, *cells)
+        table.add_row(escape(dataset), escape(model), escape(strategy), dimension, *cells)
     return table

@@ -65,7 +65,8 @@ class ExperimentResult:
     runs: list[RunSummary] = field(default_factory=list)
     spent_usd: float = 0.0
     scores_refreshed: bool = False
-    merged_leftovers: int = 0
+    merged_leftovers: int = 0  # journal records a killed earlier invocation left, merged first
+    problems: dict[str, list[str]] = field(default_factory=dict)  # dataset -> rows its loader skipped
 
     @property
     def ok(self) -> bool:
@@ -89,8 +90,8 @@ def run_experiment(config: ExperimentConfig | dict | str | os.PathLike, db_path:
         config = parse_config(config)
     from engine.store import default_db_path
     db = Path(db_path) if db_path is not None else default_db_path()
-    coroutine = _run(config, db, limit=limit, max_cost=max_cost if max_cost is not None else config.max_cost,
-                     reporter=make_progress(quiet, progress), refresh=refresh_scores)
+    coroutine = _closing(_run(config, db, limit=limit, max_cost=max_cost if max_cost is not None else config.max_cost,
+                              reporter=(reporter := make_progress(quiet, progress)), refresh=refresh_scores), reporter)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -105,6 +106,13 @@ def run_experiment(config: ExperimentConfig | dict | str | os.PathLike, db_path:
     return box["result"]
 
 
+async def _closing(coroutine, reporter):
+    try:
+        return await coroutine
+    finally:
+        reporter.close()
+
+
 def _catch(coroutine):
     try:
         return asyncio.run(coroutine)
@@ -117,9 +125,11 @@ async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cos
     result = ExperimentResult(db_path=db)
     result.merged_leftovers = await asyncio.to_thread(merge_leftovers, db)
     datasets = await asyncio.to_thread(load_datasets, config)
+    result.problems = {d.name: [str(p) for p in d.problems] for d in datasets if d.problems}
     plans = plan_runs(config, datasets, limit=limit)
-    adapters = _create_adapters(config)
+    adapters: dict[str, Any] = {}
     try:
+        _create_adapters(config, adapters)
         await _preflight(config)
         budget = Budget(max_cost)
         _warn_unpriced(config, adapters, budget)
@@ -138,7 +148,6 @@ async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cos
         finally:
             await journal.close()
             images.close()
-            reporter.close()
         if journal.merge_error is not None:
             raise AffectLensError(f"answers are safe in {journal.folder} but could not be merged into {db}: "
                                   f"{journal.merge_error}; rerun the same command to merge them")
@@ -148,25 +157,16 @@ async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cos
     finally:
         await asyncio.gather(*(adapter.aclose() for adapter in adapters.values()), return_exceptions=True)
     if refresh:
-        result.scores_refreshed = await asyncio.to_thread(_refresh_scores, db)
+        result.scores_refreshed = await asyncio.to_thread(_refresh_scores, db, sorted({d.name for d in datasets}))
     return result
 
 
-def _create_adapters(config: ExperimentConfig) -> dict[str, Any]:
-    """One adapter per model entry; a missing key, SDK or unknown adapter stops here with its fix."""
+def _create_adapters(config: ExperimentConfig, adapters: dict[str, Any]) -> None:
+    """One adapter per model entry, into `adapters` (the caller closes them, also after a failure);
+    a missing key, SDK or unknown adapter stops here with its fix."""
     from engine.models import create_adapter
-    adapters = {}
-    try:
-        for model in config.models:
-            adapters[model.name] = create_adapter(model.spec())
-    except BaseException:
-        for adapter in adapters.values():
-            try:
-                asyncio.get_running_loop().create_task(adapter.aclose())
-            except RuntimeError:
-                pass
-        raise
-    return adapters
+    for model in config.models:
+        adapters[model.name] = create_adapter(model.spec())
 
 
 async def _preflight(config: ExperimentConfig) -> None:
@@ -348,11 +348,12 @@ def _finish_runs(db: Path, executors: list[RunExecutor], rows: dict[str, dict]) 
             write_run(con, row)
 
 
-def _refresh_scores(db: Path) -> bool:
+def _refresh_scores(db: Path, datasets: list[str]) -> bool:
+    """Recompute the scores of the experiment's datasets (every model and strategy on them)."""
     try:
         from engine.metrics.scoring import refresh_scores
     except ImportError:
         log.warning("scores not computed: engine.metrics.scoring is not available")
         return False
-    refresh_scores(db)
+    refresh_scores(db, dataset=datasets)
     return True

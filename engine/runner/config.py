@@ -217,25 +217,27 @@ class StrategyConfig(_Strict):
     n_samples: int = Field(default=5, ge=1, le=64)
     sample_temperature: float = Field(default=0.7, ge=0)
     structured: bool = False
+    sample_prompt: str = "cot"  # self-consistency: the one-call strategy each sample uses
+    template_dir: str | None = None  # a folder of <lang>/<name>.txt files overriding the packaged templates
     extra: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str) -> str:
-        if value not in ("en", "zh"):
-            raise ValueError(f"language {value!r} has no templates; choose en or zh")
-        return value
+    @model_validator(mode="after")
+    def _language(self) -> "StrategyConfig":
+        if self.language not in ("en", "zh") and not self.template_dir:
+            raise ValueError(f"language {self.language!r} has no templates; choose en or zh, or give a "
+                             f"template_dir holding {self.language}/<strategy>.txt files")
+        return self
 
     @property
     def run_label(self) -> str:
         if self.label:
             return self.label
         defaults = StrategyConfig(name=self.name)
-        relevant = {"language", "system_prompt", "shuffle_labels", "structured", "extra"}
+        relevant = {"language", "system_prompt", "shuffle_labels", "structured", "template_dir", "extra"}
         if self.name in ("few-shot", "fewshot"):
             relevant.add("k_shot")
         if self.name in ("self-consistency", "sc"):
-            relevant |= {"n_samples", "sample_temperature"}
+            relevant |= {"n_samples", "sample_temperature", "sample_prompt"}
         changed = [f"{key}={getattr(self, key)}" for key in sorted(relevant)
                    if getattr(self, key) != getattr(defaults, key) and key != "system_prompt"]
         if self.system_prompt:
@@ -247,7 +249,8 @@ class StrategyConfig(_Strict):
         return StrategyOptions(language=self.language, system_prompt=self.system_prompt,
                                shuffle_labels=self.shuffle_labels, seed=seed, k_shot=self.k_shot,
                                n_samples=self.n_samples, sample_temperature=self.sample_temperature,
-                               structured=self.structured, extra=dict(self.extra))
+                               structured=self.structured, sample_prompt=self.sample_prompt,
+                               template_dir=self.template_dir, extra=dict(self.extra))
 
 
 class ExperimentConfig(_Strict):

@@ -20,7 +20,7 @@ import hashlib
 import inspect
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.datasets.base import Dataset, Item
@@ -227,19 +227,17 @@ def plan_runs(config: ExperimentConfig, datasets: list[Dataset], *, limit: int |
         strategies.append((entry, strategy))
     pairs = [(model, entry, strategy) for model in config.models for entry, strategy in strategies
              if model.strategies is None or entry.run_label in model.strategies]
-    needs_pool = any(s.name in POOL_STRATEGIES for _, _, s in pairs) or any(
-        m.adapter in TRAINED_ADAPTERS for m in config.models)
     k_max = max((e.k_shot for _, e, s in pairs if s.name in POOL_STRATEGIES), default=0)
+    trains = any(m.adapter in TRAINED_ADAPTERS for m in config.models)
+    # A held-out pool only for exemplars stays small; one a classifier fits on takes a fifth of the items.
+    pool_size = None if trains else max(4 * k_max, 16)
     runs = []
     for entry, dataset in zip(config.datasets, datasets, strict=True):
-        data = plan_dataset(config, entry, dataset, needs_pool=needs_pool, limit=limit,
-                            pool_size=max(4 * k_max, 16) if k_max and not any(
-                                m.adapter in TRAINED_ADAPTERS for m in config.models) else None)
+        data = plan_dataset(config, entry, dataset, needs_pool=trains or k_max > 0, limit=limit, pool_size=pool_size)
         manifest = data.evaluated.manifest_sha256()
         for model, strategy_entry, strategy in pairs:
             options = strategy_entry.options(config.seed)
-            if data.polarity_taxonomy and "polarity" in config.dimensions:
-                from dataclasses import replace
+            if "polarity" in config.dimensions:
                 options = replace(options, polarity_taxonomy=data.polarity_taxonomy)
             try:
                 template_hash = strategy.template_hash(options)

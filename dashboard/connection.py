@@ -2,9 +2,10 @@
 
 Opening a DuckDB database costs about 30 ms here, more than most dashboard queries. So the queries
 of a page render share one read-only handle (each through its own cursor), and the handle is closed
-`IDLE_S` after the last query finishes and is never handed out after `MAX_AGE_S`: the engine, which
-cannot write while any process holds the file, finds it free again within a fraction of a second
-(its `connect` retries on lock conflicts). Opening goes through `engine.store.connect`, which retries
+`IDLE_S` after the last query finishes and is never handed out after `MAX_AGE_S`; a handle retired for
+age is followed by `COOL_DOWN_S` without one. So the engine, which cannot write while any process holds
+the file, finds it free within a fraction of a second when the dashboard is idle and within
+`MAX_AGE_S + COOL_DOWN_S` when it is busy (its `connect` retries on lock conflicts for 30 s). Opening goes through `engine.store.connect`, which retries
 while a writer holds the file; a store that stays locked becomes `StoreBusy`, never a raw lock error.
 """
 
@@ -22,7 +23,8 @@ import duckdb
 from engine.store import StoreLockedError, connect
 
 IDLE_S = 0.25
-MAX_AGE_S = 2.0
+MAX_AGE_S = 5.0
+COOL_DOWN_S = 0.3  # after a handle reached MAX_AGE_S, readers wait this long so a waiting writer gets in
 OPEN_TIMEOUT_S = 5.0
 
 
@@ -52,6 +54,7 @@ class _Handle:
 _lock = threading.Lock()
 _handles: dict[str, _Handle] = {}
 _opening: dict[str, threading.Lock] = {}
+_aged_out: dict[str, float] = {}  # file -> when its last handle was retired for age
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -81,9 +84,12 @@ def _schedule_close(path: str, handle: _Handle) -> None:
     def close_if_idle() -> None:
         with _lock:
             idle = time.monotonic() - handle.last_used
-            if handle.users == 0 and (idle >= IDLE_S * 0.9 or handle.opened_at + MAX_AGE_S < time.monotonic()):
+            aged = handle.opened_at + MAX_AGE_S < time.monotonic()
+            if handle.users == 0 and (idle >= IDLE_S * 0.9 or aged):
                 if _handles.get(path) is handle:
                     del _handles[path]
+                    if aged:
+                        _aged_out[path] = time.monotonic()
                 handle.close()
     timer = threading.Timer(IDLE_S, close_if_idle)
     timer.daemon = True
@@ -99,12 +105,16 @@ def reader(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
             handle = _handles.get(key)
             if handle is not None and time.monotonic() - handle.opened_at > MAX_AGE_S:
                 del _handles[key]  # too old to admit new users; closes when its current users finish
+                _aged_out[key] = time.monotonic()
                 if handle.users == 0:
                     handle.close()
                 handle = None
             if handle is not None:
                 handle.users += 1
+            wait = COOL_DOWN_S - (time.monotonic() - _aged_out.get(key, -COOL_DOWN_S))
         if handle is None:
+            if wait > 0:
+                time.sleep(wait)
             handle = _open(key)
             handle.users = 1
             with _lock:

@@ -59,10 +59,14 @@ class Filters:
         return {"datasets": list(self.datasets) or None, "models": list(self.models) or None,
                 "strategies": list(self.strategies) or None}
 
+    def where(self, alias: str = "r") -> str:
+        """SQL condition on `alias`'s dataset/model/strategy columns for the filters in use (values stay
+        bound parameters; an unused filter adds no clause, so DuckDB plans the plain query)."""
+        clauses = [f"list_contains(${name}, {alias}.{column})"
+                   for name, column in (("datasets", "dataset"), ("models", "model"), ("strategies", "strategy"))
+                   if getattr(self, name)]
+        return " AND ".join(clauses) or "TRUE"
 
-RUNS_WHERE = ("($datasets IS NULL OR list_contains($datasets, r.dataset)) "
-              "AND ($models IS NULL OR list_contains($models, r.model)) "
-              "AND ($strategies IS NULL OR list_contains($strategies, r.strategy))")
 
 _CACHE = {"enabled": os.environ.get("AFFECTLENS_CACHE", "1") != "0"}
 _last_good: collections.OrderedDict = collections.OrderedDict()
@@ -147,32 +151,46 @@ def _label_polarity() -> pd.DataFrame:
 
 _LABEL_POLARITY = _label_polarity()
 
-_JUDGED = f"""
-sel AS (SELECT r.run_id, r.model, r.strategy FROM runs r WHERE r.dataset = $dataset AND {RUNS_WHERE}),
-pred AS (
-    SELECT p.run_id, p.item_id, p.label, p.status, p.confidence FROM predictions p
-    WHERE p.dataset = $dataset AND p.dimension = $dimension
+def _judged_cte(filters: Filters, dimension: str) -> str:
+    """CTEs `sel` (the selected runs of $dataset) and `judged` (their answers on $dimension with gold)."""
+    polarity_from_emotion = """
     UNION ALL
     SELECT p.run_id, p.item_id, m.polarity, p.status, p.confidence FROM predictions p
     LEFT JOIN label_polarity m ON m.label = p.label
-    WHERE $dimension = 'polarity' AND p.dataset = $dataset AND p.dimension = 'emotion'
+    WHERE p.dataset = $dataset AND p.dimension = 'emotion'
       AND p.run_id NOT IN (SELECT DISTINCT run_id FROM predictions WHERE dataset = $dataset AND dimension = 'polarity')
+    """ if dimension == "polarity" else ""
+    return f"""
+sel AS (SELECT r.run_id, r.model, r.strategy FROM runs r WHERE r.dataset = $dataset AND {filters.where()}),
+pred AS (
+    SELECT p.run_id, p.item_id, p.label, p.status, p.confidence FROM predictions p
+    WHERE p.dataset = $dataset AND p.dimension = $dimension {polarity_from_emotion}
 ),
 judged AS (
     SELECT s.model, s.strategy, pr.run_id, pr.item_id, pr.label, pr.status, pr.confidence,
            g.label AS gold_label,
            pr.status IN ('ok', 'partial') AS answered,
            coalesce(pr.status IN ('ok', 'partial') AND pr.label IS NOT NULL
-                    AND (pr.label = g.label OR list_contains(coalesce(g.labels, []), pr.label)), false) AS correct
+                    AND (pr.label = g.label OR list_contains(g.labels, pr.label)), false) AS correct
     FROM pred pr JOIN sel s USING (run_id)
     JOIN gold g ON g.dataset = $dataset AND g.item_id = pr.item_id AND g.dimension = $dimension
 )"""
 
+# Calls, errors, tokens, spend and latency per run: one cheap GROUP BY run_id that the queries join to
+# the selected runs (filtering 250,000 responses through a subquery first is several times slower).
+_PER_RUN = """per_run AS (
+    SELECT run_id, count(*) AS calls, count(*) FILTER (WHERE status = 'error') AS errors,
+           count(*) FILTER (WHERE status = 'refused') AS refusals,
+           coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
+           coalesce(sum(cost_usd), 0) AS spend_usd, sum(latency_ms) AS latency_sum, count(latency_ms) AS latency_n
+    FROM responses GROUP BY run_id)"""
+
 
 def _judged(con, sql: str, filters: Filters, **params) -> pd.DataFrame:
     """Run `sql` (which selects from the `judged` CTE) for one dataset and categorical dimension."""
-    con.register("label_polarity", _LABEL_POLARITY)
-    return _frame(con, f"WITH {_JUDGED} {sql}", {**filters.params(), **params})
+    if params.get("dimension") == "polarity":
+        con.register("label_polarity", _LABEL_POLARITY)
+    return _frame(con, f"WITH {_judged_cte(filters, params.get('dimension'))} {sql}", {**filters.params(), **params})
 
 
 # --- sidebar ---------------------------------------------------------------------------------------
@@ -199,17 +217,15 @@ def analysis_datasets(con) -> pd.DataFrame:
 def store_summary(con, filters: Filters) -> dict[str, float]:
     """Counts and spend of everything the filters select."""
     row = _frame(con, f"""
-        WITH sel AS (SELECT * FROM runs r WHERE {RUNS_WHERE})
-        SELECT (SELECT count(DISTINCT dataset) FROM sel) AS datasets,
+        WITH sel AS (SELECT run_id, dataset, model, strategy FROM runs r WHERE {filters.where()}), {_PER_RUN},
+        per_run_predictions AS (SELECT run_id, count(*) AS n FROM predictions GROUP BY run_id)
+        SELECT count(DISTINCT s.dataset) AS datasets,
                (SELECT count(*) FROM items WHERE dataset IN (SELECT dataset FROM sel)) AS items,
-               (SELECT count(DISTINCT model) FROM sel) AS models,
-               (SELECT count(DISTINCT strategy) FROM sel) AS strategies,
-               (SELECT count(*) FROM sel) AS runs,
-               (SELECT count(*) FROM responses WHERE run_id IN (SELECT run_id FROM sel)) AS responses,
-               (SELECT count(*) FROM predictions WHERE run_id IN (SELECT run_id FROM sel)) AS predictions,
-               (SELECT coalesce(sum(cost_usd), 0) FROM responses WHERE run_id IN (SELECT run_id FROM sel)) AS spend_usd,
-               (SELECT coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) FROM responses
-                 WHERE run_id IN (SELECT run_id FROM sel)) AS tokens
+               count(DISTINCT s.model) AS models, count(DISTINCT s.strategy) AS strategies, count(*) AS runs,
+               coalesce(sum(c.calls), 0) AS responses, coalesce(sum(p.n), 0) AS predictions,
+               coalesce(sum(c.spend_usd), 0) AS spend_usd,
+               coalesce(sum(c.input_tokens + c.output_tokens), 0) AS tokens
+        FROM sel s LEFT JOIN per_run c USING (run_id) LEFT JOIN per_run_predictions p USING (run_id)
     """, filters.params()).iloc[0]
     return {k: float(v) for k, v in row.items()}
 
@@ -218,13 +234,13 @@ def store_summary(con, filters: Filters) -> dict[str, float]:
 def datasets_table(con, filters: Filters) -> pd.DataFrame:
     """One row per dataset: loader, taxonomy, gold dimensions, items, runs and spend."""
     return _frame(con, f"""
-        WITH sel AS (SELECT * FROM runs r WHERE {RUNS_WHERE}),
-        spend AS (SELECT s.dataset, count(DISTINCT s.run_id) AS runs, sum(x.cost_usd) AS spend_usd
-                  FROM sel s LEFT JOIN responses x USING (run_id) GROUP BY s.dataset)
+        WITH sel AS (SELECT run_id, dataset FROM runs r WHERE {filters.where()}), {_PER_RUN},
+        spend AS (SELECT s.dataset, count(*) AS runs, sum(c.spend_usd) AS spend_usd
+                  FROM sel s LEFT JOIN per_run c USING (run_id) GROUP BY s.dataset)
         SELECT d.dataset, d.loader, d.taxonomy, array_to_string(d.dimensions, ', ') AS dimensions,
                d.n_items AS items, coalesce(spend.runs, 0) AS runs, coalesce(spend.spend_usd, 0) AS spend_usd
         FROM datasets d LEFT JOIN spend USING (dataset)
-        WHERE $datasets IS NULL OR list_contains($datasets, d.dataset)
+        WHERE {"list_contains($datasets, d.dataset)" if filters.datasets else "TRUE"}
         ORDER BY d.dataset
     """, filters.params())
 
@@ -233,7 +249,7 @@ def datasets_table(con, filters: Filters) -> pd.DataFrame:
 def scored_pairs(con, filters: Filters) -> pd.DataFrame:
     """The (dataset, dimension) pairs with materialised scores, for the page selectors."""
     return _frame(con, f"""
-        SELECT DISTINCT dataset, dimension FROM scores r WHERE {RUNS_WHERE} ORDER BY dataset, dimension
+        SELECT DISTINCT dataset, dimension FROM scores r WHERE {filters.where()} ORDER BY dataset, dimension
     """, filters.params())
 
 
@@ -242,7 +258,7 @@ def scores_long(con, filters: Filters, dataset: str, dimension: str) -> pd.DataF
     """Every materialised metric of one dataset and dimension: model, strategy, metric, value, CI, n."""
     return _frame(con, f"""
         SELECT model, strategy, metric, value, ci_low, ci_high, n, n_total FROM scores r
-        WHERE dataset = $dataset AND dimension = $dimension AND {RUNS_WHERE}
+        WHERE dataset = $dataset AND dimension = $dimension AND {filters.where()}
         ORDER BY model, strategy, metric
     """, {**filters.params(), "dataset": dataset, "dimension": dimension})
 
@@ -271,11 +287,12 @@ def leaderboard(db: str, filters: Filters, dataset: str, dimension: str) -> pd.D
 def spend_by_model(con, filters: Filters) -> pd.DataFrame:
     """Spend, tokens, calls and mean latency per model and strategy."""
     return _frame(con, f"""
-        SELECT r.model, r.strategy, count(x.response_id) AS calls, coalesce(sum(x.cost_usd), 0) AS spend_usd,
-               coalesce(sum(x.input_tokens), 0) AS input_tokens, coalesce(sum(x.output_tokens), 0) AS output_tokens,
-               avg(x.latency_ms) AS mean_latency_ms
-        FROM runs r LEFT JOIN responses x USING (run_id) WHERE {RUNS_WHERE}
-        GROUP BY r.model, r.strategy ORDER BY spend_usd DESC, r.model, r.strategy
+        WITH sel AS (SELECT run_id, model, strategy FROM runs r WHERE {filters.where()}), {_PER_RUN}
+        SELECT s.model, s.strategy, coalesce(sum(c.calls), 0) AS calls, coalesce(sum(c.spend_usd), 0) AS spend_usd,
+               coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
+               sum(c.latency_sum) / nullif(sum(c.latency_n), 0) AS mean_latency_ms
+        FROM sel s LEFT JOIN per_run c USING (run_id)
+        GROUP BY s.model, s.strategy ORDER BY spend_usd DESC, s.model, s.strategy
     """, filters.params())
 
 
@@ -283,7 +300,7 @@ def spend_by_model(con, filters: Filters) -> pd.DataFrame:
 def judged_dimensions(con, filters: Filters) -> pd.DataFrame:
     """(dataset, dimension) pairs with categorical gold and predictions from the selected runs."""
     return _frame(con, f"""
-        WITH sel AS (SELECT run_id, dataset FROM runs r WHERE {RUNS_WHERE}),
+        WITH sel AS (SELECT run_id, dataset FROM runs r WHERE {filters.where()}),
         predicted AS (SELECT DISTINCT p.dataset, CASE WHEN p.dimension = 'emotion' THEN ['emotion', 'polarity']
                                                        ELSE [p.dimension] END AS dims
                       FROM predictions p JOIN sel USING (run_id) WHERE p.dimension IN ('polarity', 'emotion'))
@@ -344,19 +361,19 @@ def model_agreement(con, filters: Filters, dataset: str, dimension: str, strateg
 
 @query
 def cost_quality(con, filters: Filters, dataset: str, dimension: str) -> pd.DataFrame:
-    """Per (model, strategy): accuracy (the materialised score where there is one), coverage, spend per item,
-    mean and median latency per call, and whether it lies on the Pareto front against cost and latency."""
-    frame = _judged(con, f""",
+    """Per (model, strategy): accuracy (the materialised score where there is one), coverage, spend per item
+    and mean latency per call, and whether it lies on the Pareto front against cost and latency."""
+    frame = _judged(con, f""", {_PER_RUN},
         quality AS (SELECT model, strategy, count(*) AS n, avg(answered::INT) AS coverage,
                            sum(correct::INT) / nullif(sum(answered::INT), 0) AS accuracy_answered
                     FROM judged GROUP BY ALL),
-        spend AS (SELECT s.model, s.strategy, sum(x.cost_usd) AS spend_usd, count(DISTINCT x.item_id) AS items_called,
-                         avg(x.latency_ms) AS mean_latency_ms, median(x.latency_ms) AS median_latency_ms
-                  FROM responses x JOIN sel s USING (run_id) WHERE x.dataset = $dataset GROUP BY ALL),
+        spend AS (SELECT s.model, s.strategy, sum(c.spend_usd) AS spend_usd,
+                         sum(c.latency_sum) / nullif(sum(c.latency_n), 0) AS mean_latency_ms
+                  FROM sel s JOIN per_run c USING (run_id) GROUP BY ALL),
         scored AS (SELECT model, strategy, any_value(value) AS accuracy FROM scores
                    WHERE dataset = $dataset AND dimension = $dimension AND metric = 'accuracy' GROUP BY ALL)
         SELECT q.model, q.strategy, coalesce(sc.accuracy, q.accuracy_answered) AS accuracy, q.coverage, q.n,
-               coalesce(sp.spend_usd, 0) / nullif(q.n, 0) AS cost_per_item_usd, sp.mean_latency_ms, sp.median_latency_ms
+               coalesce(sp.spend_usd, 0) / nullif(q.n, 0) AS cost_per_item_usd, sp.mean_latency_ms
         FROM quality q LEFT JOIN spend sp USING (model, strategy) LEFT JOIN scored sc USING (model, strategy)
         ORDER BY q.model, q.strategy
     """, filters, dataset=dataset, dimension=dimension)
@@ -390,7 +407,7 @@ def valence_arousal(con, filters: Filters, dataset: str, model: str, strategy: s
     """Gold and predicted valence (in [-1, 1]) and arousal (in [0, 1]) per item, a stable sample of `limit`."""
     return _frame(con, f"""
         WITH sel AS (SELECT run_id FROM runs r WHERE r.dataset = $dataset AND r.model = $model
-                     AND r.strategy = $strategy AND {RUNS_WHERE}),
+                     AND r.strategy = $strategy AND {filters.where()}),
         p AS (SELECT item_id, max(value_norm) FILTER (WHERE dimension = 'valence') AS predicted_valence,
                      max(value_norm) FILTER (WHERE dimension = 'arousal') AS predicted_arousal
               FROM predictions JOIN sel USING (run_id)
@@ -415,7 +432,7 @@ def continuous_bias(con, filters: Filters, dataset: str) -> pd.DataFrame:
                avg(p.value_norm) AS mean_predicted, avg(g.value_norm) AS mean_gold
         FROM predictions p JOIN runs r USING (run_id)
         JOIN gold g ON g.dataset = p.dataset AND g.item_id = p.item_id AND g.dimension = p.dimension
-        WHERE p.dataset = $dataset AND r.dataset = $dataset AND {RUNS_WHERE}
+        WHERE p.dataset = $dataset AND r.dataset = $dataset AND {filters.where()}
           AND p.dimension IN ('valence', 'arousal', 'intensity') AND p.status IN ('ok', 'partial')
           AND p.value_norm IS NOT NULL AND g.value_norm IS NOT NULL
         GROUP BY ALL ORDER BY p.dimension, r.model, r.strategy
@@ -428,7 +445,7 @@ def intensity_levels(con, filters: Filters, dataset: str) -> pd.DataFrame:
     return _frame(con, f"""
         SELECT r.model, r.strategy, round(p.value) AS intensity, count(*) AS n
         FROM predictions p JOIN runs r USING (run_id)
-        WHERE p.dataset = $dataset AND r.dataset = $dataset AND {RUNS_WHERE}
+        WHERE p.dataset = $dataset AND r.dataset = $dataset AND {filters.where()}
           AND p.dimension = 'intensity' AND p.status IN ('ok', 'partial') AND p.value IS NOT NULL
         GROUP BY ALL ORDER BY r.model, r.strategy, intensity
     """, {**filters.params(), "dataset": dataset})
@@ -482,17 +499,18 @@ def strategy_effects(con, filters: Filters, dataset: str, dimension: str, baseli
 @query
 def strategy_failures(con, filters: Filters, dataset: str) -> pd.DataFrame:
     """Per (model, strategy): shares of unparsed, refused, API-error and partial predictions, and calls,
-    tokens and spend per item."""
+    tokens and spend per item (items: the runs' evaluated item counts)."""
     return _frame(con, f"""
-        WITH sel AS (SELECT run_id, model, strategy FROM runs r WHERE r.dataset = $dataset AND {RUNS_WHERE}),
+        WITH sel AS (SELECT run_id, model, strategy, n_items FROM runs r WHERE r.dataset = $dataset AND {filters.where()}),
+        {_PER_RUN},
         pr AS (SELECT s.model, s.strategy, count(*) AS predictions,
                       avg((p.status = 'failed')::INT) AS unparsed, avg((p.status = 'refused')::INT) AS refused,
                       avg((p.status = 'error')::INT) AS api_error, avg((p.status = 'partial')::INT) AS partial
                FROM predictions p JOIN sel s USING (run_id) WHERE p.dataset = $dataset GROUP BY ALL),
-        calls AS (SELECT s.model, s.strategy, count(*) AS calls, count(DISTINCT x.item_id) AS items,
-                         sum(x.input_tokens) AS input_tokens, sum(x.output_tokens) AS output_tokens,
-                         sum(x.cost_usd) AS spend_usd
-                  FROM responses x JOIN sel s USING (run_id) WHERE x.dataset = $dataset GROUP BY ALL)
+        calls AS (SELECT s.model, s.strategy, sum(c.calls) AS calls, sum(s.n_items) AS items,
+                         sum(c.input_tokens) AS input_tokens, sum(c.output_tokens) AS output_tokens,
+                         sum(c.spend_usd) AS spend_usd
+                  FROM sel s JOIN per_run c USING (run_id) GROUP BY ALL)
         SELECT pr.*, c.calls / nullif(c.items, 0) AS calls_per_item,
                c.input_tokens / nullif(c.items, 0) AS input_tokens_per_item,
                c.output_tokens / nullif(c.items, 0) AS output_tokens_per_item,
@@ -646,21 +664,24 @@ def item_detail(con, filters: Filters, dataset: str, item_id: str) -> ItemDetail
     gold = _frame(con, """SELECT dimension, label, labels, value, value_norm, sd, n_raters, scale_low, scale_high,
                                  distribution, taxonomy FROM gold WHERE dataset = $dataset AND item_id = $item_id
                           ORDER BY dimension""", params)
-    sel = f"sel AS (SELECT run_id, model, strategy FROM runs r WHERE r.dataset = $dataset AND {RUNS_WHERE})"
-    answers = _frame(con, f"""WITH {sel}
+    # The item's rows are picked first (MATERIALIZED), then joined to the selected runs: joining first
+    # would read every response's text before filtering.
+    sel = f"sel AS (SELECT run_id, model, strategy FROM runs r WHERE r.dataset = $dataset AND {filters.where()})"
+    answers = _frame(con, f"""WITH {sel},
+        mine AS MATERIALIZED (SELECT * FROM predictions WHERE dataset = $dataset AND item_id = $item_id)
         SELECT s.model, s.strategy, p.dimension, p.label, p.value, p.status, p.confidence, p.raw_label,
                p.ranking, p.span, p.method, p.agreement, p.run_id
-        FROM predictions p JOIN sel s USING (run_id) WHERE p.dataset = $dataset AND p.item_id = $item_id
-        ORDER BY s.model, s.strategy, p.dimension""", params)
-    traces = _frame(con, f"""WITH {sel}
+        FROM mine p JOIN sel s USING (run_id) ORDER BY s.model, s.strategy, p.dimension""", params)
+    traces = _frame(con, f"""WITH {sel},
+        mine AS MATERIALIZED (SELECT * FROM traces WHERE item_id = $item_id)
         SELECT s.model, s.strategy, t.steps, t.scene, t.thinking, t.run_id
-        FROM traces t JOIN sel s USING (run_id) WHERE t.item_id = $item_id ORDER BY s.model, s.strategy""", params)
-    responses = _frame(con, f"""WITH {sel}
+        FROM mine t JOIN sel s USING (run_id) ORDER BY s.model, s.strategy""", params)
+    responses = _frame(con, f"""WITH {sel},
+        mine AS MATERIALIZED (SELECT * FROM responses WHERE dataset = $dataset AND item_id = $item_id)
         SELECT s.model, s.strategy, x.stage, x.sample_index, x.status, x.error_class, x.error_message, x.text,
                x.raw_response, x.model_id_resolved, x.input_tokens, x.output_tokens, x.cost_usd, x.latency_ms,
                x.attempts, x.run_id
-        FROM responses x JOIN sel s USING (run_id) WHERE x.dataset = $dataset AND x.item_id = $item_id
-        ORDER BY s.model, s.strategy, x.stage, x.sample_index""", params)
+        FROM mine x JOIN sel s USING (run_id) ORDER BY s.model, s.strategy, x.stage, x.sample_index""", params)
     record = item.iloc[0].to_dict()
     record["meta"] = _json(record.get("meta"))
     return ItemDetail(record, gold, answers, traces, responses)
@@ -681,19 +702,15 @@ def _json(value: Any) -> Any:
 def runs_table(con, filters: Filters) -> pd.DataFrame:
     """One row per run: what it was, its status, duration, calls, errors, refusals, tokens and spend."""
     return _frame(con, f"""
-        WITH sel AS (SELECT * FROM runs r WHERE {RUNS_WHERE}),
-        calls AS (SELECT run_id, count(*) AS calls, count(*) FILTER (WHERE status = 'error') AS errors,
-                         count(*) FILTER (WHERE status = 'refused') AS refusals,
-                         coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) AS tokens,
-                         coalesce(sum(cost_usd), 0) AS spend_usd, avg(latency_ms) AS mean_latency_ms
-                  FROM responses WHERE run_id IN (SELECT run_id FROM sel) GROUP BY run_id)
+        WITH sel AS (SELECT * FROM runs r WHERE {filters.where()}), {_PER_RUN}
         SELECT s.run_id, s.experiment, s.dataset, s.model, s.adapter,
                coalesce(s.model_id_resolved, s.model_id) AS model_id, s.strategy,
                array_to_string(s.dimensions, ', ') AS dimensions, s.status, s.n_items, s.started_at, s.finished_at,
                epoch(s.finished_at - s.started_at) AS duration_s, coalesce(c.calls, 0) AS calls,
-               coalesce(c.errors, 0) AS errors, coalesce(c.refusals, 0) AS refusals, coalesce(c.tokens, 0) AS tokens,
-               coalesce(c.spend_usd, 0) AS spend_usd, c.mean_latency_ms, s.parser_version, s.prompt_hash
-        FROM sel s LEFT JOIN calls c USING (run_id)
+               coalesce(c.errors, 0) AS errors, coalesce(c.refusals, 0) AS refusals,
+               coalesce(c.input_tokens + c.output_tokens, 0) AS tokens, coalesce(c.spend_usd, 0) AS spend_usd,
+               c.latency_sum / nullif(c.latency_n, 0) AS mean_latency_ms, s.parser_version, s.prompt_hash
+        FROM sel s LEFT JOIN per_run c USING (run_id)
         ORDER BY s.started_at DESC NULLS LAST, s.run_id
     """, filters.params())
 

@@ -173,3 +173,44 @@ def test_pareto_front():
 def test_expected_calibration_error():
     bins = pd.DataFrame({"mean_confidence": [0.9, 0.6], "accuracy": [1.0, 0.0], "n": [3, 1]})
     assert analysis.expected_calibration_error(bins) == pytest.approx(3 / 4 * 0.1 + 1 / 4 * 0.6)
+
+
+def test_engine_writes_while_the_dashboard_reads_continuously(fresh_store, monkeypatch):
+    """A busy dashboard never locks the engine out for long, and never shows it a lock error."""
+    import threading
+
+    monkeypatch.setattr(connection, "MAX_AGE_S", 0.5)
+    data.set_caching(False)
+    failures, reads = [], []
+    stop = threading.Event()
+
+    def read_forever():
+        while not stop.is_set():
+            try:
+                reads.append(len(data.runs_table(fresh_store, data.Filters())))
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                failures.append(repr(exc))
+
+    readers = [threading.Thread(target=read_forever) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    try:
+        time.sleep(0.3)
+        writer = subprocess.run(
+            [sys.executable, "-c", "import sys, time; from engine.store import connect\n"
+             "started = time.monotonic()\n"
+             "for n in range(3):\n"
+             "    with connect(sys.argv[1], timeout_s=20) as con:\n"
+             "        con.execute(\"INSERT INTO runs (run_id, dataset, model, adapter, strategy) "
+             "VALUES (?, 'faces', 'gamma', 'replay', 'zero-shot')\", [f'w{n}'])\n"
+             "print(round(time.monotonic() - started, 2))", str(fresh_store)],
+            capture_output=True, text=True, timeout=120, cwd=str(connection.Path(__file__).resolve().parents[2]))
+        time.sleep(0.6)
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join()
+        data.set_caching(True)
+    assert writer.returncode == 0, writer.stderr[-2000:]
+    assert not failures, failures[:3]
+    assert reads[0] == len(seed.ANSWERS) and reads[-1] == len(seed.ANSWERS) + 3

@@ -1,0 +1,249 @@
+"""Dashboard speed on a large store: every page's queries, and every page drawn in a real browser.
+
+Builds (once, into bench/out/) a store with 1,000,000 predictions — 10,000 items x 5 models x 5
+strategies x 4 dimensions, 250,000 responses with tokens, cost and latency, traces for the
+chain-of-thought runs, gold for every item — written with bulk Arrow inserts. Then:
+
+1. calls each page's `dashboard.data` functions with result caching off, `--repeat` times each, and
+   prints p50 / p95 latency per query and p95 against the 100 ms target (ratio <= 1 meets it);
+2. starts `streamlit run` on the store and opens every page in headless Chromium, printing the time from
+   navigation until the page has finished drawing (no skeleton, no running script, charts rendered),
+   cold (first visit, empty cache) and warm (median of `--visits` later visits).
+
+    python bench/bench_dashboard.py [--items 10000] [--repeat 20] [--visits 3] [--no-browser] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "dashboard"))
+logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+MODELS = ["gpt-4o", "claude-sonnet", "gemini-flash", "qwen2.5-vl-7b", "llava-1.6"]
+STRATEGIES = ["zero-shot", "cot", "few-shot", "structured", "scene"]
+LABELS = ["anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral"]
+POLARITY = {"anger": "negative", "disgust": "negative", "fear": "negative", "happiness": "positive",
+            "sadness": "negative", "surprise": "positive", "neutral": "neutral"}
+DATASET = "bench"
+
+
+def build_store(db: Path, n_items: int, seed: int = 0) -> dict[str, int]:
+    """Write the synthetic store with bulk Arrow inserts; returns row counts."""
+    from PIL import Image
+
+    from engine.store import connect
+
+    rng = np.random.default_rng(seed)
+    images = db.parent / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    item_ids = np.array([f"img{i:06d}.jpg" for i in range(n_items)])
+    gold_label = rng.choice(LABELS, n_items)
+    for i in range(min(n_items, 200)):  # the gallery's first pages have real files
+        colour = tuple(int(c) for c in rng.integers(0, 255, 3))
+        Image.new("RGB", (96, 72), colour).save(images / item_ids[i], quality=80)
+    gold_valence = rng.uniform(-1, 1, n_items)
+    gold_arousal = rng.uniform(0, 1, n_items)
+    counts = {}
+    if db.exists():
+        db.unlink()
+    with connect(db) as con:
+        con.execute("INSERT INTO datasets (dataset, loader, root, taxonomy, dimensions, scales, n_items) VALUES "
+                    "(?, 'folder', ?, 'ekman7', ['emotion', 'polarity', 'valence', 'arousal'], "
+                    "'{\"valence\": [1, 9], \"arousal\": [1, 9]}', ?)", [DATASET, str(images), n_items])
+        con.register("items_arrow", pa.table({"dataset": [DATASET] * n_items, "item_id": item_ids,
+                                              "image_sha256": [f"{i:064x}" for i in range(n_items)],
+                                              "image_path": item_ids}))
+        con.execute("INSERT INTO items (dataset, item_id, image_sha256, image_path) SELECT * FROM items_arrow")
+        gold = pa.table({
+            "dataset": [DATASET] * (4 * n_items), "item_id": np.tile(item_ids, 4),
+            "dimension": np.repeat(["emotion", "polarity", "valence", "arousal"], n_items),
+            "label": np.concatenate([gold_label, [POLARITY[g] for g in gold_label], [None] * (2 * n_items)]),
+            "value_norm": np.concatenate([np.full(2 * n_items, np.nan), gold_valence, gold_arousal])})
+        con.register("gold_arrow", gold)
+        con.execute("INSERT INTO gold (dataset, item_id, dimension, label, labels, value_norm) "
+                    "SELECT dataset, item_id, dimension, label, CASE WHEN label IS NULL THEN NULL ELSE [label] END, "
+                    "CASE WHEN isnan(value_norm) THEN NULL ELSE value_norm END FROM gold_arrow")
+        runs, responses, predictions, traces, scores = [], [], [], [], []
+        for m, model in enumerate(MODELS):
+            skill = 0.45 + 0.08 * m
+            for s, strategy in enumerate(STRATEGIES):
+                run_id = f"run-{model}-{strategy}"
+                runs.append({"run_id": run_id, "experiment": "bench", "dataset": DATASET, "model": model,
+                             "adapter": "replay", "strategy": strategy, "status": "complete", "n_items": n_items,
+                             "config": json.dumps({"model": model, "strategy": strategy}),
+                             "provenance": json.dumps({"git_commit": "bench"})})
+                right = rng.random(n_items) < skill + 0.02 * s
+                label = np.where(right, gold_label, rng.choice(LABELS, n_items))
+                status = rng.choice(["ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "failed", "refused", "error",
+                                     "partial"], n_items)
+                label = np.where(np.isin(status, ["ok", "partial"]), label, None)
+                confidence = np.clip(rng.normal(0.7 + 0.2 * right, 0.1), 0, 1)
+                response_ids = np.char.add(f"{run_id}-", item_ids)
+                responses.append(pa.table({
+                    "response_id": response_ids, "run_id": [run_id] * n_items, "dataset": [DATASET] * n_items,
+                    "item_id": item_ids, "stage": ["answer"] * n_items,
+                    "status": np.where(status == "error", "error", np.where(status == "refused", "refused", "ok")),
+                    "text": np.char.add('{"emotion": "', np.where(label == None, "", label).astype(str)),  # noqa: E711
+                    "input_tokens": rng.integers(300, 1200, n_items), "output_tokens": rng.integers(5, 400, n_items),
+                    "cost_usd": rng.uniform(0.0001, 0.004, n_items) * (m + 1), "latency_ms": rng.gamma(4, 150 * (m + 1), n_items)}))
+                for dimension, values in (("emotion", label), ("polarity", np.array([POLARITY.get(v) for v in label]))):
+                    predictions.append(pa.table({
+                        "run_id": [run_id] * n_items, "dataset": [DATASET] * n_items, "item_id": item_ids,
+                        "dimension": [dimension] * n_items, "label": values, "value_norm": np.full(n_items, np.nan),
+                        "confidence": confidence, "status": status, "response_id": response_ids}))
+                for dimension, gold_values in (("valence", gold_valence), ("arousal", gold_arousal)):
+                    predictions.append(pa.table({
+                        "run_id": [run_id] * n_items, "dataset": [DATASET] * n_items, "item_id": item_ids,
+                        "dimension": [dimension] * n_items, "label": pa.nulls(n_items, pa.string()),
+                        "value_norm": np.clip(gold_values + rng.normal(0.1, 0.3, n_items), -1, 1),
+                        "confidence": confidence, "status": status, "response_id": response_ids}))
+                if strategy == "cot":
+                    traces.append(pa.table({"run_id": [run_id] * n_items, "item_id": item_ids,
+                                            "steps": [["The scene is described.", "Cues are weighed.", "Answer."]] * n_items}))
+                for dimension in ("emotion", "polarity"):
+                    value = float(right.mean())
+                    for metric, v in (("accuracy", value), ("coverage", 0.75), ("macro_f1", value * 0.9)):
+                        scores.append({"dataset": DATASET, "model": model, "strategy": strategy, "dimension": dimension,
+                                       "metric": metric, "value": v, "n": n_items, "n_total": n_items,
+                                       "ci_low": v - 0.01, "ci_high": v + 0.01, "run_id": run_id})
+        con.register("runs_arrow", pa.Table.from_pylist(runs))
+        con.execute("INSERT INTO runs (run_id, experiment, dataset, model, adapter, strategy, status, n_items, config, "
+                    "provenance) SELECT run_id, experiment, dataset, model, adapter, strategy, status, n_items, config, "
+                    "provenance FROM runs_arrow")
+        for name, tables in (("responses", responses), ("predictions", predictions), ("traces", traces)):
+            table = pa.concat_tables(tables, promote_options="permissive")
+            con.register(f"{name}_arrow", table)
+            columns = ", ".join(table.column_names)
+            select = columns.replace("value_norm", "CASE WHEN isnan(value_norm) THEN NULL ELSE value_norm END")
+            con.execute(f"INSERT INTO {name} ({columns}) SELECT {select} FROM {name}_arrow")
+        con.register("scores_arrow", pa.Table.from_pylist(scores))
+        con.execute("INSERT INTO scores (dataset, model, strategy, dimension, metric, value, n, n_total, ci_low, "
+                    "ci_high, run_id) SELECT * FROM scores_arrow")
+        for table in ("predictions", "responses", "runs", "items", "gold", "traces", "scores"):
+            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return counts
+
+
+def page_queries(db: str):
+    """(page, query name, callable) for every query each page runs on its first view."""
+    from dashboard import data
+
+    f = data.Filters()
+    m, s = MODELS[0], "zero-shot"
+    hard = data.GalleryQuery(DATASET, "emotion", error_types=("wrong",), page=3)
+    return [
+        ("sidebar", "filter_options", lambda: data.filter_options(db)),
+        ("sidebar", "analysis_datasets", lambda: data.analysis_datasets(db)),
+        ("overview", "store_summary", lambda: data.store_summary(db, f)),
+        ("overview", "scored_pairs", lambda: data.scored_pairs(db, f)),
+        ("overview", "leaderboard", lambda: data.leaderboard(db, f, DATASET, "emotion")),
+        ("overview", "datasets_table", lambda: data.datasets_table(db, f)),
+        ("overview", "spend_by_model", lambda: data.spend_by_model(db, f)),
+        ("comparison", "scores_long", lambda: data.scores_long(db, f, DATASET, "emotion")),
+        ("comparison", "judged_dimensions", lambda: data.judged_dimensions(db, f)),
+        ("comparison", "runs_table", lambda: data.runs_table(db, f)),
+        ("comparison", "pairwise_significance", lambda: data.pairwise_significance(db, f, DATASET, "emotion", s)),
+        ("comparison", "model_agreement", lambda: data.model_agreement(db, f, DATASET, "emotion", s)),
+        ("comparison", "cost_quality", lambda: data.cost_quality(db, f, DATASET, "emotion")),
+        ("dimensions", "confusion", lambda: data.confusion(db, f, DATASET, "emotion", m, s)),
+        ("dimensions", "valence_arousal", lambda: data.valence_arousal(db, f, DATASET, m, s, 2000)),
+        ("dimensions", "continuous_bias", lambda: data.continuous_bias(db, f, DATASET)),
+        ("dimensions", "intensity_levels", lambda: data.intensity_levels(db, f, DATASET)),
+        ("dimensions", "calibration", lambda: data.calibration(db, f, DATASET, "emotion", 10)),
+        ("ablations", "strategy_effects", lambda: data.strategy_effects(db, f, DATASET, "emotion", "zero-shot")),
+        ("ablations", "strategy_failures", lambda: data.strategy_failures(db, f, DATASET)),
+        ("ablations", "position_bias", lambda: data.position_bias(db, f, DATASET, "emotion")),
+        ("gallery", "gallery_labels", lambda: data.gallery_labels(db, f, DATASET, "emotion")),
+        ("gallery", "gallery_page (page 1)", lambda: data.gallery_page(db, f, data.GalleryQuery(DATASET, "emotion"))),
+        ("gallery", "gallery_page (wrong, page 3)", lambda: data.gallery_page(db, f, hard)),
+        ("gallery", "item_detail", lambda: data.item_detail(db, f, DATASET, "img000042.jpg")),
+        ("runs", "run_detail", lambda: data.run_detail(db, f"run-{m}-{s}")),
+    ]
+
+
+def bench_queries(db: str, repeat: int) -> list[tuple[str, str, float, float]]:
+    from dashboard import data
+
+    data.set_caching(False)
+    rows = []
+    for page, name, call in page_queries(db):
+        call()  # first call opens the shared read-only handle
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p50 = statistics.median(times)
+        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        rows.append((page, name, p50, p95))
+    return rows
+
+
+def bench_browser(db: Path, visits: int) -> list[tuple[str, float, float]]:
+    import browser
+
+    reason = browser.browser_available()
+    if reason:
+        print(f"browser part skipped: {reason}")
+        return []
+    rows = []
+    with browser.serve(db, env={"AFFECTLENS_THUMBNAIL_DIR": str(db.parent / "thumbnails")}) as url:
+        with browser.chromium() as page:
+            for path, name in browser.PAGES.items():
+                cold = browser.open_page(page, f"{url}/{path}")
+                assert not browser.exceptions(page), browser.exceptions(page)
+                warm = statistics.median(browser.open_page(page, f"{url}/{path}") for _ in range(visits))
+                rows.append((name, cold, warm))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--visits", type=int, default=3)
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "dashboard")
+    args = parser.parse_args()
+    os.environ.setdefault("AFFECTLENS_THUMBNAIL_DIR", str(args.out / "thumbnails"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    db = args.out / f"dashboard-{args.items}.duckdb"
+    if args.rebuild or not db.exists():
+        started = time.perf_counter()
+        counts = build_store(db, args.items)
+        print(f"built {db} in {time.perf_counter() - started:.1f} s: "
+              + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    print(f"\nquery latency, caching off, {args.repeat} calls each (target p95 <= 100 ms)")
+    print(f"{'page':<11} {'query':<30} {'p50 ms':>8} {'p95 ms':>8} {'p95/100ms':>10}")
+    rows = bench_queries(str(db), args.repeat)
+    for page, name, p50, p95 in rows:
+        print(f"{page:<11} {name:<30} {p50:8.1f} {p95:8.1f} {p95 / 100:10.2f}")
+    worst = max(rows, key=lambda r: r[3])
+    print(f"worst p95: {worst[1]} {worst[3]:.1f} ms; queries meeting the target: "
+          f"{sum(r[3] <= 100 for r in rows)} of {len(rows)}")
+    if args.no_browser:
+        return
+    print("\npage render time in headless Chromium (navigation to fully drawn)")
+    print(f"{'page':<12} {'cold s':>8} {f'warm s (median of {args.visits})':>26}")
+    for name, cold, warm in bench_browser(db, args.visits):
+        print(f"{name:<12} {cold:8.2f} {warm:26.2f}")
+    print(f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Drive the real dashboard: start `streamlit run` on a store, open pages in headless Chromium, wait until
+Streamlit has finished drawing, and take screenshots. Used by the browser test and the benchmark."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+REPO = Path(__file__).resolve().parents[2]
+# url path -> screenshot name; the gallery detail view is opened through its link
+PAGES = {"": "overview", "comparison": "comparison", "dimensions": "dimensions", "ablations": "ablations",
+         "gallery": "gallery", "runs": "runs"}
+
+_SETTLED = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+  .every(chart => chart.querySelector('canvas, svg.marks'))"""
+
+
+def browser_available() -> str | None:
+    """None when a real-browser test can run here, else the reason it cannot."""
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install playwright)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(db: str | os.PathLike, *, env: dict[str, str] | None = None, timeout_s: float = 90) -> Iterator[str]:
+    """Run the dashboard on `db` and yield its base URL; the python process is killed afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless=true",
+         "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",
+         "--server.fileWatcherType=none"],
+        cwd=REPO, env={**os.environ, "AFFECTLENS_DB": str(db), **(env or {})},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {process.stderr.read().decode(errors='replace')[-2000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not answer {base}/_stcore/health within {timeout_s:.0f} s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.kill()  # the python process itself, not a shell around it
+        process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def chromium(width: int = 1400, height: int = 1000):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def settle(page, *, quiet_ms: int = 800, timeout_s: float = 120) -> None:
+    """Wait until the script has finished, nothing is loading, and that has held for `quiet_ms`
+    (a page may rerun once when it first routes through the app)."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while True:
+        if page.evaluate(_SETTLED):
+            quiet_since = quiet_since or time.monotonic()
+            if (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+                break
+        else:
+            quiet_since = None
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{page.url} was still running after {timeout_s:.0f} s")
+        page.wait_for_timeout(50)
+    page.wait_for_function(_CHARTS_DRAWN, timeout=timeout_s * 1000, polling=100)
+
+
+def open_page(page, url: str) -> float:
+    """Open `url`, wait until drawn; returns seconds from navigation to drawn (excluding the quiet wait)."""
+    started = time.monotonic()
+    page.goto(url)
+    settle(page, quiet_ms=800)
+    return time.monotonic() - started - 0.8
+
+
+def exceptions(page) -> list[str]:
+    return [e.inner_text()[:500] for e in page.locator('[data-testid="stException"]').all()]
+
+
+def screenshot(page, path: Path, *, width: int = 1400, max_height: int = 5000, colours: int = 128) -> Path:
+    """A full-height screenshot of the main area, saved as a palette PNG (small enough to commit)."""
+    from PIL import Image
+
+    height = page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(int(height) + 120, max_height)})
+    page.wait_for_timeout(400)
+    settle(page, quiet_ms=300)
+    image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.quantize(colours, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    page.set_viewport_size({"width": width, "height": 1000})
+    return path

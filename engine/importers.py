@@ -85,7 +85,11 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; pass the path of the predictions or test list file")
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        frame = pd.read_json(path, lines=True, dtype=False).astype(str)
+        try:
+            frame = pd.read_json(path, lines=True, dtype=False)
+        except ValueError as exc:
+            raise AffectLensError(f"{path} is not JSON lines ({exc}); write one JSON object per line") from exc
+        frame = frame.astype(object).where(frame.notna(), "")
     elif path.suffix.lower() in (".txt", ".lst"):
         lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         frame = pd.DataFrame({"name": lines})
@@ -93,8 +97,11 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         sep = "\t" if path.suffix.lower() == ".tsv" else ","
         try:
             frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except pd.errors.EmptyDataError:
+            raise AffectLensError(f"{path} is empty; it needs a header row and one row per item") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise AffectLensError(f"{path} is not a readable CSV ({exc}); check quoting and the encoding (UTF-8)")
+            raise AffectLensError(f"{path} is not a readable CSV ({exc}); check quoting and the encoding "
+                                  "(UTF-8)") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.apply(lambda column: column.map(lambda v: str(v).strip() if v is not None else ""))
 

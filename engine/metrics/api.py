@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from engine.metrics import calibration, categorical, compare as cmp
-from engine.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, identity, resample_indices
+from engine.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, identity, resample_count_matrix
 from engine.metrics.evaluation import CategoricalEvaluation, ContinuousEvaluation, Evaluation
 from engine.metrics.frames import load_item_meta
 from engine.metrics.scoring import MISSING_PREFIX, Group, load_groups, score_store
@@ -136,12 +136,12 @@ def _compare_groups(ga: Group, gb: Group, metrics: list[str] | None, n_resamples
     if n == 0:
         raise ValueError(f"{ga.model} and {gb.model} share no evaluated items on {ga.dataset}")
     point_a, point_b = a.compute(identity(n)), b.compute(identity(n))
-    idx = resample_indices(n, n_resamples, seed) if n >= 2 and n_resamples > 0 else None
-    boot_a, boot_b = (a.compute(idx), b.compute(idx)) if idx is not None else ({}, {})
+    counts = resample_count_matrix(n, n_resamples, seed) if n >= 2 and n_resamples > 0 else None
+    boot_a, boot_b = (a.compute_counts(counts), b.compute_counts(counts)) if counts is not None else ({}, {})
     names = [m for m in (metrics or point_a) if m in point_a and m in point_b]
     rows = []
     for metric in names:  # the same resample rows for both: a paired bootstrap
-        replicates = boot_a[metric] - boot_b[metric] if idx is not None else np.array([])
+        replicates = boot_a[metric] - boot_b[metric] if counts is not None else np.array([])
         diff = cmp.summarise_difference(float(point_a[metric][0] - point_b[metric][0]), replicates)
         rows.append({"metric": metric, "value_a": float(point_a[metric][0]), "value_b": float(point_b[metric][0]),
                      "n": n, **diff})
@@ -156,9 +156,10 @@ def _compare_groups(ga: Group, gb: Group, metrics: list[str] | None, n_resamples
         both = a.valid & b.valid
         p = cmp.permutation_test(np.abs(a.x - a.y)[both] - np.abs(b.x - b.y)[both], seed=seed)
         frame.loc[frame["metric"] == "mae", "p_permutation"] = p
-    for column, value in (("dataset", ga.dataset), ("dimension", ga.dimension), ("model_a", ga.model),
-                          ("strategy_a", ga.strategy), ("model_b", gb.model), ("strategy_b", gb.strategy)):
-        frame.insert(0, column, value)
+    for position, (column, value) in enumerate((("dataset", ga.dataset), ("dimension", ga.dimension),
+                                                 ("model_a", ga.model), ("strategy_a", ga.strategy),
+                                                 ("model_b", gb.model), ("strategy_b", gb.strategy))):
+        frame.insert(position, column, value)
     return frame
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = ["DEFAULT_RESAMPLES", "DEFAULT_SEED", "identity", "resample_indices", "percentile_ci", "masked_mean",
-           "masked_means", "resample_counts",
+           "masked_means", "resample_counts", "resample_count_matrix",
            "bootstrap_ci"]
 
 DEFAULT_RESAMPLES = 1000
@@ -75,6 +75,24 @@ def bootstrap_ci(batch_statistic, n: int, *, n_resamples: int = DEFAULT_RESAMPLE
         return point, float("nan"), float("nan")
     low, high = percentile_ci(batch_statistic(resample_indices(n, n_resamples, seed)), level)
     return point, low, high
+
+
+CACHED_CELLS = 4_000_000  # count matrices up to this size (32 MB) are kept for the next group
+
+
+def resample_count_matrix(n: int, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> np.ndarray:
+    """`resample_counts` of `resample_indices(n, n_resamples, seed)`, kept when small enough: every
+    group with the same number of items reuses it."""
+    if n * n_resamples <= CACHED_CELLS:
+        return _count_matrix(int(n), int(n_resamples), int(seed))
+    return resample_counts(resample_indices(n, n_resamples, seed), n)
+
+
+@lru_cache(maxsize=4)
+def _count_matrix(n: int, n_resamples: int, seed: int) -> np.ndarray:
+    out = resample_counts(resample_indices(n, n_resamples, seed), n)
+    out.setflags(write=False)
+    return out
 
 
 def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from engine.metrics.base import nan
+from engine.metrics.bootstrap import resample_counts
 
-__all__ = ["DEFAULT_BINS", "bin_index", "ece_batch", "brier_batch", "ece", "brier", "reliability_diagram",
+__all__ = ["DEFAULT_BINS", "bin_index", "ece_from_counts", "ece_batch", "brier_batch", "ece", "brier", "reliability_diagram",
            "accuracy_coverage_curve"]
 
 DEFAULT_BINS = 10
@@ -39,21 +40,23 @@ def _valid(confidence, correct) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.where(valid, confidence, 0.0), np.where(valid, correct, 0.0), valid
 
 
-def ece_batch(confidence, correct, valid, idx: np.ndarray, n_bins: int = DEFAULT_BINS) -> np.ndarray:
-    """(B,) ECE of each resample row of `idx` over items where `valid` holds."""
+def ece_from_counts(confidence, correct, valid, counts: np.ndarray, n_bins: int = DEFAULT_BINS) -> np.ndarray:
+    """(B,) ECE of each resample, given how often each item is drawn (`counts`, (B, n))."""
     conf, hit, ok = _valid(confidence, correct)
     if valid is not None:
         ok = ok & np.asarray(valid, dtype=bool)
-    bins = bin_index(conf, n_bins)
-    rows = idx.shape[0]
-    flat = (np.arange(rows)[:, None] * n_bins + bins[idx]).ravel()
-    w = ok[idx].astype(float).ravel()
-    count = np.bincount(flat, weights=w, minlength=rows * n_bins).reshape(rows, n_bins)
-    conf_sum = np.bincount(flat, weights=w * conf[idx].ravel(), minlength=rows * n_bins).reshape(rows, n_bins)
-    hit_sum = np.bincount(flat, weights=w * hit[idx].ravel(), minlength=rows * n_bins).reshape(rows, n_bins)
+    onehot = np.zeros((len(conf), n_bins))
+    onehot[np.arange(len(conf)), bin_index(conf, n_bins)] = ok
+    per_bin = counts @ np.hstack([onehot, onehot * conf[:, None], onehot * hit[:, None]])
+    count, conf_sum, hit_sum = per_bin[:, :n_bins], per_bin[:, n_bins:2 * n_bins], per_bin[:, 2 * n_bins:]
     total = count.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, np.abs(hit_sum - conf_sum).sum(axis=1) / total, np.nan)
+
+
+def ece_batch(confidence, correct, valid, idx: np.ndarray, n_bins: int = DEFAULT_BINS) -> np.ndarray:
+    """(B,) ECE of each resample row of `idx` over items where `valid` holds."""
+    return ece_from_counts(confidence, correct, valid, resample_counts(idx, len(np.asarray(confidence))), n_bins)
 
 
 def brier_batch(confidence, correct, valid, idx: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from scipy import stats
 
 from engine.metrics.base import finite_or_nan, nan
 
-__all__ = ["OTHER", "encode", "confusion_batch", "accuracy_from_confusion", "macro_f1_from_confusion",
+__all__ = ["OTHER", "encode", "confusion_batch", "confusion_from_counts", "accuracy_from_confusion", "macro_f1_from_confusion",
            "weighted_f1_from_confusion", "uar_from_confusion", "kappa_from_confusion", "accuracy",
            "accuracy_strict", "coverage", "macro_f1", "weighted_f1", "uar", "cohen_kappa", "per_class",
            "confusion_matrix", "top_k_hits", "top_k_accuracy", "kendall_tau", "kendall_tau_items"]
@@ -59,6 +59,16 @@ def confusion_batch(t: np.ndarray, p: np.ndarray, n_classes: int, idx: np.ndarra
     weights = None if mask is None else np.asarray(mask, dtype=float)[idx].ravel()
     counts = np.bincount(flat, weights=weights, minlength=rows * k1 * k1)
     return counts.reshape(rows, k1, k1)
+
+
+def confusion_from_counts(t: np.ndarray, p: np.ndarray, n_classes: int, counts: np.ndarray,
+                          mask: np.ndarray | None = None) -> np.ndarray:
+    """(B, K+1, K+1) confusion counts from how often each item is drawn (`counts`, (B, n)): one matrix
+    product with the items' one-hot cells, so no (B, n) gather is needed."""
+    k1 = n_classes + 1
+    cells = np.zeros((len(t), k1 * k1))
+    cells[np.arange(len(t)), t * k1 + p] = 1.0 if mask is None else np.asarray(mask, dtype=float)
+    return (counts @ cells).reshape(counts.shape[0], k1, k1)
 
 
 def _diag(conf: np.ndarray) -> np.ndarray:

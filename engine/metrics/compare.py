@@ -64,7 +64,7 @@ def paired_difference(batch_a, batch_b, n: int, *, n_resamples: int = DEFAULT_RE
                       level: float = 0.95) -> dict[str, float]:
     """Point difference a - b and its paired percentile CI; `batch_x(idx) -> (B,)` over the same n items.
 
-    Also a bootstrap two-sided p-value: 2 * min(share of resampled differences <= 0, share >= 0).
+    Also a bootstrap two-sided p-value: 2 * min over the tails of (1 + #differences beyond 0) / (1 + B).
     """
     point = float(batch_a(identity(n))[0] - batch_b(identity(n))[0]) if n else float("nan")
     if n < 2 or n_resamples <= 0:
@@ -77,7 +77,9 @@ def summarise_difference(point: float, replicates: np.ndarray, level: float = 0.
     """Difference, percentile CI of the paired replicates, and the bootstrap two-sided p-value."""
     low, high = percentile_ci(replicates, level) if len(replicates) else (float("nan"), float("nan"))
     finite = replicates[np.isfinite(replicates)]
-    p = float(min(1.0, 2 * min((finite <= 0).mean(), (finite >= 0).mean()))) if finite.size else float("nan")
+    # (1 + k) / (1 + B) per tail, so a finite number of resamples never claims p = 0
+    tails = [(1 + (finite <= 0).sum()) / (1 + finite.size), (1 + (finite >= 0).sum()) / (1 + finite.size)]
+    p = float(min(1.0, 2 * min(tails))) if finite.size else float("nan")
     return {"difference": point, "ci_low": low, "ci_high": high, "p_bootstrap": p}
 
 

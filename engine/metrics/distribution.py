@@ -57,9 +57,10 @@ def kl_items(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 def js_items(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Per row Jensen-Shannon divergence, base 2."""
     m = (p + q) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(p > 0, p * np.log2(p / m), 0.0).sum(axis=-1)
-        b = np.where(q > 0, q * np.log2(q / m), 0.0).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # m can underflow to 0 beside a subnormal share; such a term is 0 in the limit
+        a = np.where((p > 0) & (m > 0), p * np.log2(p / m), 0.0).sum(axis=-1)
+        b = np.where((q > 0) & (m > 0), q * np.log2(q / m), 0.0).sum(axis=-1)
     return np.clip((a + b) / 2, 0.0, 1.0)
 
 

@@ -22,7 +22,7 @@ from engine.metrics import categorical as cat
 from engine.metrics import continuous as cont
 from engine.metrics import distribution as dist
 from engine.metrics.bootstrap import masked_means, resample_counts
-from engine.metrics.calibration import brier_batch, ece_batch
+from engine.metrics.calibration import ece_from_counts
 from engine.taxonomy import TAXONOMIES, map_label, normalize_label
 
 __all__ = ["ANSWERED", "Evaluation", "CategoricalEvaluation", "ContinuousEvaluation", "DistributionEvaluation"]
@@ -43,6 +43,14 @@ class Evaluation:
     @property
     def answered(self) -> np.ndarray:
         return np.isin(self.status, ANSWERED)
+
+    def compute(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        """{metric: (B,) values} for each row of the index matrix `idx` (identity row: the sample)."""
+        return self.compute_counts(resample_counts(idx, self.n_total))
+
+    def compute_counts(self, counts: np.ndarray) -> dict[str, np.ndarray]:
+        """The same from `counts` (B, n): how often each item is drawn in each resample."""
+        raise NotImplementedError
 
     def _rates(self) -> dict[str, tuple[np.ndarray, None]]:
         """(values, mask) of the coverage and failure shares, for `masked_means`."""
@@ -80,7 +88,7 @@ class CategoricalEvaluation(Evaluation):
     rater_share: np.ndarray | None = None
     ceiling: np.ndarray | None = None
 
-    def compute(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+    def compute_counts(self, counts: np.ndarray) -> dict[str, np.ndarray]:
         answered = self.answered
         means: dict[str, tuple] = {"accuracy_strict": (self.correct, None)}
         if self.mapped_correct is not None:
@@ -92,11 +100,14 @@ class CategoricalEvaluation(Evaluation):
         if self.rater_share is not None:
             means["rater_share"] = (self.rater_share, answered)
             means["human_ceiling"] = (self.ceiling, None)
+        has_confidence = answered & np.isfinite(self.confidence)
+        if has_confidence.any():
+            means["brier"] = ((self.confidence - self.correct) ** 2, has_confidence)
         means.update(self._rates())
         means["out_of_set_rate"] = (self.out_of_set, None)
-        shares = masked_means(means, resample_counts(idx, self.n_total))
+        shares = masked_means(means, counts)
 
-        conf = cat.confusion_batch(self.t, self.p, len(self.classes), idx, answered)
+        conf = cat.confusion_from_counts(self.t, self.p, len(self.classes), counts, answered)
         out = {"accuracy": cat.accuracy_from_confusion(conf), "accuracy_strict": shares["accuracy_strict"]}
         if "accuracy_mapped" in shares:
             out["accuracy_mapped"] = shares["accuracy_mapped"]
@@ -107,10 +118,9 @@ class CategoricalEvaluation(Evaluation):
         if "human_ceiling" in shares:
             with np.errstate(invalid="ignore", divide="ignore"):
                 out["accuracy_vs_ceiling"] = out["accuracy"] / shares["human_ceiling"]
-        has_confidence = answered & np.isfinite(self.confidence)
         if has_confidence.any():
-            out["ece"] = ece_batch(self.confidence, self.correct, has_confidence, idx)
-            out["brier"] = brier_batch(self.confidence, self.correct, has_confidence, idx)
+            out["ece"] = ece_from_counts(self.confidence, self.correct, has_confidence, counts)
+            out["brier"] = shares["brier"]
         out.update({name: shares[name] for name in (*self._rates(), "out_of_set_rate")})
         total = conf.sum(axis=(1, 2))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -213,8 +223,7 @@ class ContinuousEvaluation(Evaluation):
     def valid(self) -> np.ndarray:
         return self.answered & np.isfinite(self.x) & np.isfinite(self.y)
 
-    def compute(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        counts = resample_counts(idx, self.n_total)
+    def compute_counts(self, counts: np.ndarray) -> dict[str, np.ndarray]:
         out = cont.continuous_from_counts(self.x, self.y, self.valid, counts)
         means = {**self._rates(), "out_of_set_rate": (self.answered & ~np.isfinite(self.x), None)}
         out.update(masked_means(means, counts))
@@ -246,11 +255,11 @@ class DistributionEvaluation(Evaluation):
     majority: np.ndarray = None
     valid_pair: np.ndarray = None
 
-    def compute(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+    def compute_counts(self, counts: np.ndarray) -> dict[str, np.ndarray]:
         valid = self.answered & self.valid_pair
         means = {name: (getattr(self, name), valid) for name in ("kl", "js", "cosine")}
         means.update({"majority_agreement": (self.majority, valid), **self._rates()})
-        return masked_means(means, resample_counts(idx, self.n_total))
+        return masked_means(means, counts)
 
     def used(self) -> dict[str, int]:
         n = int((self.answered & self.valid_pair).sum())

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, identity, percentile_ci, \
-    resample_indices
+from engine.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, percentile_ci, \
+    resample_count_matrix, resample_indices
 from engine.metrics.evaluation import CategoricalEvaluation, ContinuousEvaluation, DistributionEvaluation, \
     Evaluation
 from engine.metrics.frames import CATEGORICAL, CONTINUOUS, load_items, load_plan
@@ -122,13 +122,16 @@ def score_evaluation(ev: Evaluation, *, n_resamples: int = DEFAULT_RESAMPLES, se
     n_total = ev.n_total
     if n_total == 0:
         return []
-    point = ev.compute(identity(n_total))
+    point = ev.compute_counts(np.ones((1, n_total)))
     boot: dict[str, np.ndarray] = {}
     if n_total >= 2 and n_resamples > 0:
-        idx = resample_indices(n_total, n_resamples, seed)
-        chunk = max(1, CHUNK_CELLS // n_total)  # bounds memory at a few hundred MB for any n
-        parts = [ev.compute(idx[start:start + chunk]) for start in range(0, len(idx), chunk)]
-        boot = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+        if n_total * n_resamples <= CHUNK_CELLS:
+            boot = ev.compute_counts(resample_count_matrix(n_total, n_resamples, seed))
+        else:  # chunks of resample rows bound the memory for any n
+            idx = resample_indices(n_total, n_resamples, seed)
+            chunk = max(1, CHUNK_CELLS // n_total)
+            parts = [ev.compute(idx[start:start + chunk]) for start in range(0, len(idx), chunk)]
+            boot = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     used = ev.used()
     rows = []
     for metric, values in point.items():

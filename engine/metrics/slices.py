@@ -50,8 +50,10 @@ def slice_values(meta: pd.DataFrame, key: str) -> pd.Series:
         bins = pd.qcut(present.astype(float), 3, duplicates="drop")
         names = ["low", "mid", "high"] if len(bins.cat.categories) == 3 else [
             f"bin{i + 1}" for i in range(len(bins.cat.categories))]
-        labels = {interval: f"{name} ({interval.left:.3g}–{interval.right:.3g}]"
-                  for name, interval in zip(names, bins.cat.categories)}
+        # qcut widens the first edge a little below the minimum; show the minimum itself, closed
+        labels = {interval: (f"{name} [{present.min():.3g}–{interval.right:.3g}]" if i == 0
+                             else f"{name} ({interval.left:.3g}–{interval.right:.3g}]")
+                  for i, (name, interval) in enumerate(zip(names, bins.cat.categories))}
         return bins.map(labels).astype(object).reindex(values.index)
     return values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
 

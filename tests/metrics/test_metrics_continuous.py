@@ -80,8 +80,9 @@ def test_continuous_degenerate_inputs():
 @st.composite
 def distributions(draw):
     k = draw(st.integers(2, 7))
-    p = draw(st.lists(st.floats(0, 1), min_size=k, max_size=k))
-    q = draw(st.lists(st.floats(0, 1), min_size=k, max_size=k))
+    shares = st.floats(0, 1, allow_subnormal=False)  # scipy itself overflows on subnormal shares
+    p = draw(st.lists(shares, min_size=k, max_size=k))
+    q = draw(st.lists(shares, min_size=k, max_size=k))
     assume(sum(p) > 1e-3 and sum(q) > 1e-3)
     labels = [f"l{i}" for i in range(k)]
     return dict(zip(labels, p)), dict(zip(labels, q))
@@ -101,6 +102,7 @@ def test_distribution_metrics_match_scipy(data):
 
 
 def test_distribution_textbook_values_and_degenerate():
+    assert dist.js({"a": 1.0, "b": 0.0}, {"a": 1.0, "b": 5e-324}) == 0.0  # a subnormal share is no mass
     assert dist.js({"a": 1.0}, {"b": 1.0}) == 1.0
     assert dist.kl({"a": 0.5, "b": 0.5}, {"a": 0.5, "b": 0.5}) == pytest.approx(0.0, abs=1e-9)
     assert dist.cosine({"a": 1.0}, {"a": 2.0}) == pytest.approx(1.0)
@@ -110,7 +112,7 @@ def test_distribution_textbook_values_and_degenerate():
     assert dist.majority_agreement_items(p, q).tolist() == [1.0]  # b is one of the tied majority labels
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.data())
 def test_calibration_matches_scikit_learn(data):
     n = data.draw(st.integers(1, 80))

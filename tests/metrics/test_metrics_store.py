@@ -181,7 +181,7 @@ def test_slices_and_worst_slices(toy):
         got = frame[(frame["key"] == "category") & (frame["slice"] == category)].iloc[0]
         assert got["value"] == pytest.approx(expected) and got["n"] == len(rows)
     bright = frame[frame["key"] == "brightness"]
-    assert len(bright) == 3 and bright["slice"].str.match(r"^(low|mid|high) \(").all()
+    assert len(bright) == 3 and bright["slice"].str.match(r"^(low \[|mid \(|high \()").all()
     assert bright["n_total"].sum() == N
     worst = api.worst_slices(toy.path, dataset="toy", model="alpha", strategy="zero-shot", dimension="emotion",
                              min_n=15, n_resamples=200)

@@ -14,6 +14,7 @@ In order it:
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import time
@@ -85,12 +86,19 @@ def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_
         "sample_index": sample_index, "stage": stage, "request_hash": request_hash, "status": response.status,
         "error_class": response.error_class.value if response.error_class else None,
         "error_message": response.error_message, "text": response.text,
-        "raw_request": _redact_request(raw_request if raw_request is not None else response.raw_request),
-        "raw_response": response.raw_response, "model_id_resolved": response.model_id_resolved,
+        "raw_request": _json(_redact_request(raw_request if raw_request is not None else response.raw_request)),
+        "raw_response": _json(response.raw_response), "model_id_resolved": response.model_id_resolved,
         "input_tokens": response.input_tokens, "output_tokens": response.output_tokens, "cost_usd": cost,
         "latency_ms": response.latency_ms, "attempts": attempts, "cached": cached,
         "created_at": datetime.now(),
     }
+
+
+def _json(value: Any) -> str | None:
+    """JSON text for a JSON column, made once: the journal line and the bulk insert both take it as is."""
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _redact_request(raw: dict | None) -> dict | None:

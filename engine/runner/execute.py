@@ -95,7 +95,7 @@ def run_experiment(config: ExperimentConfig | dict | str | os.PathLike, db_path:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coroutine)
+        return _run_loop(coroutine)
     # Called from inside an event loop (a notebook): run on a thread with its own loop.
     box: dict[str, Any] = {}
     thread = threading.Thread(target=lambda: box.update(result=_catch(coroutine)), name="affectlens-run")
@@ -113,9 +113,23 @@ async def _closing(coroutine, reporter):
         reporter.close()
 
 
+def _run_loop(coroutine):
+    """Run on uvloop when it is installed (a faster event loop: less CPU per request), else asyncio's own;
+    `AFFECTLENS_UVLOOP=0` turns it off."""
+    factory = None
+    if os.environ.get("AFFECTLENS_UVLOOP", "1") != "0":
+        try:
+            import uvloop
+            factory = uvloop.new_event_loop
+        except ImportError:
+            pass
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(coroutine)
+
+
 def _catch(coroutine):
     try:
-        return asyncio.run(coroutine)
+        return _run_loop(coroutine)
     except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
         return exc
 

@@ -87,7 +87,10 @@ class RunExecutor:
                     break
                 self._report()
 
-        n_workers = max(1, min(len(items), self.plan.model.concurrency))
+        # A few more workers than request slots, so that while some workers read images, parse or
+        # journal, the model's slots stay full.
+        concurrency = self.plan.model.concurrency
+        n_workers = max(1, min(len(items), concurrency + max(2, concurrency // 4)))
         await asyncio.gather(*(worker() for _ in range(n_workers)))
         self._report()
         if self.status == "running":
@@ -143,7 +146,8 @@ class RunExecutor:
         if any(r.error_class is ErrorClass.BUDGET for r in finals):
             raise RunStopped()
         record = self.parse(item, finals, [ids.get(id(r)) for r in finals], outcome.aggregate)
-        await self.journal.append(plan.run_id, record)
+        # The parse can be redone from the (already durable) responses, so it need not wait for the disk.
+        self.journal.append_nowait(plan.run_id, record)
         if all(r.status == "error" for r in finals):
             self.counters.items_failed += 1
         else:

@@ -158,6 +158,13 @@ class Journal:
         self._wake.set()
         await asyncio.shield(done)
 
+    def append_nowait(self, run_id: str, record: dict) -> None:
+        """Queue `record` for the next group write without waiting for it to reach the disk."""
+        if self._group_done is None:
+            self._group_done = asyncio.get_running_loop().create_future()
+        self._pending.append((run_id, _dumps(record), record))
+        self._wake.set()
+
     async def _flush_loop(self) -> None:
         while True:
             await self._wake.wait()

@@ -174,7 +174,9 @@ class CategoricalEvaluation(Evaluation):
         classes = list(TAXONOMIES[taxonomy].names) if taxonomy in TAXONOMIES else []
         for gold in gold_sets:
             classes.extend(label for label in gold if label not in classes)
-        answers = list(frame["label"])
+        # for a ranking without a label of its own, its first entry is the answer (None: outside the set)
+        answers = [label if label is not None or not ranking else ranking[0]
+                   for label, ranking in zip(frame["label"], frame["ranking"])]
         if derived:  # polarity from an emotion answer (its own word where it had no label)
             answers = [normalize_label(a if a is not None else r, taxonomy or "polarity2").label
                        if (a is not None or r is not None) else None

@@ -99,7 +99,8 @@ def build(path) -> Toy:
                 ("run-alpha-cot", "alpha", "cot", "emotion6", N + 10, t0),
                 ("run-beta", "beta", "zero-shot", "mikels8", N, t0),
                 ("run-beta-old", "beta", "zero-shot", "mikels8", N, t0 - dt.timedelta(days=1)),
-                ("run-flat", "flat", "zero-shot", None, N, t0)]
+                ("run-flat", "flat", "zero-shot", None, N, t0),
+                ("run-rank", "ranker", "zero-shot", "emotion6", N, t0)]
         for run_id, model, strategy, taxonomy, n_items, started in runs:
             write_run(con, {"run_id": run_id, "dataset": "toy", "model": model, "adapter": "baseline",
                             "strategy": strategy, "dimensions": ["emotion"], "taxonomy": taxonomy,
@@ -121,6 +122,9 @@ def build(path) -> Toy:
             rows.append({**base, "run_id": "run-beta-old", "dimension": "emotion", "label": "anger", "status": "ok"})
             rows.append({**base, "run_id": "run-flat", "dimension": "valence", "value": 5.0, "value_norm": 0.0,
                          "status": "ok"})
+            shift = 0 if i % 2 else 1 + i % 3  # every other item ranks the majority label first
+            ranking = [EMOTIONS[(EMOTIONS.index(gold[i]) + shift + j) % 7] for j in range(7)]
+            rows.append({**base, "run_id": "run-rank", "dimension": "ranking", "ranking": ranking, "status": "ok"})
         write_predictions(con, rows)
     return Toy(str(path), gold, gold_sets, shares, valence, category, brightness, alpha, status,
                np.array(confidence), alpha_valence, beta)

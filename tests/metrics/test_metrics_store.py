@@ -42,7 +42,8 @@ def test_groups_and_latest_run(scores):
     assert keys == {("alpha", "zero-shot", "emotion"), ("alpha", "zero-shot", "polarity"),
                     ("alpha", "zero-shot", "valence"), ("alpha", "zero-shot", "distribution"),
                     ("alpha", "cot", "emotion"), ("alpha", "cot", "polarity"), ("beta", "zero-shot", "emotion"),
-                    ("beta", "zero-shot", "polarity"), ("flat", "zero-shot", "valence")}
+                    ("beta", "zero-shot", "polarity"), ("flat", "zero-shot", "valence"),
+                    ("ranker", "zero-shot", "ranking")}
     beta = pick(scores, "beta", "zero-shot", "emotion", "accuracy")
     assert beta["run_id"] == "run-beta" and "latest of 2 runs" in beta["note"]
 
@@ -99,6 +100,16 @@ def test_polarity_derived_from_emotion_answers(toy, scores):
     gold_positive = np.array([g == "positive" for g in gold])[answered].mean()
     assert pick(scores, "alpha", "zero-shot", "polarity", "positive_bias")["value"] == pytest.approx(
         positive - gold_positive)
+
+
+def test_a_ranking_answers_with_its_first_label(toy, scores):
+    first = [EMOTIONS[(EMOTIONS.index(g) + (0 if i % 2 else 1 + i % 3)) % 7] for i, g in enumerate(toy.gold)]
+    second = [EMOTIONS[(EMOTIONS.index(g) + (0 if i % 2 else 1 + i % 3) + 1) % 7] for i, g in enumerate(toy.gold)]
+    top1 = np.mean([f in s for f, s in zip(first, toy.gold_sets)])
+    top2 = np.mean([bool({f, t} & set(s)) for f, t, s in zip(first, second, toy.gold_sets)])
+    assert pick(scores, "ranker", "zero-shot", "ranking", "accuracy")["value"] == pytest.approx(top1)
+    assert pick(scores, "ranker", "zero-shot", "ranking", "top2_accuracy")["value"] == pytest.approx(top2)
+    assert top2 > top1
 
 
 def test_taxonomy_aware_credit_is_separate(toy, scores):

@@ -51,10 +51,10 @@ def from_unit(unit: float, scale: tuple[float, float]) -> float:
 
 
 def answer_json(values: dict[str, Any]) -> str:
-    """The compact JSON answer text; floats rounded to 3 decimals."""
+    """The compact JSON answer text; floats rounded to 4 decimals."""
     def tidy(value):
         if isinstance(value, float):
-            return round(value, 3)
+            return round(value, 4)
         if isinstance(value, dict):
             return {k: tidy(v) for k, v in value.items()}
         return value
@@ -75,13 +75,6 @@ def request_image(request: ModelRequest):
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError(f"image {images[-1].sha256[:12]} could not be decoded: {exc}") from exc
     return image.convert("RGB")
-
-
-def thumbnail(image, side: int = 128) -> np.ndarray:
-    """RGB float array in [0, 1], longest side at most `side` pixels."""
-    image = image.copy()
-    image.thumbnail((side, side))
-    return np.asarray(image, dtype=np.float64) / 255.0
 
 
 def hsv_means(image) -> tuple[float, float]:

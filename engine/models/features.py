@@ -20,40 +20,49 @@ import math
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from engine.models.base import ModelRequest, PrepareContext, TaskSpec
 from engine.models.baselines import (CONTINUOUS, Baseline, BaselineError, _answerable, gold_target, item_key,
-                                     request_image, thumbnail, valdez_mehrabian)
-
-FEATURE_GROUPS = ("colour", "texture", "composition")
-
+                                     request_image, valdez_mehrabian)
 
 # ------------------------------------------------------------------------------------ features
 def affect_features(image, side: int = 128) -> np.ndarray:
     """The feature vector of one RGB Pillow image (see `feature_names()` for the order)."""
-    rgb = thumbnail(image, side)
-    hsv = np.asarray(image.copy().resize((rgb.shape[1], rgb.shape[0])).convert("HSV"), dtype=np.float64) / 255.0
+    # Longest side at most `side`; slivers and icons enlarged to 16 pixels a side so that every
+    # neighbourhood statistic is defined.
+    scale = min(1.0, side / max(image.size))
+    size = (max(16, round(image.width * scale)), max(16, round(image.height * scale)))
+    small = image.resize(size, Image.BILINEAR) if size != image.size else image
+    rgb = np.asarray(small, dtype=np.float64) / 255.0
+    hsv = np.asarray(small.convert("HSV"), dtype=np.float64) / 255.0
     grey = rgb @ np.array([0.299, 0.587, 0.114])
     return np.concatenate([_colour(rgb, hsv), _texture(grey, hsv), _composition(rgb, grey, hsv)])
 
 
+def feature_groups() -> dict[str, list[str]]:
+    """Feature names by group (colour, texture, composition), in the order of the vector."""
+    colour = ["hue_cos", "hue_sin", "hue_concentration", "saturation_mean", "saturation_std", "brightness_mean",
+              "brightness_std", "pleasure", "arousal", "dominance", "colourfulness", "warm_share", "skin_share"]
+    colour += [f"hue_hist_{i}" for i in range(12)]
+    colour += [f"saturation_hist_{i}" for i in range(5)] + [f"brightness_hist_{i}" for i in range(5)]
+    colour += [f"hsv_joint_{h}_{s}_{v}" for h in range(8) for s in range(3) for v in range(3)]
+    colour += ["white_share", "black_share", "colours_used", "dominant_colour_share", "top5_colour_share"]
+    texture = ["glcm_contrast", "glcm_correlation", "glcm_energy", "glcm_homogeneity", "tamura_contrast",
+               "edge_density", "gradient_mean", "orientation_entropy"]
+    texture += [f"detail_{c}_{level}" for c in ("hue", "saturation", "brightness") for level in (1, 2, 3)]
+    texture += [f"lbp_{i}" for i in range(10)]
+    texture += [f"gradient_energy_{row}_{col}_{o}" for row in range(4) for col in range(4) for o in range(4)]
+    composition = ["thirds_saturation", "thirds_brightness", "thirds_contrast", "saliency_x", "saliency_y",
+                   "saliency_thirds_distance", "saliency_spread", "regions_log", "dof_hue", "dof_saturation",
+                   "dof_brightness", "aspect_log"]
+    composition += [f"layout_{ch}_{i}" for ch in ("brightness", "saturation") for i in range(9)]
+    return {"colour": colour, "texture": texture, "composition": composition}
+
+
 def feature_names() -> list[str]:
-    names = ["hue_cos", "hue_sin", "hue_concentration", "saturation_mean", "saturation_std", "brightness_mean",
-             "brightness_std", "pleasure", "arousal", "dominance", "colourfulness", "warm_share", "skin_share"]
-    names += [f"hue_hist_{i}" for i in range(12)]
-    names += [f"saturation_hist_{i}" for i in range(5)] + [f"brightness_hist_{i}" for i in range(5)]
-    names += [f"hsv_joint_{h}_{s}_{v}" for h in range(8) for s in range(3) for v in range(3)]
-    names += ["white_share", "black_share", "colours_used", "dominant_colour_share", "top5_colour_share"]
-    names += ["glcm_contrast", "glcm_correlation", "glcm_energy", "glcm_homogeneity", "tamura_contrast",
-              "edge_density", "gradient_mean", "orientation_entropy"]
-    names += [f"detail_{c}_{level}" for c in ("hue", "saturation", "brightness") for level in (1, 2, 3)]
-    names += [f"lbp_{i}" for i in range(10)]
-    names += [f"gradient_energy_{row}_{col}_{o}" for row in range(4) for col in range(4) for o in range(4)]
-    names += ["thirds_saturation", "thirds_brightness", "thirds_contrast", "saliency_x", "saliency_y",
-              "saliency_thirds_distance", "saliency_spread", "regions_log", "dof_hue", "dof_saturation",
-              "dof_brightness", "aspect_log"]
-    names += [f"layout_{ch}_{i}" for ch in ("brightness", "saturation") for i in range(9)]
-    return names
+    """Every feature's name, in the order of `affect_features`."""
+    return [name for names in feature_groups().values() for name in names]
 
 
 def _colour(rgb: np.ndarray, hsv: np.ndarray) -> np.ndarray:
@@ -307,7 +316,7 @@ class FeaturesBaseline(Baseline):
 
 
 def _decode(data: bytes):
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     try:
         image = Image.open(io.BytesIO(data))
@@ -320,8 +329,6 @@ def _decode(data: bytes):
 # ------------------------------------------------------------------------------------ benchmark
 def dataset_features(dataset, side: int = 128) -> tuple[np.ndarray, list]:
     """Features of every item whose image file opens (read straight from the dataset folder)."""
-    from PIL import Image
-
     rows, kept = [], []
     for item in dataset.items:
         path = dataset.image_file(item)

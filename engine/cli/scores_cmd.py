@@ -130,7 +130,8 @@ def print_table(frame: pd.DataFrame, metrics: list[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    width = shutil.get_terminal_size((200, 24)).columns if sys.stdout.isatty() else 200
+    # piped output (a file, a README) keeps whole rows; a terminal wraps cells to fit
+    width = shutil.get_terminal_size((200, 24)).columns if sys.stdout.isatty() else 1000
     console = Console(width=width, highlight=False)
     kinds = [("categorical", CATEGORICAL, CATEGORICAL_COLUMNS), ("continuous", CONTINUOUS, CONTINUOUS_COLUMNS),
              ("distribution", ("distribution",), DISTRIBUTION_COLUMNS)]

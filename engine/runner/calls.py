@@ -94,6 +94,10 @@ def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_
     }
 
 
+def _not_sent() -> ModelResponse:
+    return ModelResponse.failure(ErrorClass.BUDGET, "not sent: the cost budget (--max-cost) is spent")
+
+
 def _json(value: Any) -> str | None:
     """JSON text for a JSON column, made once: the journal line and the bulk insert both take it as is."""
     if value is None:
@@ -163,12 +167,17 @@ class ModelClient:
         if self.unavailable:
             raise ModelUnavailableError(self.unavailable)
         if self.budget.exhausted:
-            return ModelResponse.failure(ErrorClass.BUDGET, "not sent: the cost budget (--max-cost) is spent"), None
+            return _not_sent(), None
         future = asyncio.get_running_loop().create_future()
         self.inflight[key] = future
         try:
             response, attempts = await send_with_retries(lambda: self._send_once(request), self.policy,
                                                          self.admission.cool_down)
+            if response.error_class is ErrorClass.BUDGET:  # the budget ran out while it waited for a slot
+                counters.calls += attempts - 1
+                future.set_result(response)
+                return response, None
+            self._watch(response)  # before any await: calls queued for a slot see a tripped breaker
             cost = self._cost(response)
             row = response_row(run_id=run_id, dataset=dataset, item_id=item_id, stage=stage,
                                sample_index=sample_index, request_hash=key, response=response, attempts=attempts,
@@ -183,7 +192,6 @@ class ModelClient:
                 counters.errors += 1
             else:
                 self.cache.put(key, CachedAnswer.from_row(row))
-            self._watch(response)
             future.set_result(response)
             return response, row["response_id"]
         except BaseException as exc:
@@ -212,6 +220,10 @@ class ModelClient:
     async def _send_once(self, request: ModelRequest) -> ModelResponse:
         await self.admission.wait_turn(request)
         async with self.admission.slots:
+            if self.unavailable:  # tripped while this call waited for its slot
+                raise ModelUnavailableError(self.unavailable)
+            if self.budget.exhausted:
+                return _not_sent()
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(self.config.timeout_s):

@@ -101,7 +101,9 @@ def report(result, db: str | None, demo: bool = False) -> int:
         if run.message:
             console.print(f"[bold]{escape(run.model)} × {escape(run.strategy)} on {escape(run.dataset)}[/bold]: "
                           f"{escape(run.message)}", highlight=False)
-    console.print(_score_table(result, wide=console.width >= 130), highlight=False)
+    scores = _score_table(result, wide=console.width >= 130)
+    if scores.row_count or not result.scores_refreshed:
+        console.print(scores, highlight=False)
     db_path = str(result.db_path)
     env = "" if db is None and "AFFECTLENS_DB" not in os.environ else f"AFFECTLENS_DB={db_path} "
     console.print(f"\nResults: {db_path}\nScores:  affectlens scores{' --db ' + db_path if env else ''}\n"
@@ -134,8 +136,8 @@ def _score_table(result, wide: bool):
     with connect(result.db_path, read_only=True) as con:
         frame = con.execute("SELECT dataset, model, strategy, dimension, metric, value, ci_low, ci_high, n "
                             "FROM scores WHERE metric IN (SELECT unnest(?))", [list(SHOWN)]).fetch_df()
-    frame = frame[[tuple(k) in keys for k in frame[["dataset", "model", "strategy"]].itertuples(index=False)]]
-    frame = frame[frame["value"].notna()]
+    mine = [tuple(k) in keys for k in frame[["dataset", "model", "strategy"]].itertuples(index=False)]
+    frame = frame.loc[pd.Series(mine, index=frame.index, dtype=bool) & frame["value"].notna()]
     metrics = [m for m in SHOWN if (frame["metric"] == m).any()]
     for column in ("dataset", "model", "strategy", "dimension"):
         table.add_column(column)

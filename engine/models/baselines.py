@@ -96,19 +96,16 @@ def nearest_emotion(valence_unit: float, arousal_unit: float, taxonomy: str) -> 
     """Labels of `taxonomy` ordered by distance from a circumplex point (both coordinates in [0, 1]).
 
     Positions are the taxonomy's `valence` ([-1, 1]) and `arousal` ([0, 1]) read off Russell (1980);
-    both axes are put on [-1, 1] so the labels lie on the unit circle. `neutral`, which has no angle,
-    sits at the centre of the circumplex; other labels without a position are ranked last.
+    both axes are put on [-1, 1] so the labels lie on the unit circle. Labels without an angle sit
+    by their polarity: neutral at the centre, positive / negative at the ends of the valence axis.
     """
     point = np.array([2 * valence_unit - 1, 2 * arousal_unit - 1])
     scored = []
     for label in get_taxonomy(taxonomy).labels:
         if label.valence is not None:
             position = np.array([label.valence, 2 * label.arousal - 1])
-        elif label.name == "neutral":
-            position = np.zeros(2)
         else:
-            scored.append((math.inf, label.name))
-            continue
+            position = np.array([{"positive": 1.0, "negative": -1.0}.get(label.polarity, 0.0), 0.0])
         scored.append((float(np.linalg.norm(point - position)), label.name))
     return [name for _, name in sorted(scored)]
 

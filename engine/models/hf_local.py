@@ -13,8 +13,10 @@ Options (`models: - {adapter: hf, model: PATH_OR_HUB_ID, options: {...}}`):
   device_map    passed to `from_pretrained` (e.g. "auto" to spread a large model over GPUs)
   attn_implementation  passed to `from_pretrained` (sdpa by default; eager is switched on for attention maps)
   revision, trust_remote_code   passed to `from_pretrained`
+  threads       CPU threads torch may use (`torch.set_num_threads`, process-wide); 1 is fastest for tiny models
   tiny          true: build the tiny untrained test model at `model` first (see engine.models.tiny)
-`generate.extra` entries are passed to `model.generate` (e.g. repetition_penalty).
+`generate.extra` entries that are generation settings (e.g. repetition_penalty) go to `model.generate`;
+other vendors' keys there are ignored.
 
 `attention_map` gives, for interpretability, the attention from the answer tokens to the image-patch
 tokens projected onto the vision patch grid.
@@ -92,6 +94,8 @@ class HFAdapter(ModelAdapter):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         source = self._resolve_source()
+        if self.options.get("threads"):
+            torch.set_num_threads(int(self.options["threads"]))
         self.device = _pick_device(self.options.get("device", "auto"), torch)
         dtype = _pick_dtype(self.options.get("dtype", "auto"), self.device, torch)
         self.dtype_name = str(dtype).replace("torch.", "")
@@ -224,7 +228,7 @@ class HFAdapter(ModelAdapter):
             gen["temperature"] = config.temperature
             if config.top_p is not None:
                 gen["top_p"] = config.top_p
-        gen.update(config.extra or {})
+        gen.update(_generation_extras(config.extra))
         tokenizer = self.processor.tokenizer
         gen.setdefault("pad_token_id", tokenizer.pad_token_id)
         with self._model_lock, torch.inference_mode():
@@ -356,6 +360,16 @@ def _decode(image: ImagePart):
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError(f"image {image.sha256[:12]} could not be decoded: {exc}") from exc
     return pil.convert("RGB")
+
+
+def _generation_extras(extra: dict | None) -> dict:
+    """The `generate.extra` entries transformers' GenerationConfig knows; other vendors' keys are skipped."""
+    if not extra:
+        return {}
+    from transformers import GenerationConfig
+
+    known = set(GenerationConfig().to_dict())
+    return {key: value for key, value in extra.items() if key in known}
 
 
 def _pick_device(choice: str, torch) -> str:

@@ -76,6 +76,13 @@ def test_color_affect_answers_only_what_is_asked_on_the_asked_scale(color_affect
     assert polarity_of(_answer(color_affect, _hsv_image(0.6, 0.2, 0.05), task)["emotion"], "mikels8") == "negative"
 
 
+def test_color_affect_emotion_in_a_polarity_taxonomy_follows_valence(color_affect):
+    task = TaskSpec(dimensions=("polarity", "emotion"), taxonomy="polarity3")
+    for image in (_hsv_image(0.1, 1.0, 1.0), _hsv_image(0.6, 0.2, 0.05)):
+        answer = _answer(color_affect, image, task)
+        assert answer["emotion"] == answer["polarity"]
+
+
 def test_baseline_answers_go_through_the_common_parser(color_affect):
     from engine.parsing import ParseSpec, parse_answer
 

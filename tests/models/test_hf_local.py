@@ -16,7 +16,9 @@ pytest.importorskip("transformers")
 
 
 def _adapter(path, **options):
-    return create_adapter(ModelSpec(name="tiny", adapter="hf", model=str(path), options={"device": "cpu", **options}))
+    # One torch thread: several OpenMP threads only spin against each other on matrices this small.
+    return create_adapter(ModelSpec(name="tiny", adapter="hf", model=str(path),
+                                    options={"device": "cpu", "threads": 1, **options}))
 
 
 def _request(image: ImagePart | None, prompt: str, max_tokens: int = 8, key: str = "d/1") -> ModelRequest:
@@ -104,6 +106,21 @@ def test_text_only_request_and_bad_image(tiny_model_path):
     assert "d/broken" in broken.error_message
 
 
+def test_sampling_with_a_seed_repeats_and_foreign_extras_are_ignored(tiny_model_path):
+    adapter = _adapter(tiny_model_path)
+    image = jpeg_part((90, 200, 90))
+    config = GenerateConfig(temperature=0.9, top_p=0.95, seed=3, max_tokens=8,
+                            extra={"reasoning_effort": "low", "repetition_penalty": 1.2})
+    request = ModelRequest(messages=(Message.user(image, "What emotion?"),), config=config, item_key="d/s")
+
+    async def twice():
+        return await adapter.generate(request), await adapter.generate(request)
+
+    first, second = asyncio.run(twice())
+    assert first.status == "ok", first.error_message
+    assert first.text == second.text
+
+
 def test_processor_without_chat_template_uses_plain_prompt(tiny_model_path, tmp_path):
     folder = tmp_path / "no-template"
     shutil.copytree(tiny_model_path, folder)
@@ -124,8 +141,7 @@ def test_missing_model_gives_a_clear_error(tmp_path):
     assert "nowhere" in response.error_message and "config.json" in response.error_message
     assert not response.transient
 
-    hub = create_adapter(ModelSpec(name="hubby", adapter="hf", model="example-org/not-downloaded",
-                                   options={"device": "cpu"}))
+    hub = _adapter("example-org/not-downloaded")
     response = asyncio.run(hub.generate(_request(jpeg_part(), "What emotion?")))
     assert response.error_class is ErrorClass.BAD_REQUEST
     assert "example-org/not-downloaded" in response.error_message and "download" in response.error_message

@@ -25,16 +25,39 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-").lower() or "map"
 
 
-def _peak_text(values: np.ndarray) -> str:
+def _peak_text(values: np.ndarray, vmax: float | None) -> str:
     if not np.isfinite(values).any():
         return "no readable cell"
     row, col = np.unravel_index(np.nanargmax(values), values.shape)
-    return f"peak: row {row + 1}, column {col + 1} ({values[row, col]:.3g})"
+    if values[row, col] <= 0:
+        return "no cell has any effect (all blue)"
+    top = vmax if vmax is not None else values[row, col]
+    return f"peak: row {row + 1}, column {col + 1} ({values[row, col]:.3g}); blue 0 → red {top:.3g}"
+
+
+def _original(db: str, row: dict, item_id: str) -> None:
+    from engine.explain.queries import resolve_image
+
+    path = resolve_image(row.get("root"), row.get("image_path"), db)
+    if path is None:
+        st.caption(":material/hide_image: image file not available on this machine")
+    else:
+        st.image(str(path), width="stretch")
+    st.markdown(f"**{item_id}**")
+    st.caption("the image as the models saw it (before resizing)")
+
+
+def _reveal(flag: str) -> None:
+    st.session_state[flag] = True
 
 
 def item_heatmaps(db: str, dataset: str, item_id: str, *, models: tuple[str, ...] = (), key: str = "heatmaps",
-                  columns: int = 4) -> int:
-    """Draw every map of one item (optionally only `models`); returns how many were drawn."""
+                  columns: int = 4, blur: bool = False) -> int:
+    """Draw every map of one item (optionally only `models`); returns how many were drawn.
+
+    With `blur` (the sidebar's setting for sensitive material) nothing is drawn until the person clicks
+    to show the image, since every map is drawn over it.
+    """
     frame = explain_data.maps(db, dataset, item_id)
     if models:
         frame = frame[frame["model"].isin(models)]
@@ -42,16 +65,25 @@ def item_heatmaps(db: str, dataset: str, item_id: str, *, models: tuple[str, ...
         st.caption("No occlusion or attention maps for this item yet: `affectlens explain occlusion --items "
                    f"{item_id} ...` or `affectlens explain attention --items {item_id} ...`.")
         return 0
+    flag = f"{key}-revealed-{dataset}/{item_id}"
+    if blur and not st.session_state.get(flag):
+        st.button(f"Show the image and its {len(frame)} map(s)", key=f"{key}-reveal", on_click=_reveal, args=(flag,),
+                  icon=":material/visibility:", help="Images stay hidden until clicked (sidebar setting).")
+        return 0
     shared = st.toggle("Same colour scale for maps of the same measure", key=f"{key}-shared",
                        help="Off: each map runs from blue (no effect) to red (its own largest cell). On: maps "
                             "of one measure share the top of the scale, so models compare directly.")
     tops = frame.groupby("measure")["values"].agg(
         lambda maps: max((float(np.nanmax(v)) for v in maps if np.isfinite(v).any()), default=math.nan))
     rows = frame.to_dict("records")
-    for start in range(0, len(rows), columns):
+    cards = [None, *rows]  # the image itself first, for reference
+    for start in range(0, len(cards), columns):
         cells = st.columns(columns)
-        for cell, row in zip(cells, rows[start:start + columns]):
+        for cell, row in zip(cells, cards[start:start + columns]):
             with cell.container(border=True):
+                if row is None:
+                    _original(db, rows[0], item_id)
+                    continue
                 vmax = tops[row["measure"]] if shared and math.isfinite(tops[row["measure"]]) else None
                 png = explain_data.overlay_png(db, row, vmax)
                 title = f"**{row['model']}** · {row['strategy']}"
@@ -66,9 +98,18 @@ def item_heatmaps(db: str, dataset: str, item_id: str, *, models: tuple[str, ...
                 asked = meta.get("cells_asked")
                 detail = f" · {asked}/{meta.get('cells_total')} cells asked" if asked is not None else ""
                 st.caption(f"{row['method']}: {MEASURE_TEXT.get(row['measure'], row['measure'])} · "
-                           f"{row['grid_rows']}×{row['grid_cols']} · {_peak_text(values)}{detail}")
+                           f"{row['grid_rows']}×{row['grid_cols']} · {_peak_text(values, vmax)}{detail}")
                 if png is not None:
                     name = "__".join(_slug(v) for v in (dataset, item_id, row["model"], row["strategy"], row["measure"]))
                     st.download_button("PNG", png, file_name=f"{name}.png", mime="image/png", icon=":material/download:",
                                        key=f"{key}-png-{start}-{name}", on_click="ignore", type="tertiary")
     return len(rows)
+
+
+def gallery_section(db: str, dataset: str, item_id: str, *, blur: bool = False) -> None:
+    """The gallery detail view's heatmaps: a heading and the maps, or nothing when the item has none."""
+    found = explain_data.maps(db, dataset, item_id)
+    if found.empty:
+        return
+    st.markdown("**What the models looked at** (occlusion and attention maps; more on the Explain page)")
+    item_heatmaps(db, dataset, item_id, key="gallery-maps", blur=blur)

@@ -20,10 +20,11 @@ def _stars(p: float) -> str:
 
 
 def heatmap_section() -> None:
-    overview = _selected(_selected(explain_data.overview(view.db), "dataset", view.filters.datasets),
-                         "model", view.filters.models)
+    everything = explain_data.overview(view.db)
+    overview = _selected(_selected(everything, "dataset", view.filters.datasets), "model", view.filters.models)
     if overview.empty:
-        st.info("No maps yet. Occlusion (any model): `affectlens explain occlusion --config CONFIG.yaml --items "
+        st.info("No maps match the filters." if len(everything) else
+                "No maps yet. Occlusion (any model): `affectlens explain occlusion --config CONFIG.yaml --items "
                 "ID1,ID2`; attention (local models): `affectlens explain attention --model PATH --dataset PATH "
                 "--items ID1,ID2`.")
         return
@@ -37,16 +38,17 @@ def heatmap_section() -> None:
         return
     labels = {row.item_id: f"{row.item_id} ({row.n_maps} maps)" for row in items.itertuples()}
     item_id = layout.pick("Item", list(labels), "explain-map-item", container=right, format_func=labels.get)
-    heatmaps.item_heatmaps(view.db, dataset, item_id, models=view.filters.models, key="explain-maps")
+    heatmaps.item_heatmaps(view.db, dataset, item_id, models=view.filters.models, key="explain-maps", blur=view.blur)
     with st.expander("What the store holds"):
         export.table(overview, "explanations-overview", key="explain-overview")
 
 
 def reasoning_section() -> None:
-    datasets = [d for d in explain_data.reasoning_datasets(view.db)
-                if not view.filters.datasets or d in view.filters.datasets]
+    stored = explain_data.reasoning_datasets(view.db)
+    datasets = [d for d in stored if not view.filters.datasets or d in view.filters.datasets]
     if not datasets:
-        st.info("No reasoning traces yet: run a strategy that reasons (cot, scene, self-consistency).")
+        st.info("No reasoning traces match the filters." if stored else
+                "No reasoning traces yet: run a strategy that reasons (cot, scene, self-consistency).")
         return
     left, right = st.columns(2)
     dataset = layout.pick("Dataset", datasets, "explain-reasoning-dataset", container=left)
@@ -55,7 +57,7 @@ def reasoning_section() -> None:
     strategies = sorted(cues["strategy"].unique())
     layout.pick("Baseline for the cue shift", strategies, "explain-baseline", default="zero-shot", container=right)
     if cues.empty:
-        st.info("No traces of the selected models and strategies.")
+        st.info("No reasoning traces match the filters.")
         return
 
     st.subheader("Reasoning that contradicts its own answer")
@@ -109,10 +111,11 @@ def reasoning_section() -> None:
 
 
 def probe_section() -> None:
-    report = explain_data.probes(view.db)
-    report = _selected(_selected(report, "dataset", view.filters.datasets), "model", view.filters.models)
+    everything = explain_data.probes(view.db)
+    report = _selected(_selected(everything, "dataset", view.filters.datasets), "model", view.filters.models)
     if report.empty:
-        st.info("No probe runs yet: `affectlens explain probes --config CONFIG.yaml --probes "
+        st.info("No probe comparisons match the filters." if len(everything) else
+                "No probe runs yet: `affectlens explain probes --config CONFIG.yaml --probes "
                 "grayscale,blur,no-centre,caption-only`.")
         return
     left, right = st.columns(2)
@@ -123,19 +126,19 @@ def probe_section() -> None:
     shown = report[(report["dataset"] == dataset) & (report["dimension"] == dimension)].copy()
     categorical = shown["change_rate"].notna().any()
     value = "change_rate" if categorical else "mean_abs_change"
-    shown["row"] = shown["model"] + " · " + shown["base_strategy"]
+    shown["run"] = shown["model"] + " · " + shown["base_strategy"]
     shown["label"] = [f"{v:.0%}" if categorical else f"{v:.2f}" for v in shown[value]]
     shown["label"] += [f" ({d:+.2f}{_stars(p)})" if d == d else _stars(p)
                        for d, p in zip(shown["difference"], shown["p_holm"])]
     st.caption("How often the answer changes under each perturbation (same items as the unperturbed run); in "
                "brackets the accuracy difference, stars: McNemar exact (continuous: permutation test on absolute "
                "errors), Holm-adjusted over each model's probes. caption-only: the describe-then-judge control.")
-    export.chart(charts.matrix(shown, value, text="label", x="probe", y="row", scheme="oranges", domain_mid=None,
+    export.chart(charts.matrix(shown, value, text="label", x="probe", y="run", scheme="oranges", domain_mid=None,
                                title="answers changed" if categorical else "mean |change|",
-                               tooltip=["row", "probe", "n_common", value, "accuracy_base", "accuracy_probe",
+                               tooltip=["run", "probe", "n_common", value, "accuracy_base", "accuracy_probe",
                                         "difference", "p_value", "p_holm"]),
-                 f"probes-{dataset}-{dimension}", shown.drop(columns=["row", "label"]), key="explain-probes")
-    export.table(shown.drop(columns=["row", "label"]), f"probes-{dataset}-{dimension}", key="explain-probes-table")
+                 f"probes-{dataset}-{dimension}", shown.drop(columns=["run", "label"]), key="explain-probes")
+    export.table(shown.drop(columns=["run", "label"]), f"probes-{dataset}-{dimension}", key="explain-probes-table")
 
 
 with store_guard():

@@ -71,10 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "over heads and layers or rolled out, on the vision patch grid.")
     att.add_argument("--model", required=True, metavar="PATH_OR_ID", help="model folder or hub id")
     att.add_argument("--name", help="name stored for the model (default: the folder name)")
-    dataset_options(att, required=True)
+    att.add_argument("--config", metavar="CONFIG.yaml", help="take the dataset (its first) and dimensions from here")
+    dataset_options(att, required=False)
     att.add_argument("--aggregate", default="mean", choices=["mean", "rollout"])
     att.add_argument("--strategy", default="zero-shot", help="prompt strategy (one call, one image)")
-    att.add_argument("--dimensions", default="polarity,emotion", help="what the prompt asks (default polarity,emotion)")
+    att.add_argument("--dimensions", help="what the prompt asks (default: the config's, else polarity,emotion)")
     att.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
     att.add_argument("--tiny", action="store_true", help="build the tiny untrained test model at --model first")
     att.add_argument("--db", help=DB_HELP)
@@ -232,11 +233,21 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from engine.errors import ConfigError
+
     options = {"device": args.device}
     if args.tiny:
         options["tiny"] = True
-    config = attention_config(args.model, _dataset_entry(args), items=_ids(args.items), limit=args.limit,
-                              name=args.name, strategy=args.strategy, dimensions=tuple(_ids(args.dimensions)),
+    dataset, dimensions = _dataset_entry(args), _ids(args.dimensions)
+    if args.config:
+        from engine.runner import load_config
+        loaded = load_config(args.config)
+        dataset = dataset or loaded.datasets[0].model_dump(mode="json", exclude_none=True)
+        dimensions = dimensions or list(loaded.dimensions)
+    if dataset is None:
+        raise ConfigError("name the dataset: --dataset PATH, or --config CONFIG.yaml")
+    config = attention_config(args.model, dataset, items=_ids(args.items), limit=args.limit, name=args.name,
+                              strategy=args.strategy, dimensions=tuple(dimensions or ("polarity", "emotion")),
                               options=options)
     console = _console()
     maps = attention_maps(config, args.db, aggregate=args.aggregate,
@@ -246,7 +257,8 @@ def cmd_attention(args: argparse.Namespace) -> int:
         return 0
     _print_maps(console, maps)
     for m in maps:
-        console.print(f"{m.item_id}: answer ({m.meta['answer_source']}): {m.meta['answer'][:120]!r}")
+        shown = "".join(ch if ch.isprintable() else "·" for ch in m.meta["answer"][:100])
+        console.print(f"{m.item_id}: answer ({m.meta['answer_source']}): {shown}", markup=False)
     return 0
 
 

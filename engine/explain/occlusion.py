@@ -3,7 +3,7 @@
 Zeiler & Fergus (2014), "Visualizing and Understanding Convolutional Networks", ECCV: mask one
 region at a time and measure how much the model's output changes. Here the "output" is the parsed
 answer, so the method works for any model, API ones included. A cell's value is, by the first
-measure the run's dimensions allow (`choose_measure`):
+measure the run's dimensions allow and the intact answer gives a value for (`choose_measure`):
 
 * `valence_change` — |valence(intact) − valence(masked)| on the normalised scale [-1, 1], so in [0, 2];
 * `probability_drop` — p(top label of the intact answer) in the intact distribution minus the same
@@ -61,14 +61,16 @@ class SaliencyMap:
                 "run_id": self.run_id, "meta": json.dumps(self.meta, default=str, sort_keys=True)}
 
 
-def choose_measure(dimensions) -> str:
-    """The most graded measure the run's dimensions allow (continuous beats probabilities beats labels)."""
-    if "valence" in dimensions:
-        return "valence_change"
-    if "distribution" in dimensions:
-        return "probability_drop"
-    if "ranking" in dimensions:
-        return "rank_drop"
+_MEASURE_DIMENSION = {"valence_change": "valence", "probability_drop": "distribution", "rank_drop": "ranking"}
+
+
+def choose_measure(dimensions, intact=None) -> str:
+    """The most graded measure the run's dimensions allow (continuous, then probabilities, then rankings,
+    then labels); with `intact` (a ParseResult), only one the intact answer actually gives a value for,
+    so a model that answers no valence is mapped by its labels rather than left blank."""
+    for measure, dimension in _MEASURE_DIMENSION.items():
+        if dimension in dimensions and (intact is None or _value(intact, dimension) is not None):
+            return measure
     return "label_flip"
 
 
@@ -145,13 +147,13 @@ def maps_for_run(db_path, run_id: str, item_ids: list[str] | None = None) -> lis
     extra = ((record.get("config") or {}).get("strategy") or {}).get("extra") or {}
     (rows, cols), fill = occlusion_settings(extra)
     spec = spec_for_run(record)
-    measure = choose_measure(spec.dimensions)
     maps = []
     for item_id, group in responses.groupby("item_id", sort=True):
         final = "judge" if (group["stage"] == "judge").any() else "answer"
         intact = _read(group[group["stage"] == final], spec)
         if intact is None:
             continue
+        measure = choose_measure(spec.dimensions, intact)
         grid = np.full((rows, cols), np.nan)
         asked = 0
         for stage, samples in group.groupby("stage"):
@@ -175,11 +177,31 @@ def maps_for_run(db_path, run_id: str, item_ids: list[str] | None = None) -> lis
 
 
 def store_maps(db_path, maps: list[SaliencyMap]) -> int:
-    """Write maps into `explanations` (one row per item, model, strategy, method and measure; replaced)."""
+    """Write maps into `explanations` (one row per item, model, strategy, method and measure; replaced).
+
+    An item has one occlusion map per model and strategy: a new one replaces it whatever its measure
+    (the measure can change when a rerun gets readable answers). Attention maps of different
+    aggregations live side by side.
+    """
     if not maps:
         return 0
+    frame = pd.DataFrame([m.row() for m in maps])
     with connect(db_path) as con:
-        return upsert(con, "explanations", pd.DataFrame([m.row() for m in maps]), json_columns=("meta",))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            keys = frame.loc[frame["method"] == "occlusion", ["dataset", "item_id", "model", "strategy"]]
+            if len(keys):
+                con.register("_replaced_maps", keys)
+                con.execute("""DELETE FROM explanations e USING _replaced_maps k
+                               WHERE e.method = 'occlusion' AND e.dataset = k.dataset AND e.item_id = k.item_id
+                                 AND e.model = k.model AND e.strategy = k.strategy""")
+                con.unregister("_replaced_maps")
+            written = upsert(con, "explanations", frame, json_columns=("meta",))
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return written
 
 
 def _colormap(values: np.ndarray) -> np.ndarray:

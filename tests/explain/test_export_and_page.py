@@ -80,3 +80,33 @@ def test_explain_page_item_picker_shows_every_model_side_by_side(page):
     captions = " ".join(str(c.value) for c in page.caption)
     assert "attention" in captions and "occlusion" in captions  # tiny-llava's attention beside color-affect
     assert len(page.image) >= 2
+
+
+def _gallery_script(db: str, item: str, blur: bool) -> None:
+    from dashboard.components import heatmaps
+
+    heatmaps.gallery_section(db, "hotspots", item, blur=blur)
+
+
+def test_gallery_detail_section_respects_the_blur_setting(explain_store, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from engine.store import connect
+
+    db, *_ = explain_store
+    monkeypatch.setenv("AFFECTLENS_THUMBNAIL_DIR", str(tmp_path / "thumbnails"))
+    with connect(db, read_only=True) as con:
+        methods = [r[0] for r in con.execute("SELECT method FROM explanations WHERE item_id = ?",
+                                             ["positive/hot_1_2.png"]).fetchall()]
+    assert {"occlusion", "attention"} <= set(methods)
+    shown = AppTest.from_function(_gallery_script, args=(str(db), "positive/hot_1_2.png", False), default_timeout=60)
+    shown.run()
+    assert not shown.exception and len(shown.image) == 1 + len(methods)  # the image, then every map
+    hidden = AppTest.from_function(_gallery_script, args=(str(db), "positive/hot_1_2.png", True), default_timeout=60)
+    hidden.run()
+    assert not hidden.exception and len(hidden.image) == 0
+    hidden.button[0].click().run()
+    assert len(hidden.image) == 1 + len(methods)
+    nothing = AppTest.from_function(_gallery_script, args=(str(db), "negative/dark_0.png", False), default_timeout=60)
+    nothing.run()
+    assert not nothing.exception and not nothing.markdown  # an item without maps adds nothing to the detail view

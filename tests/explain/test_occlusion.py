@@ -96,6 +96,9 @@ def test_cell_effect_measures_by_hand():
     assert choose_measure(("polarity", "valence")) == "valence_change"
     assert choose_measure(("emotion", "ranking")) == "rank_drop"
     assert choose_measure(("emotion",)) == "label_flip"
+    # a model that gives no valence although asked is mapped by its labels, not left blank
+    assert choose_measure(("polarity", "valence"), result(polarity="positive")) == "label_flip"
+    assert choose_measure(("polarity", "valence"), result(polarity="positive", valence=6.0)) == "valence_change"
 
 
 def test_grid_cells_tile_the_image_and_occlusion_masks_exactly_one_cell():

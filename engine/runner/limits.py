@@ -23,7 +23,8 @@ from engine.models.base import ErrorClass, ModelRequest, ModelResponse
 
 __all__ = ["Admission", "RetryPolicy", "send_with_retries", "estimate_tokens"]
 
-IMAGE_TOKENS = 800  # rough per-image input tokens for the tokens-per-minute budget
+IMAGE_TOKENS = 800
+MAX_RETRY_AFTER_S = 600.0  # a longer Retry-After is taken as this (an hour-long wait is a misconfigured proxy)  # rough per-image input tokens for the tokens-per-minute budget
 
 
 def estimate_tokens(request: ModelRequest) -> int:
@@ -68,8 +69,8 @@ class RetryPolicy:
     def delay(self, attempt: int, response: ModelResponse | None) -> float:
         """Seconds before retry number `attempt` (1 = the first retry)."""
         retry_after = response.retry_after_s if response is not None else None
-        if retry_after is not None:
-            retry_after = min(retry_after, self.backoff_max_s)
+        if retry_after is not None:  # the server's word wins over our own backoff cap
+            retry_after = min(retry_after, MAX_RETRY_AFTER_S)
             return retry_after + random.uniform(0, 0.1 * retry_after)
         window = min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1))
         return random.uniform(0, window)
@@ -100,7 +101,7 @@ async def send_with_retries(send: Callable[[], Awaitable[ModelResponse]], policy
         calls += 1
         response = await send()
         if response.transient and response.retry_after_s and on_retry_after is not None:
-            on_retry_after(min(response.retry_after_s, policy.backoff_max_s))
+            on_retry_after(min(response.retry_after_s, MAX_RETRY_AFTER_S))
         return response
 
     first = await attempt()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 
 import duckdb
@@ -23,7 +24,7 @@ def rows(db, sql, *params):
 
 # item index -> what the server does with that item's 1st, 2nd, ... request (then "ok")
 FAULTS = {
-    0: ["429:0.05", "ok"],
+    0: ["429:0.3", "ok"],
     1: ["500", "ok"],
     2: ["503", "503", "ok"],
     3: ["delay:3", "ok"],  # past timeout_s: the client gives up and retries
@@ -40,9 +41,11 @@ def test_faults_end_with_an_answer_or_a_recorded_error_for_every_item(tmp_path, 
     manifest = write_dataset(tmp_path / "data", 14)
     sha_to_item = {item_sha(manifest, f"item-{i:03d}"): i for i in range(14)}
     seen: Counter = Counter()
+    arrivals = defaultdict(list)
 
     def script(index, request):
         item = sha_to_item[request.images[0].sha256]
+        arrivals[item].append(time.monotonic())
         plan = FAULTS.get(item, [])
         attempt = seen[item]
         seen[item] += 1
@@ -67,6 +70,7 @@ def test_faults_end_with_an_answer_or_a_recorded_error_for_every_item(tmp_path, 
     assert all(final[f"item-{i:03d}"] == "ok" for i in range(14) if i not in (6, 7, 8))
     # retries: exactly as many requests as the script needed, no retry of non-transient failures
     assert by_item[0] == ["429", "ok"] and by_item[2] == ["503", "503", "ok"]
+    assert arrivals[0][1] - arrivals[0][0] >= 0.3  # Retry-After honoured
     assert by_item[7] == ["400"] and by_item[6] == ["refuse"]
     assert by_item[8] == ["500"] * 4  # max_attempts
     assert by_item[3][0] == "delay" and by_item[3][-1] == "ok"
@@ -99,6 +103,22 @@ def test_second_run_of_the_same_config_calls_no_provider(tmp_path, db_path):
     assert cached == [(6, 6, 0.0)]
     texts = rows(db_path, "SELECT count(DISTINCT text) FROM responses")
     assert texts == [(1,)]
+
+
+def test_requests_per_minute_are_never_exceeded(tmp_path, db_path):
+    manifest = write_dataset(tmp_path / "data", 8)
+    arrivals = []
+
+    def script(index, request):
+        arrivals.append(time.monotonic())
+        return "ok"
+
+    with FakeVendorServer("openai", script=script, answer="positive") as fake:
+        result = run_experiment(experiment(manifest, fake.base_url, rpm=120), db_path, quiet=True)
+        assert fake.count == 8
+    assert result.runs[0].status == "complete"
+    # a bucket of 2 requests refilled at 2 per second: never more than 4 in any one-second window
+    assert max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals) <= 4
 
 
 def test_limit_extends_the_same_run(tmp_path, db_path):

@@ -89,6 +89,7 @@ class DatasetConfig(BaseModel):
     limit: int | None = Field(default=None, ge=1)
     split: str | None = None  # evaluate only this subset (a split name or a `splits` key)
     items: list[str] | None = None  # evaluate only these item ids (like `limit`, not part of the run id)
+    holdout: int | None = Field(default=None, ge=1)  # training pool size for a dataset without a train split
     taxonomy: str | None = None  # override the dataset's label set
     polarity_taxonomy: str | None = None  # polarity2 | polarity3 (detected from the gold when absent)
     scales: dict[str, tuple[float, float]] = Field(default_factory=dict)

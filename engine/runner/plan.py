@@ -109,7 +109,6 @@ def load_datasets(config: ExperimentConfig) -> list[Dataset]:
     loaded = []
     for entry in config.datasets:
         options = dict(entry.loader_options)
-        options.pop("holdout", None)
         accepted = _loader_parameters(entry)
         for key in ("taxonomy", "polarity_taxonomy", "scales"):
             value = getattr(entry, key)
@@ -173,8 +172,7 @@ def plan_dataset(config: ExperimentConfig, entry: DatasetConfig, dataset: Datase
     source = "train split" if pool else "none"
     if not pool and needs_pool:
         from engine.prompts import holdout_pool
-        size = entry.model_extra.get("holdout") if entry.model_extra else None
-        size = int(size or pool_size or max(16, math.ceil(0.2 * len(evaluated.items))))
+        size = entry.holdout or pool_size or max(16, math.ceil(0.2 * len(evaluated.items)))
         if size >= len(evaluated.items):
             raise ConfigError(f"dataset {dataset.name!r}: holding out {size} training items leaves none to "
                               f"evaluate ({len(evaluated.items)} items); lower `holdout:` or give a train split")

@@ -91,3 +91,40 @@ def test_small_analysis_reports_progress_into_the_same_store(tmp_path, db_path):
         assert con.execute("SELECT count(*) FROM predictions").fetchall() == [(8,)]
     finally:
         con.close()
+
+
+def test_without_a_train_split_few_shot_draws_from_a_held_out_pool_never_evaluated(tmp_path, db_path):
+    manifest = write_dataset(tmp_path / "data", 8)
+    config = experiment(manifest, None)
+    config["datasets"][0]["holdout"] = 3
+    config["strategies"] = [{"name": "few-shot", "k_shot": 2}]
+    with FakeVendorServer("openai", answer="positive") as fake:
+        config["models"][0]["base_url"] = fake.base_url
+        result = run_experiment(config, db_path, quiet=True)
+        requests = list(fake.requests)
+    assert result.runs[0].status == "complete" and result.runs[0].n_items == 5
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        evaluated = {row[0] for row in con.execute("SELECT item_id FROM predictions").fetchall()}
+        provenance = con.execute("SELECT provenance->>'$.training_pool.source' FROM runs").fetchall()
+    finally:
+        con.close()
+    assert len(evaluated) == 5 and provenance == [("holdout",)]
+    pool_shas = {item_sha(manifest, f"item-{i:03d}") for i in range(8)} - {item_sha(manifest, i) for i in evaluated}
+    assert len(pool_shas) == 3
+    for request in requests:
+        *exemplars, query = [image.sha256 for image in request.images]
+        assert len(exemplars) == 2 and set(exemplars) <= pool_shas and query not in pool_shas
+
+
+def test_items_selects_the_evaluated_items(tmp_path, db_path):
+    manifest = write_dataset(tmp_path / "data", 6)
+    config = experiment(manifest, models=[{"name": "uniform", "adapter": "uniform"}])
+    config["datasets"][0]["items"] = ["item-004", "item-001"]
+    result = run_experiment(config, db_path, quiet=True)
+    assert result.runs[0].n_items == 2
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        assert sorted(con.execute("SELECT item_id FROM predictions").fetchall()) == [("item-001",), ("item-004",)]
+    finally:
+        con.close()

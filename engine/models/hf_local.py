@@ -188,13 +188,18 @@ class HFAdapter(ModelAdapter):
             for pending in batch:
                 groups.setdefault(pending.batch_key(), []).append(pending)
             for group in groups.values():
-                try:
-                    responses = await asyncio.to_thread(self._run_batch, group)
-                except Exception as exc:  # noqa: BLE001 - every failure becomes a stored error
-                    responses = [self._failure(exc)] * len(group)
-                for pending, response in zip(group, responses):
+                for pending, response in zip(group, await self._answer(group)):
                     if not pending.future.done():
                         pending.future.set_result(response)
+
+    async def _answer(self, group: list[_Pending]) -> list[ModelResponse]:
+        """Run one batch; when it fails, run its requests one by one so one bad request fails alone."""
+        try:
+            return await asyncio.to_thread(self._run_batch, group)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a stored error
+            if len(group) == 1 or isinstance(exc, ModelLoadError):
+                return [self._failure(exc) for _ in group]
+        return [response for pending in group for response in await self._answer([pending])]
 
     def _failure(self, exc: Exception) -> ModelResponse:
         if isinstance(exc, ModelLoadError):
@@ -212,9 +217,10 @@ class HFAdapter(ModelAdapter):
             raise ModelLoadError(self.load_error)
         try:
             self.load()
-        except ModelLoadError as exc:
-            self.load_error = str(exc)  # fail every later request at once, without retrying the load
-            raise
+        except Exception as exc:  # noqa: BLE001 - fail every later request at once, without reloading
+            self.load_error = str(exc) if isinstance(exc, ModelLoadError) else \
+                f"model {self.spec.name!r} could not be loaded: {type(exc).__name__}: {exc}"
+            raise ModelLoadError(self.load_error) from exc
         prompts = [self._prompt(p.messages) for p in group]
         kwargs: dict[str, Any] = {"text": prompts, "return_tensors": "pt", "padding": True}
         if group[0].images:

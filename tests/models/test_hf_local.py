@@ -92,6 +92,22 @@ def test_concurrent_calls_are_batched_and_match_single_calls(tiny_model_path):
     assert len({r.text for r in alone}) > 1  # the answers depend on the input
 
 
+def test_a_failing_request_fails_alone_in_its_batch(tiny_model_path):
+    adapter = _adapter(tiny_model_path, batch_size=3, batch_window_ms=50)
+    # A literal image placeholder in the text leaves the processor one image short for that prompt.
+    prompts = ["What emotion?", "Look: <image> what emotion?", "Is it positive?"]
+    requests = [_request(jpeg_part((60 * i, 90, 90)), p, key=f"d/{i}") for i, p in enumerate(prompts)]
+
+    async def together():
+        return await asyncio.gather(*(adapter.generate(r) for r in requests))
+
+    good, bad, also_good = asyncio.run(together())
+    assert good.status == "ok" and also_good.status == "ok"
+    assert bad.status == "error" and bad.error_class is ErrorClass.BAD_REQUEST and bad.error_message
+    assert bad.raw_request["messages"][0]["parts"][1]["text"] == prompts[1]
+    assert adapter.batch_sizes == [1, 1]  # the batch of three failed, then each ran alone
+
+
 def test_text_only_request_and_bad_image(tiny_model_path):
     adapter = _adapter(tiny_model_path)
 

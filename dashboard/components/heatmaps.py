@@ -100,9 +100,11 @@ def item_heatmaps(db: str, dataset: str, item_id: str, *, models: tuple[str, ...
                 st.caption(f"{row['method']}: {MEASURE_TEXT.get(row['measure'], row['measure'])} · "
                            f"{row['grid_rows']}×{row['grid_cols']} · {_peak_text(values, vmax)}{detail}")
                 if png is not None:
-                    name = "__".join(_slug(v) for v in (dataset, item_id, row["model"], row["strategy"], row["measure"]))
-                    st.download_button("PNG", png, file_name=f"{name}.png", mime="image/png", icon=":material/download:",
-                                       key=f"{key}-png-{start}-{name}", on_click="ignore", type="tertiary")
+                    parts = (dataset, item_id, row["model"], row["strategy"], row["measure"])
+                    name = "__".join(_slug(v) for v in parts)
+                    st.download_button("PNG", png, file_name=f"{name}.png", mime="image/png",
+                                       icon=":material/download:", key=f"{key}-png-{start}-{name}", on_click="ignore",
+                                       type="tertiary")
     return len(rows)
 
 

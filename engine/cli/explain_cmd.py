@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     def dataset_options(parser, required: bool) -> None:
         parser.add_argument("--dataset", required=required, metavar="PATH",
-                            help="dataset folder or manifest (a built-in layout such as emotion6, or a class-per-folder tree)")
+                            help="dataset folder or manifest (a built-in layout such as emotion6, or one folder "
+                                 "per class with --dataset-format folder)")
         parser.add_argument("--dataset-format", metavar="FORMAT", help="loader name when it cannot be detected")
         parser.add_argument("--dataset-name", metavar="NAME", help="name stored for the dataset (default: folder name)")
         parser.add_argument("--items", metavar="ID1,ID2", help="item ids to explain")
@@ -49,9 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "included: an experiment with strategy BASE+occlusion on the chosen items, "
                                        "run by the runner (cached, resumable, --max-cost), then one map per item.")
     occ.add_argument("--config", metavar="CONFIG.yaml", help="take models, datasets, dimensions and prices from here")
-    occ.add_argument("--model-adapter", metavar="ADAPTER", help="without --config: the adapter (e.g. openai, color-affect)")
+    occ.add_argument("--model-adapter", metavar="ADAPTER",
+                     help="without --config: the adapter (e.g. openai, color-affect)")
     occ.add_argument("--model", metavar="MODEL_ID", help="without --config: the model id")
-    occ.add_argument("--model-name", metavar="NAME", help="name stored for the model (default: the model id or adapter)")
+    occ.add_argument("--model-name", metavar="NAME",
+                     help="name stored for the model (default: the model id or adapter)")
     occ.add_argument("--base-url", metavar="URL", help="server URL for openai-compatible models")
     occ.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key")
     dataset_options(occ, required=False)
@@ -88,7 +91,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     rea.add_argument("--dataset", metavar="NAME", help="only this stored dataset")
     rea.add_argument("--baseline", default="zero-shot", help="strategy the cue shift is measured against")
     rea.add_argument("--db", help=DB_HELP)
-    rea.add_argument("--json", action="store_true", help='print {"cues": [...], "inconsistency": [...], "shift": [...]}')
+    rea.add_argument("--json", action="store_true",
+                     help='print {"cues": [...], "inconsistency": [...], "shift": [...]}')
     rea.set_defaults(func=cmd_reasoning)
 
     pro = verbs.add_parser("probes", help="re-ask after grayscale, blur, crops...; paired tests per model and probe",
@@ -140,7 +144,8 @@ def _print_maps(console, maps) -> None:
     from engine.explain.export import peak
     for m in maps:
         top = peak(m.values)
-        where = f"peak cell {top} = {m.values[top]:.3f}" if top else "no readable cell"
+        where = ("no readable cell" if top is None else "no cell has any effect" if m.values[top] <= 0
+                 else f"peak cell {top} = {m.values[top]:.3f}")
         asked = m.meta.get("cells_asked")
         extra = f", {asked}/{m.meta.get('cells_total')} cells asked" if asked is not None else ""
         console.print(f"[bold]{m.dataset}/{m.item_id}[/bold]  {m.model} · {m.strategy} · {m.measure}: {where}{extra}")
@@ -312,13 +317,16 @@ def cmd_probes(args: argparse.Namespace) -> int:
     if report.empty:
         console.print("No probe comparison: the datasets need gold labels for the asked dimensions.")
     else:
+        columns = [c for c in ["dataset", "dimension", "model", "base_strategy", "probe", "n_common", "change_rate",
+                               "mean_abs_change", "accuracy_base", "accuracy_probe", "difference", "mae_base",
+                               "mae_probe", "p_value", "p_holm"] if report[c].notna().any()]
         _frame_table(console, report, "Probes against the unperturbed run (same items; McNemar exact, Holm per model)",
-                     ["dataset", "dimension", "model", "base_strategy", "probe", "n_common", "change_rate",
-                      "mean_abs_change", "accuracy_base", "accuracy_probe", "difference", "p_value", "p_holm"],
+                     columns,
                      {"p_value": ".3g", "p_holm": ".3g"},
                      {"dimension": "dim", "base_strategy": "base", "n_common": "n", "change_rate": "changed",
                       "mean_abs_change": "|Δ|", "accuracy_base": "acc base", "accuracy_probe": "acc probe",
-                      "difference": "Δ acc", "p_value": "p", "p_holm": "p Holm"})
+                      "difference": "Δ acc", "mae_base": "MAE base", "mae_probe": "MAE probe", "p_value": "p",
+                      "p_holm": "p Holm"})
     return _status(result.runs)
 
 

@@ -122,6 +122,7 @@ def _phrases() -> dict[str, list[tuple[str, ...]]]:
 
 
 _PHRASES = _phrases()
+_PHRASE_LENGTHS = sorted({len(p) for phrases in _PHRASES.values() for p in phrases if p})
 
 
 @dataclass
@@ -143,14 +144,10 @@ def extract_cues(text: str | None) -> dict[str, list[str]]:
     ['colour_lighting', 'faces_expressions']
     """
     tokens = [_fold(t) for t in _tokens(text)]
+    grams = {tuple(tokens[i:i + n]) for n in _PHRASE_LENGTHS for i in range(len(tokens) - n + 1)}
     found: dict[str, list[str]] = {}
     for category, phrases in _PHRASES.items():
-        hits = []
-        for phrase in phrases:
-            n = len(phrase)
-            term = " ".join(phrase)
-            if n and term not in hits and any(tuple(tokens[i:i + n]) == phrase for i in range(len(tokens) - n + 1)):
-                hits.append(term)
+        hits = list(dict.fromkeys(" ".join(phrase) for phrase in phrases if phrase in grams))
         if hits:
             found[category] = hits
     return found

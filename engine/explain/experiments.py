@@ -154,8 +154,8 @@ def probe_config(config, probes: list[str]) -> dict[str, Any]:
     for model in data.get("models", []):
         if model.get("strategies"):  # a model limited to some strategies also runs their probe variants
             own = set(model["strategies"])
-            model["strategies"] = [s["label"] if s.get("label") else s["name"] for s in out
-                                   if (s.get("label") or s["name"]).split("+")[0] in own
-                                   or (s["name"] == CAPTION_STRATEGY and CAPTION_ONLY in probes)]
+            run_labels = [StrategyConfig.model_validate(s).run_label for s in out]
+            model["strategies"] = [label for label in run_labels if label.rsplit("+", 1)[0] in own or label in own
+                                   or (label == CAPTION_STRATEGY and CAPTION_ONLY in probes)]
     return data
 

@@ -20,7 +20,8 @@ DEFAULT_TIMEOUT_S = 5.0
 
 
 def _has_table(con, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(found[0])
 
 
 def explanation_overview(db_path, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> pd.DataFrame:
@@ -95,7 +96,8 @@ def resolve_image(root: str | None, image_path: str | None, db_path=None) -> Pat
     bases = []
     if isinstance(root, str) and root:
         base = Path(root)
-        bases = [base] if base.is_absolute() else [Path.cwd() / base] + ([Path(db_path).parent / base] if db_path else [])
+        beside_store = [Path(db_path).parent / base] if db_path else []
+        bases = [base] if base.is_absolute() else [Path.cwd() / base, *beside_store]
     else:
         bases = [Path.cwd()]
     for base in bases:

@@ -168,7 +168,8 @@ class OcclusionStrategy:
 def wrap_strategy(base, modifier: str):
     """`BASE+MODIFIER` -> the probe or occlusion wrapper around the base strategy."""
     if isinstance(base, OcclusionStrategy):
-        raise KeyError(f"{base.name}+{modifier}: occlusion must be the last modifier (e.g. zero-shot+grayscale+occlusion)")
+        raise KeyError(f"{base.name}+{modifier}: occlusion must be the last modifier "
+                       "(e.g. zero-shot+grayscale+occlusion)")
     if modifier == OCCLUSION:
         return OcclusionStrategy(base)
     if modifier == CAPTION_ONLY:

@@ -75,6 +75,9 @@ def test_probe_config_adds_variants_of_every_strategy():
     assert zh["name"] == "cot+blur" and zh["language"] == "zh"
     with pytest.raises(ConfigError, match="unknown probe"):
         probe_config(base, ["sepia"])
+    limited = probe_config({**base, "models": [{"name": "m", "adapter": "color-affect", "strategies": ["zero-shot"]}]},
+                           ["grayscale", "caption-only"])
+    assert limited["models"][0]["strategies"] == ["zero-shot", "zero-shot+grayscale", "describe-then-judge"]
     assert probe_pairs(labels) == [
         ("zero-shot", "zero-shot+grayscale", "grayscale"), ("zero-shot", "zero-shot+blur", "blur"),
         ("cot[language=zh]", "cot[language=zh]+grayscale", "grayscale"),

@@ -247,9 +247,11 @@ def datasets_table(con, filters: Filters) -> pd.DataFrame:
 
 @query
 def scored_pairs(con, filters: Filters) -> pd.DataFrame:
-    """The (dataset, dimension) pairs with materialised scores, for the page selectors."""
+    """The (dataset, dimension) pairs with materialised scores and how many (model, strategy) each has,
+    most first (the pages open on the richest one)."""
     return _frame(con, f"""
-        SELECT DISTINCT dataset, dimension FROM scores r WHERE {filters.where()} ORDER BY dataset, dimension
+        SELECT dataset, dimension, count(DISTINCT (model, strategy)) AS runs FROM scores r WHERE {filters.where()}
+        GROUP BY ALL ORDER BY runs DESC, dataset, dimension
     """, filters.params())
 
 
@@ -298,15 +300,18 @@ def spend_by_model(con, filters: Filters) -> pd.DataFrame:
 
 @query
 def judged_dimensions(con, filters: Filters) -> pd.DataFrame:
-    """(dataset, dimension) pairs with categorical gold and predictions from the selected runs."""
+    """(dataset, dimension) pairs with categorical gold and predictions from the selected runs, with the
+    number of those runs, most first."""
     return _frame(con, f"""
         WITH sel AS (SELECT run_id, dataset FROM runs r WHERE {filters.where()}),
-        predicted AS (SELECT DISTINCT p.dataset, CASE WHEN p.dimension = 'emotion' THEN ['emotion', 'polarity']
+        predicted AS (SELECT p.dataset, p.run_id, CASE WHEN p.dimension = 'emotion' THEN ['emotion', 'polarity']
                                                        ELSE [p.dimension] END AS dims
-                      FROM predictions p JOIN sel USING (run_id) WHERE p.dimension IN ('polarity', 'emotion'))
-        SELECT DISTINCT g.dataset, g.dimension FROM (SELECT DISTINCT dataset, dimension FROM gold) g
+                      FROM (SELECT DISTINCT dataset, run_id, dimension FROM predictions
+                            WHERE dimension IN ('polarity', 'emotion')) p JOIN sel USING (run_id))
+        SELECT g.dataset, g.dimension, count(DISTINCT pr.run_id) AS runs
+        FROM (SELECT DISTINCT dataset, dimension FROM gold WHERE dimension IN ('polarity', 'emotion')) g
         JOIN predicted pr ON pr.dataset = g.dataset AND list_contains(pr.dims, g.dimension)
-        WHERE g.dimension IN ('polarity', 'emotion') ORDER BY g.dataset, g.dimension
+        GROUP BY ALL ORDER BY runs DESC, g.dataset, g.dimension
     """, filters.params())
 
 

@@ -8,6 +8,7 @@ Outside viewer mode everything is allowed, as on a researcher's own machine.
 from __future__ import annotations
 
 import hmac
+import importlib.util
 
 import streamlit as st
 
@@ -60,8 +61,11 @@ def sign_in_box() -> None:
             st.rerun()
         return
     st.caption("Viewer mode: sign in to run analyses or upload images.")
-    if oidc_configured() and st.button("Sign in", key="auth-sign-in", icon=":material/login:"):
-        st.login()
+    if oidc_configured():
+        if importlib.util.find_spec("authlib") is None:
+            st.caption("Sign-in with OpenID Connect needs Authlib: pip install 'streamlit[auth]'.")
+        elif st.button("Sign in", key="auth-sign-in", icon=":material/login:"):
+            st.login()
     if settings.secret("AFFECTLENS_PASSWORD"):
         with st.form("auth-password", border=False):
             st.text_input("Password", type="password", key=_PASSWORD_INPUT)

@@ -131,13 +131,15 @@ def pareto(frame: pd.DataFrame, cost: str, front: str, cost_title: str) -> alt.L
     return (line + points).properties(height=320)
 
 
-def stacked_shares(frame: pd.DataFrame, columns: list[str], *, y: str = "strategy") -> alt.Chart:
-    """Stacked bars of per-row shares (parse failures, refusals, API errors) per strategy and model."""
+def stacked_shares(frame: pd.DataFrame, columns: list[str]) -> alt.Chart:
+    """Stacked bars of the shares of failed predictions (unparsed, refused, API error), one bar per
+    model and strategy."""
     long = frame.melt(id_vars=["model", "strategy"], value_vars=columns, var_name="outcome", value_name="share")
+    long["run"] = long["model"] + " · " + long["strategy"]
     return alt.Chart(long).mark_bar().encode(
-        x=alt.X("share:Q", title="share of predictions", axis=alt.Axis(format="%")),
-        y=alt.Y(f"{y}:N", title=None), yOffset="model:N", color=alt.Color("outcome:N"),
-        tooltip=["model", "strategy", "outcome", alt.Tooltip("share:Q", format=".1%")]).properties(height=alt.Step(14))
+        x=alt.X("share:Q", title="share of predictions", axis=alt.Axis(format="%"), stack="zero"),
+        y=alt.Y("run:N", title=None), color=alt.Color("outcome:N"),
+        tooltip=["model", "strategy", "outcome", alt.Tooltip("share:Q", format=".1%")]).properties(height=alt.Step(18))
 
 
 def grouped_bars(frame: pd.DataFrame, value: str, title: str, *, y: str = "strategy", color: str = "model") -> alt.Chart:

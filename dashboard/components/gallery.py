@@ -12,6 +12,11 @@ from dashboard import images
 from dashboard.components import charts, export
 from dashboard.data import GalleryPage, ItemDetail
 
+try:  # occlusion and attention maps, where the interpretability part is installed
+    from dashboard.components import heatmaps
+except ImportError:
+    heatmaps = None
+
 ITEM_PARAM = "item"
 REVEALED_KEY = "gallery-revealed"
 
@@ -80,7 +85,9 @@ def _answers_side_by_side(answers: pd.DataFrame) -> pd.DataFrame:
         return shown + (" (partial)" if row["status"] == "partial" else "")
 
     table = answers.assign(run=answers["model"] + " · " + answers["strategy"], answer=answers.apply(cell, axis=1))
-    return table.pivot_table(index="dimension", columns="run", values="answer", aggfunc="first").reset_index()
+    wide = table.pivot_table(index="dimension", columns="run", values="answer", aggfunc="first").reset_index()
+    wide.columns.name = None
+    return wide.fillna("–")
 
 
 def _gold_table(gold: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +106,7 @@ def _gold_table(gold: pd.DataFrame) -> pd.DataFrame:
                          "raters": gold["n_raters"].tolist()})
 
 
-def detail(item: ItemDetail, *, store: str, blur: bool) -> None:
+def detail(item: ItemDetail, *, store: str, blur: bool, models: tuple[str, ...] = ()) -> None:
     """The detail view of one item."""
     record = item.item
     st.button("Back to the gallery", on_click=close_item, icon=":material/arrow_back:", key="gallery-back")
@@ -133,10 +140,16 @@ def detail(item: ItemDetail, *, store: str, blur: bool) -> None:
     st.markdown("**Every model's answer**")
     export.table(_answers_side_by_side(item.answers), f"answers-{record['item_id']}", key="answers")
 
-    if len(item.traces):
+    if heatmaps is not None:
+        with st.expander("Where the models looked (occlusion and attention maps)", icon=":material/blur_on:"):
+            heatmaps.item_heatmaps(store, record["dataset"], record["item_id"], models=models, key="gallery-maps")
+
+    traces = [t for t in item.traces.to_dict("records")
+              if _present(t["steps"]) or _present(t["scene"]) or _present(t["thinking"])]
+    if traces:
         st.markdown("**Reasoning traces**")
-        labels = [f"{m} · {s}" for m, s in zip(item.traces["model"], item.traces["strategy"])]
-        for tab, trace in zip(st.tabs(labels), item.traces.to_dict("records")):
+        labels = [f"{t['model']} · {t['strategy']}" for t in traces]
+        for tab, trace in zip(st.tabs(labels), traces):
             with tab:
                 steps = list(trace["steps"]) if _present(trace["steps"]) else []
                 for number, step in enumerate(steps, 1):

@@ -28,14 +28,17 @@ def pick(label: str, options: Sequence[str], key: str, *, default: str | None = 
 
 
 def dataset_dimension(pairs: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
-    """Dataset and dimension pickers side by side over the available (dataset, dimension) pairs."""
+    """Dataset and dimension pickers side by side over the available (dataset, dimension) pairs; the
+    first pair (the queries list the richest first) is the default."""
     if pairs.empty:
         return None, None
     left, right = st.columns(2)
-    dataset = pick("Dataset", sorted(pairs["dataset"].unique()), f"{key}-dataset", container=left)
+    first = pairs.iloc[0]
+    dataset = pick("Dataset", sorted(pairs["dataset"].unique()), f"{key}-dataset", default=first["dataset"],
+                   container=left)
     dims = pairs.loc[pairs["dataset"] == dataset, "dimension"].tolist()
     preferred = "emotion" if "emotion" in dims else None
-    dimension = pick("Dimension", dims, f"{key}-dimension", default=preferred, container=right)
+    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", default=preferred, container=right)
     return dataset, dimension
 
 

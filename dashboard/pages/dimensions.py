@@ -15,7 +15,12 @@ with store_guard():
         st.info("No runs match the filters.")
         st.stop()
     top = st.columns(3)
-    dataset = layout.pick("Dataset", sorted(runs["dataset"].unique()), "dims-dataset", container=top[0])
+    datasets = data.datasets_table(view.db, view.filters)
+    continuous = set(datasets.loc[datasets["dimensions"].fillna("").str.contains("valence"), "dataset"])
+    counts = runs["dataset"].value_counts()  # open on the dataset with most runs, preferring valence gold
+    default = max(counts.index, key=lambda d: (d in continuous, counts[d]))
+    dataset = layout.pick("Dataset", sorted(runs["dataset"].unique()), "dims-dataset", default=default,
+                          container=top[0])
     in_dataset = runs[runs["dataset"] == dataset]
     model = layout.pick("Model", sorted(in_dataset["model"].unique()), "dims-model", container=top[1])
     strategy = layout.pick("Strategy", sorted(in_dataset.loc[in_dataset["model"] == model, "strategy"].unique()),
@@ -47,7 +52,6 @@ with store_guard():
     if points.empty:
         st.info(f"No item of {dataset} has both gold and predicted valence and arousal from {model} · {strategy}.")
     else:
-        datasets = data.datasets_table(view.db, view.filters)
         taxonomy = next(iter(datasets.loc[datasets["dataset"] == dataset, "taxonomy"]), None)
         st.caption(f"{len(points)} items (a fixed sample when there are more). Hollow: gold; filled: predicted; "
                    "labels: the taxonomy's positions on Russell's circumplex. Valence in [-1, 1], arousal in [0, 1].")

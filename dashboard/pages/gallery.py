@@ -29,7 +29,7 @@ with store_guard():
             st.warning(f"No item {opened!r} in {dataset}.")
             st.button("Back to the gallery", on_click=gallery.close_item, key="gallery-missing-back")
         else:
-            gallery.detail(detail, store=view.db, blur=view.blur)
+            gallery.detail(detail, store=view.db, blur=view.blur, models=view.filters.models)
         st.stop()
 
     labels = data.gallery_labels(view.db, view.filters, dataset, dimension)

@@ -18,9 +18,17 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 REPO = Path(__file__).resolve().parents[2]
-# url path -> screenshot name; the gallery detail view is opened through its link
-PAGES = {"": "overview", "comparison": "comparison", "dimensions": "dimensions", "ablations": "ablations",
-         "gallery": "gallery", "runs": "runs"}
+
+
+def _pages() -> dict[str, str]:
+    """URL path -> screenshot name for every page app.py routes to (the first is the default, at "/")."""
+    from tests.dashboard.conftest import PAGES as files
+
+    stems = [Path(file).stem for file in files]
+    return {("" if i == 0 else stem): stem for i, stem in enumerate(stems)}
+
+
+PAGES = _pages()  # the gallery detail view is opened through its link (?item=...)
 
 _SETTLED = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -30,6 +38,7 @@ _SETTLED = """() => {
     && !document.querySelector('[data-testid="stStatusWidget"]');
 }"""
 _CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+  .filter(chart => chart.offsetParent !== null)  // charts in closed expanders or other tabs are not drawn
   .every(chart => chart.querySelector('canvas, svg.marks'))"""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import sys
 from pathlib import Path
@@ -14,8 +15,17 @@ sys.path.insert(0, str(HERE))
 import seed  # noqa: E402
 
 APP = HERE.parents[1] / "dashboard" / "app.py"
-PAGES = ["pages/overview.py", "pages/comparison.py", "pages/dimensions.py", "pages/ablations.py",
-         "pages/gallery.py", "pages/runs.py"]
+
+
+def _pages() -> list[str]:
+    """The page files app.py routes to (its PAGES list, read without running Streamlit)."""
+    tree = ast.parse(APP.read_text())
+    listed = next(ast.literal_eval(node.value) for node in tree.body
+                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES")
+    return [file for file, _title, _icon in listed if (APP.parent / file).exists()]
+
+
+PAGES = _pages()
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,14 @@ ANSWERS = {
 COST_PER_CALL = {"alpha": 0.001, "beta": 0.002}
 LATENCY_MS = {"alpha": 400.0, "beta": 900.0}
 DATASET = "faces"
+EKMAN7 = ["anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral"]
+SHUFFLED_RUN = ("beta", "cot")  # the run whose candidate labels were shown in a per-item order
+
+
+def presented_order(stem: str) -> list[str]:
+    """The candidate order SHUFFLED_RUN showed for an item: ekman7 rotated by the item's number."""
+    shift = int(stem[1:]) % len(EKMAN7)
+    return EKMAN7[shift:] + EKMAN7[:shift]
 
 
 def item_id(stem: str) -> str:
@@ -149,6 +157,14 @@ def build_store(db: Path, images: Path) -> Path:
                 if strategy == "cot" and label:
                     traces.append({"run_id": rid, "item_id": iid, "response_id": response_id,
                                    "steps": [f"Step one for {stem}.", "The colours set the mood.", f"Answer: {label}"]})
+            if (model, strategy) == SHUFFLED_RUN:
+                import pandas as pd
+
+                con.register("orders", pd.DataFrame([
+                    {"run_id": rid, "dataset": DATASET, "item_id": item_id(stem), "label_set": "emotion",
+                     "labels": presented_order(stem), "shuffled": True} for stem in answers]))
+                con.execute("INSERT INTO label_orders SELECT * FROM orders")
+                con.unregister("orders")
             write_responses(con, responses)
             write_predictions(con, predictions)
             write_traces(con, traces)

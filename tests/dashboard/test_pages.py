@@ -75,7 +75,16 @@ def test_ablation_difference_from_zero_shot(app):
         strict = {s: sum(seed.correct(i, a) for i, a in seed.ANSWERS[(model, s)].items()) / len(seed.GOLD)
                   for s in ("zero-shot", "cot")}
         assert row["difference"] == pytest.approx(strict["cot"] - strict["zero-shot"])
-    assert "shuffle_labels" in texts(app)  # position bias: not measured in this store, and says how to
+    positions = _frame_with(app, "p_uniform")
+    assert set(zip(positions["model"], positions["strategy"])) == {seed.SHUFFLED_RUN}
+    answers = seed.ANSWERS[seed.SHUFFLED_RUN]
+    chosen = [seed.presented_order(s).index(a) + 1 for s, a in answers.items() if seed.answered(a)]
+    shown = positions.set_index("position")["n"]
+    for position in range(1, len(seed.EKMAN7) + 1):
+        assert shown.get(position, 0) == chosen.count(position)
+    assert positions["uniform"].iloc[0] == pytest.approx(1 / len(seed.EKMAN7))
+    expected_p = stats.chisquare([chosen.count(i) for i in range(1, len(seed.EKMAN7) + 1)]).pvalue
+    assert positions["p_uniform"].iloc[0] == pytest.approx(expected_p)
 
 
 def test_dimensions_confusion_counts(app):

@@ -15,7 +15,7 @@ def test_demo_runs_offline_and_stores_labels_fixed_by_construction(tmp_path, mon
     monkeypatch.setenv("AFFECTLENS_SAMPLE_DIR", str(tmp_path / "sample"))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # what the demo sets; restored after the test
     db = tmp_path / "results.duckdb"
-    assert main(["demo", "--db", str(db), "--quiet"]) == 0
+    assert main(["demo", "--db", str(db), "--limit", "18", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "Scores" in out and "streamlit run" in out and "tiny-llava-untrained" in out
     manifest = list(csv.DictReader((tmp_path / "sample" / "manifest.csv").open()))
@@ -24,7 +24,7 @@ def test_demo_runs_offline_and_stores_labels_fixed_by_construction(tmp_path, mon
         runs = dict(con.execute("SELECT model, status FROM runs").fetchall())
         assert runs == {m: "complete" for m in ("color-affect", "features", "majority", "uniform",
                                                 "tiny-llava-untrained")}
-        n_test = sum(row["split"] == "test" for row in manifest)
+        n_test = 18  # --limit: the first 18 test items
         counts = con.execute("SELECT model, count(DISTINCT item_id), count(*) FROM predictions JOIN runs "
                              "USING (run_id) GROUP BY model").fetchall()
         assert sorted(counts) == sorted((m, n_test, 2 * n_test) for m in runs)

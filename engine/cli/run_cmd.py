@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                       "untrained local model on it, and print the scores.")
     demo.add_argument("--db", help=DB_HELP)
     demo.add_argument("--dataset", metavar="PATH",
-                      help="a dataset folder or manifest instead of the generated sample (e.g. ../shared/datasets/emotion6)")
+                      help="a dataset folder instead of the generated sample: a built-in layout named after its loader "
+                           "(e.g. ../shared/datasets/emotion6) or one sub-folder per class")
     demo.add_argument("--limit", type=int, help="evaluate at most N items (default: all of the sample; 60 of a dataset)")
     demo.add_argument("--no-local-model", action="store_true", help="skip the tiny transformers model")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")

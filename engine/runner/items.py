@@ -27,10 +27,13 @@ __all__ = ["RunExecutor", "RunStopped"]
 
 
 class RunStopped(Exception):
-    """Raised inside a worker when the run must stop taking items (budget, model unavailable)."""
+    """Raised inside a worker when the cost budget ran out in the middle of an item (the item is left for
+    a rerun: its completed calls are stored, its parse is not)."""
 
 
 class RunExecutor:
+    """Runs one `RunPlan`'s items through its model's client; `status` and `counters` say how it went."""
+
     def __init__(self, plan: RunPlan, client: ModelClient, journal: Journal, images: ImageProvider, budget: Budget,
                  progress: Any, exemplars: list[tuple[Any, dict]] | None = None):
         self.plan = plan
@@ -49,10 +52,6 @@ class RunExecutor:
         self.status = "running"
         self.message: str | None = None
         self.skipped = 0  # items already answered in an earlier invocation
-
-    @property
-    def dataset(self):
-        return self.plan.data.targets()
 
     async def run(self, items: list[Item], total: int) -> str:
         """Process `items` (those not yet answered) of the run's `total`; returns the final status."""

@@ -157,6 +157,7 @@ def page_queries(db: str):
         ("comparison", "runs_table", lambda: data.runs_table(db, f)),
         ("comparison", "pairwise_significance", lambda: data.pairwise_significance(db, f, DATASET, "emotion", s)),
         ("comparison", "model_agreement", lambda: data.model_agreement(db, f, DATASET, "emotion", s)),
+        ("comparison", "group_agreement", lambda: data.group_agreement(db, f, DATASET, "emotion", s)),
         ("comparison", "cost_quality", lambda: data.cost_quality(db, f, DATASET, "emotion")),
         ("dimensions", "confusion", lambda: data.confusion(db, f, DATASET, "emotion", m, s)),
         ("dimensions", "valence_arousal", lambda: data.valence_arousal(db, f, DATASET, m, s, 2000)),

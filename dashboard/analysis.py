@@ -72,6 +72,28 @@ def cohen_kappa(pairs: pd.DataFrame) -> float:
     return (observed - expected) / (1.0 - expected)
 
 
+def krippendorff_alpha_nominal(unit_counts: pd.DataFrame) -> float:
+    """Krippendorff's alpha for nominal labels from counts per unit (`unit`, `label`, `n`: how many raters
+    gave `label` to `unit`); units with fewer than two values are not pairable (Krippendorff 2011,
+    "Computing Krippendorff's alpha-reliability"): alpha = 1 - D_o / D_e over the coincidence matrix.
+    """
+    if unit_counts.empty:
+        return float("nan")
+    table = unit_counts.pivot_table(index="unit", columns="label", values="n", aggfunc="sum", fill_value=0)
+    counts = table.to_numpy(dtype=float)
+    m = counts.sum(axis=1)
+    counts, m = counts[m >= 2], m[m >= 2]
+    if not len(counts):
+        return float("nan")
+    # o_ck = sum_u (n_uc n_uk - [c = k] n_uc) / (m_u - 1)
+    coincidence = np.einsum("uc,uk->ck", counts / (m - 1)[:, None], counts) - np.diag((counts / (m - 1)[:, None]).sum(0))
+    n_c = coincidence.sum(axis=1)
+    n = n_c.sum()
+    observed = (coincidence.sum() - np.trace(coincidence)) / n
+    expected = (n * n - (n_c ** 2).sum()) / (n * (n - 1))
+    return float("nan") if expected <= 0 else float(1 - observed / expected)
+
+
 def per_class_scores(confusion: pd.DataFrame) -> pd.DataFrame:
     """Precision, recall, F1 and support per gold class from long confusion counts (`gold`, `predicted`, `n`).
 

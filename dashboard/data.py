@@ -365,6 +365,19 @@ def model_agreement(con, filters: Filters, dataset: str, dimension: str, strateg
 
 
 @query
+def group_agreement(con, filters: Filters, dataset: str, dimension: str, strategy: str) -> dict[str, float]:
+    """Krippendorff's alpha (nominal) over every selected model's label per item, and the models and items
+    it covers."""
+    counts = _judged(con, f""", {_ONE_PER_ITEM}
+        SELECT item_id AS unit, label, count(*) AS n FROM one WHERE answered AND label IS NOT NULL GROUP BY ALL
+    """, filters, dataset=dataset, dimension=dimension, strategy=strategy)
+    models = _judged(con, f", {_ONE_PER_ITEM} SELECT count(DISTINCT model) AS n FROM one", filters, dataset=dataset,
+                     dimension=dimension, strategy=strategy)
+    return {"alpha": analysis.krippendorff_alpha_nominal(counts), "models": int(models["n"].iloc[0]),
+            "items": int(counts["unit"].nunique()) if len(counts) else 0}
+
+
+@query
 def cost_quality(con, filters: Filters, dataset: str, dimension: str) -> pd.DataFrame:
     """Per (model, strategy): accuracy (the materialised score where there is one), coverage, spend per item
     and mean latency per call, and whether it lies on the Pareto front against cost and latency."""

@@ -43,7 +43,7 @@ def _last_result() -> None:
 
 def render(view: View, *, enabled: bool) -> None:
     with st.expander("Run a small analysis", icon=":material/play_circle:",
-                     expanded=bool(st.session_state.get(JOB_KEY))):
+                     expanded=bool(st.session_state.get(JOB_KEY) or st.session_state.get("analysis-last"))):
         if not enabled:
             st.caption("Sign in to run analyses on this deployment.")
             return

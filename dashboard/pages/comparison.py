@@ -55,6 +55,10 @@ with store_guard():
         st.info("Fewer than two models answered the same items under this strategy.")
     else:
         agreement["label"] = agreement["kappa"].map(lambda k: f"{k:.2f}")
+        group = data.group_agreement(view.db, view.filters, j_dataset, j_dimension, strategy)
+        st.metric("Krippendorff's alpha, all models", f"{group['alpha']:.3f}" if group["alpha"] == group["alpha"]
+                  else "–", help=f"Nominal alpha over {group['models']} models and {group['items']} items.",
+                  width="content")
         st.caption("Cohen's kappa on the items both models answered (1: always the same label; 0: chance).")
         export.chart(charts.matrix(agreement, "kappa", text="label", title="Cohen's kappa", scheme="viridis",
                                    domain_mid=None, tooltip=["model_a", "model_b", "n_common", "agreement", "kappa"]),

@@ -165,6 +165,21 @@ def test_kappa_and_per_class_scores_against_scikit_learn():
     assert ours.loc[labels, "support"].tolist() == support.tolist()
 
 
+def test_krippendorff_alpha_against_the_engine_and_a_textbook_case():
+    rng = np.random.default_rng(5)
+    raters = rng.choice(["a", "b", "c"], size=(4, 60)).astype(object)
+    raters[1, :30] = raters[0, :30]
+    raters[2, rng.integers(0, 60, 10)] = None  # missing values
+    counts = pd.DataFrame([{"unit": u, "label": v} for row in raters for u, v in enumerate(row) if v is not None])
+    counts = counts.value_counts().rename("n").reset_index()
+    from engine.metrics.compare import krippendorff_alpha
+
+    assert analysis.krippendorff_alpha_nominal(counts) == pytest.approx(krippendorff_alpha(raters.tolist()))
+    # Two raters who always agree: alpha = 1.
+    perfect = pd.DataFrame({"unit": [0, 1, 2], "label": ["x", "y", "x"], "n": [2, 2, 2]})
+    assert analysis.krippendorff_alpha_nominal(perfect) == pytest.approx(1.0)
+
+
 def test_pareto_front():
     frame = pd.DataFrame({"cost": [1.0, 2.0, 3.0, 2.5, np.nan], "accuracy": [0.6, 0.8, 0.79, 0.9, 0.99]})
     assert analysis.pareto_front(frame, "cost", "accuracy").tolist() == [True, True, False, True, False]

@@ -134,6 +134,7 @@ def status(job_id: str) -> JobStatus:
         except OSError:
             tail = []
         current.state, current.message = "failed", " ".join(tail) or f"worker exited with {process.returncode}"
+    current.message = settings.redact(current.message)
     return current
 
 

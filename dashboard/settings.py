@@ -94,3 +94,11 @@ def configured_cloud_adapters() -> list[str]:
 def cloud_key_environment() -> dict[str, str]:
     """The configured cloud keys as environment variables for a worker process (never displayed)."""
     return {env: value for env in CLOUD_KEYS.values() if (value := secret(env))}
+
+
+def redact(text: str) -> str:
+    """`text` with every configured secret value (cloud keys, the viewer password) replaced by ***."""
+    secrets = [v for v in [*cloud_key_environment().values(), secret("AFFECTLENS_PASSWORD")] if v and len(v) >= 4]
+    for value in secrets:
+        text = text.replace(value, "***")
+    return text

@@ -41,8 +41,9 @@ def render(*, enabled: bool) -> None:
                     st.session_state[RESULT_KEY] = (checked.sha256, upload.analyse(
                         checked, [choices[m] for m in models], strategy=strategy))
                 except Exception as exc:  # a model's configuration problem, shown without a traceback
-                    st.error(f"Could not analyse the image: {exc}")
+                    st.error(settings.redact(f"Could not analyse the image: {exc}"))
                     return
         result = st.session_state.get(RESULT_KEY)
         if result and result[0] == checked.sha256:
-            st.dataframe(result[1], hide_index=True, key="upload-answers")
+            answers = result[1].assign(note=result[1]["note"].map(lambda v: settings.redact(v) if isinstance(v, str) else v))
+            st.dataframe(answers, hide_index=True, key="upload-answers")

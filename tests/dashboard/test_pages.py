@@ -125,3 +125,18 @@ def test_a_missing_store_is_a_message_not_a_traceback(app, tmp_path):
         app.switch_page(page).run()
         assert not app.exception
         assert "no results store" in texts(app)
+
+
+def test_an_empty_store_shows_guidance_not_errors(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from engine.store import migrate
+    from tests.dashboard.conftest import APP
+
+    migrate(tmp_path / "empty.duckdb")
+    monkeypatch.setenv("AFFECTLENS_DB", str(tmp_path / "empty.duckdb"))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])

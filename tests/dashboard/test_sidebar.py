@@ -170,3 +170,12 @@ def test_every_chart_has_png_svg_and_every_table_csv(app):
     assert export.chart_png(chart).startswith(b"\x89PNG")
     assert "<svg" in export.chart_svg(chart)
     assert export.table_csv(pd.DataFrame({"a": [1]})) == b"a\n1\n"
+
+
+def test_secret_values_are_redacted_from_messages(monkeypatch):
+    from dashboard import settings
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-abcdef123456")
+    monkeypatch.setenv("AFFECTLENS_PASSWORD", "hunter22")
+    assert settings.redact("401: Incorrect API key provided: sk-test-abcdef123456; pw hunter22") == \
+        "401: Incorrect API key provided: ***; pw ***"

@@ -21,6 +21,7 @@ is read by `load_config` into an `ExperimentConfig`. Every validation error name
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -319,6 +320,7 @@ class ExperimentConfig(_Strict):
         return _redact(self.model_dump(mode="json"))
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """True for keys that hold credentials (`api_key`, `x-api-key`, `Authorization`, `access_token`...)."""
     k = str(key).lower().replace("-", "_")

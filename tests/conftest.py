@@ -12,16 +12,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-
-
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared, skipping the test with a clear reason where it is absent (a user's clone)."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} not present: these tests need the shared datasets beside the repository")
-    return path
+from tests.support import REPO, SHARED, shared_path  # noqa: F401 - re-exported for fixtures
 
 
 @pytest.fixture

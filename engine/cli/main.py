@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (FileNotFoundError, KeyError, ValueError, ImportError) as exc:
         # Library errors already carry a message naming the item and the fix.
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        # KeyError's own str() adds quotes; subclasses with a message of their own keep it.
+        plain_key_error = isinstance(exc, KeyError) and type(exc).__str__ is KeyError.__str__ and exc.args
+        message = exc.args[0] if plain_key_error else exc
         print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

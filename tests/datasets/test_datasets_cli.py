@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import duckdb
-from conftest import shared_path
+from tests.support import shared_path
 from datasets_fixtures import images, write_csv
 
 from engine.cli.main import main

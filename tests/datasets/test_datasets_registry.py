@@ -7,7 +7,7 @@ import math
 import duckdb
 import numpy as np
 import pytest
-from conftest import shared_path
+from tests.support import shared_path
 from datasets_fixtures import images, write_csv, write_image
 from PIL import Image
 

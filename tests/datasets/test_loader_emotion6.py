@@ -7,7 +7,7 @@ import hashlib
 from collections import Counter
 
 import pytest
-from conftest import shared_path
+from tests.support import shared_path
 from datasets_fixtures import images, write_csv
 
 from engine.datasets import load_dataset

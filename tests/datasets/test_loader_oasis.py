@@ -7,7 +7,7 @@ import shutil
 from collections import Counter
 
 import pytest
-from conftest import shared_path
+from tests.support import shared_path
 from datasets_fixtures import write_csv, write_image
 
 from engine.datasets import image_rows, load_dataset

@@ -102,7 +102,7 @@ def mask_refusals(text: str) -> tuple[str, bool]:
 
 
 _FINAL = re.compile(
-    r"(?:^|\n)[ \t]*(?:#+[ \t]*)?(?:\*\*|__)?[ \t]*(?:final answer|final emotion|final label|final classification|final verdict"
+    r"(?:^|\n)[ \t]*(?:#+[ \t]*)?(?:(?:\*\*|__)[ \t]*)?(?:final answer|final emotion|final label|final classification|final verdict"
     r"|final prediction|final judgment|final judgement|my answer|answer|verdict|prediction|classification|conclusion"
     r"|最终答案|最终判断|答案|结论|回答)\s*(?:\*\*|__)?\s*(?:[:：]|is\b|\*\*\s*[:：])", re.I)
 _CONCLUDE = re.compile(r"\b(?:therefore|thus|hence|in conclusion|in summary|to summari[sz]e|overall|all in all"

@@ -114,7 +114,7 @@ def test_a_store_locked_by_a_writer_gives_the_last_result_or_store_busy(fresh_st
 def test_a_locked_store_is_a_message_on_the_page(fresh_store, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from conftest import APP
+    from tests.dashboard.conftest import APP
 
     monkeypatch.setattr(connection, "OPEN_TIMEOUT_S", 0.3)
     monkeypatch.setenv("AFFECTLENS_DB", str(fresh_store))

@@ -187,8 +187,8 @@ class CategoricalEvaluation(Evaluation):
         k = len(classes)
         p = np.array([code.get(a, k) if a is not None else k for a in answers], dtype=np.int64)
         t = np.array([code[a] if a in gold else code[gold[0]] for a, gold in zip(answers, gold_sets)], dtype=np.int64)
-        correct = answered & np.array([a is not None and a in gold for a, gold in zip(answers, gold_sets)])
-        out_of_set = answered & np.array([a is None for a in answers])
+        correct = answered & np.array([a is not None and a in gold for a, gold in zip(answers, gold_sets)], dtype=bool)
+        out_of_set = answered & np.array([a is None for a in answers], dtype=bool)
         ev = cls(items=frame["item_id"].to_numpy(dtype=object), status=status, classes=classes, t=t, p=p,
                  answers=np.array(answers, dtype=object),
                  correct=correct, out_of_set=out_of_set,
@@ -196,7 +196,8 @@ class CategoricalEvaluation(Evaluation):
         if not derived and run_taxonomy in TAXONOMIES and taxonomy in TAXONOMIES and run_taxonomy != taxonomy \
                 and not TAXONOMIES[taxonomy].polarity_only:
             mapped = [a if a in code else (map_label(a, run_taxonomy, taxonomy) if a else None) for a in answers]
-            ev.mapped_correct = answered & np.array([m is not None and m in g for m, g in zip(mapped, gold_sets)])
+            ev.mapped_correct = answered & np.array([m is not None and m in g for m, g in zip(mapped, gold_sets)],
+                                                    dtype=bool)
         rankings = [list(r) if r is not None and len(r) else None for r in frame["ranking"]]
         entries = [e for r in rankings if r for e in r]
         in_classes = bool(entries) and np.mean([e in code for e in entries]) >= 0.5

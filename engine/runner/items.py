@@ -145,6 +145,9 @@ class RunExecutor:
         if any(r.error_class is ErrorClass.BUDGET for r in finals):
             raise RunStopped()
         record = self.parse(item, finals, [ids.get(id(r)) for r in finals], outcome.aggregate)
+        if plan.options.shuffle_labels:  # the order shown, for the position-bias analysis
+            from engine.prompts.labels import label_order_rows
+            record["label_orders"] = label_order_rows(context, plan.run_id, dataset.name, item.item_id)
         # The parse can be redone from the (already durable) responses, so it need not wait for the disk.
         self.journal.append_nowait(plan.run_id, record)
         if all(r.status == "error" for r in finals):

@@ -63,10 +63,12 @@ def read_journal(path: str | os.PathLike) -> list[dict]:
 
 def merge_records(db_path: str | os.PathLike, records: Iterable[dict]) -> tuple[int, int]:
     """Write journal records into the store in one transaction: (responses, predictions) written."""
-    from engine.store import connect
+    import pandas as pd
+
+    from engine.store import connect, upsert
     from engine.store.writes import write_predictions, write_responses, write_traces
 
-    responses, predictions, traces = [], [], []
+    responses, predictions, traces, orders = [], [], [], []
     for record in records:
         if record.get("kind") == "response":
             row = dict(record["row"])
@@ -77,6 +79,7 @@ def merge_records(db_path: str | os.PathLike, records: Iterable[dict]) -> tuple[
             predictions.extend(record.get("predictions") or ())
             if record.get("trace"):
                 traces.append(record["trace"])
+            orders.extend(record.get("label_orders") or ())
     if not (responses or predictions or traces):
         return 0, 0
     with connect(db_path) as con:
@@ -88,6 +91,8 @@ def merge_records(db_path: str | os.PathLike, records: Iterable[dict]) -> tuple[
             write_responses(con, responses)
             write_predictions(con, predictions)
             write_traces(con, traces)
+            if orders:
+                upsert(con, "label_orders", pd.DataFrame(orders))
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

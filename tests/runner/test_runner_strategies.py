@@ -128,3 +128,25 @@ def test_items_selects_the_evaluated_items(tmp_path, db_path):
         assert sorted(con.execute("SELECT item_id FROM predictions").fetchall()) == [("item-001",), ("item-004",)]
     finally:
         con.close()
+
+
+def test_shuffled_label_orders_are_stored_as_the_prompt_showed_them(tmp_path, db_path):
+    manifest = write_dataset(tmp_path / "data", 6)
+    config = experiment(manifest, None)
+    config["dimensions"] = ["polarity", "emotion"]
+    config["taxonomy"] = "ekman7"
+    config["strategies"] = [{"name": "zero-shot", "shuffle_labels": True}]
+    with FakeVendorServer("openai", answer=lambda request: '{"polarity": "positive", "emotion": "joy"}') as fake:
+        config["models"][0]["base_url"] = fake.base_url
+        run_experiment(config, db_path, quiet=True)
+        prompts = {r.prompt for r in fake.requests}
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = con.execute("SELECT item_id, label_set, labels, shuffled FROM label_orders").fetchall()
+    emotion_orders = [labels for _, label_set, labels, _ in rows if label_set == "emotion"]
+    assert len(emotion_orders) == 6 and all(shuffled for *_, shuffled in rows)
+    assert all(sorted(order) == sorted(["anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral"])
+               for order in emotion_orders)
+    assert len({tuple(order) for order in emotion_orders}) > 1  # shuffled per item
+    # each stored order is the one some prompt actually presented
+    assert all(any(all(prompt.find(a) < prompt.find(b) for a, b in zip(order, order[1:])) for prompt in prompts)
+               for order in emotion_orders)

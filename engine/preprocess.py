@@ -205,7 +205,7 @@ def prepare_image(source: str | os.PathLike | bytes, max_side: int = 768, qualit
         if hit is not None:
             return hit
     before = _stat_key(source)
-    data = _read(source, label)
+    data = read_image_bytes(source, label)
     source_sha256 = hashlib.sha256(data).hexdigest()
     if before is not None and before == _stat_key(source):  # unchanged while it was read
         _remember_source(before, source_sha256)
@@ -271,7 +271,8 @@ def prepare_many(sources: Iterable[str | os.PathLike | bytes], workers: int | No
         return list(pool.map(one, items))
 
 
-def _read(source: str | os.PathLike | bytes, label: str) -> bytes:
+def read_image_bytes(source: str | os.PathLike | bytes, label: str) -> bytes:
+    """The bytes of an image file (or the bytes given); a missing, unreadable or empty file is an ImageError."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     else:

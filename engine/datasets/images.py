@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from engine.datasets.base import Dataset
-from engine.preprocess import ImageError, to_rgb
+from engine.preprocess import ImageError, read_image_bytes, to_rgb
 
 __all__ = ["ImageInfo", "inspect_image", "inspect_many", "colour_stats", "image_rows"]
 
@@ -72,16 +72,7 @@ def inspect_image(path: Path, *, decode: bool = True, label: str | None = None) 
     the colour statistics; `decode=False` reads only the header (Pillow `verify()`).
     """
     name = label or str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageError(name, "file not found; fix the path or add the file") from None
-    except IsADirectoryError:
-        raise ImageError(name, "is a folder, not an image file") from None
-    except OSError as exc:
-        raise ImageError(name, f"cannot be read ({exc.strerror or exc})") from None
-    if not data:
-        raise ImageError(name, "empty file (0 bytes); replace it with the real image")
+    data = read_image_bytes(path, name)
     sha = hashlib.sha256(data).hexdigest()
     known = _INFO.get(sha)
     if known is not None and (known.brightness is not None or not decode):

@@ -12,8 +12,13 @@ TORCH_PIN=${AFFECTLENS_TORCH:-torch==2.13.0}
 stamp=.venv/.affectlens-installed
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q "$TORCH_PIN" -e ".[all]"
+  # pip's output goes to a log that is shown only when the install fails.
+  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+         .venv/bin/python -m pip install -q "$TORCH_PIN" -e ".[all]"; } > .venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2
+    echo "error: installing AffectLens failed (full log above and in .venv/pip.log)" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
-import time
+import subprocess
+import sys
 
 import duckdb
 import pandas as pd
@@ -35,27 +35,20 @@ def test_upsert_replaces_or_keeps_by_primary_key(db_path):
         assert con.execute("SELECT loader, meta FROM datasets").fetchall() == [("y", '{"a": 2}')]
 
 
-def _hold_lock(path: str, seconds: float, ready) -> None:
-    con = duckdb.connect(path)
-    ready.set()
-    time.sleep(seconds)
-    con.close()
-
-
 def test_a_connection_waits_for_another_process_holding_the_file(db_path):
     migrate(db_path)
-    ctx = multiprocessing.get_context("spawn")
-    ready = ctx.Event()
-    holder = ctx.Process(target=_hold_lock, args=(str(db_path), 1.5, ready))
-    holder.start()
+    # Another process holds a read-write connection for a moment, as the engine does while it writes.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+         " time.sleep(1.5); con.close()", str(db_path)], stdout=subprocess.PIPE, text=True)
     try:
-        assert ready.wait(60)
+        assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(duckdb.Error):  # the raw library fails at once ...
             duckdb.connect(str(db_path), read_only=True).close()
         with connect(db_path, read_only=True, timeout_s=60) as con:  # ... our connect waits its turn
             assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
     finally:
-        holder.join(60)
+        holder.wait(60)
 
 
 def test_schema_and_runs_commands(db_path, capsys):

@@ -120,6 +120,9 @@ def merge_leftovers(db_path: str | os.PathLike, run_ids: Iterable[str] | None = 
 class Journal:
     """Append-with-fsync for one process; records reach DuckDB through `merge_every_s` batches.
 
+    Each line is written to its file the moment it is appended (so `kill -9` cannot lose a received
+    answer); callers of `append` return once a grouped fsync has made it durable.
+
     One file per run keeps a crash's leftovers attributable; one flusher serves all files so a
     group of lines from many runs costs one fsync per file touched.
     """
@@ -162,7 +165,7 @@ class Journal:
         if self._group_done is None:
             self._group_done = asyncio.get_running_loop().create_future()
         done = self._group_done
-        self._pending.append((run_id, _dumps(record), record))
+        self._pending.append((run_id, self._write_now(run_id, record), record))
         self._wake.set()
         await asyncio.shield(done)
 
@@ -170,8 +173,18 @@ class Journal:
         """Queue `record` for the next group write without waiting for it to reach the disk."""
         if self._group_done is None:
             self._group_done = asyncio.get_running_loop().create_future()
-        self._pending.append((run_id, _dumps(record), record))
+        self._pending.append((run_id, self._write_now(run_id, record), record))
         self._wake.set()
+
+    def _write_now(self, run_id: str, record: dict) -> bytes:
+        """Hand the line to the OS at once: a killed process loses nothing it has received (the page
+        cache outlives the process); the grouped fsync that follows guards against a machine crash."""
+        fd = self._fd(run_id)
+        data = line = _dumps(record)
+        while data:
+            written = os.write(fd, data)
+            data = data[written:]
+        return line
 
     async def _flush_loop(self) -> None:
         while True:
@@ -199,16 +212,9 @@ class Journal:
                 return
 
     def _write(self, batch: list[tuple[str, bytes, dict]]) -> None:
-        by_run: dict[str, list[bytes]] = {}
-        for run_id, line, _ in batch:
-            by_run.setdefault(run_id, []).append(line)
-        for run_id, lines in by_run.items():
-            fd = self._fd(run_id)
-            data = b"".join(lines)
-            while data:
-                written = os.write(fd, data)
-                data = data[written:]
-            os.fsync(fd)
+        """The lines are already written (`_write_now`); make them durable, one fsync per file."""
+        for run_id in dict.fromkeys(run_id for run_id, _, _ in batch):
+            os.fsync(self._fds[run_id])
 
     async def _merge_loop(self) -> None:
         while True:

@@ -79,7 +79,21 @@ def _taxonomy(value: str | None) -> str | None:
     return value
 
 
-class DatasetConfig(BaseModel):
+class _LabelsAndScales(BaseModel):
+    """Checks shared by a dataset entry and the experiment: taxonomy names and scales."""
+
+    @field_validator("taxonomy", "polarity_taxonomy", check_fields=False)
+    @classmethod
+    def _check_taxonomy(cls, value: str | None) -> str | None:
+        return _taxonomy(value)
+
+    @field_validator("scales", mode="before", check_fields=False)
+    @classmethod
+    def _check_scales(cls, value: Any) -> dict[str, tuple[float, float]]:
+        return _scales(value)
+
+
+class DatasetConfig(_LabelsAndScales):
     """One `datasets:` entry. Keys other than those below go to the dataset loader (e.g. `image_col`)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -94,16 +108,6 @@ class DatasetConfig(BaseModel):
     taxonomy: str | None = None  # override the dataset's label set
     polarity_taxonomy: str | None = None  # polarity2 | polarity3 (detected from the gold when absent)
     scales: dict[str, tuple[float, float]] = Field(default_factory=dict)
-
-    @field_validator("taxonomy", "polarity_taxonomy")
-    @classmethod
-    def _check_taxonomy(cls, value: str | None) -> str | None:
-        return _taxonomy(value)
-
-    @field_validator("scales", mode="before")
-    @classmethod
-    def _check_scales(cls, value: Any) -> dict[str, tuple[float, float]]:
-        return _scales(value)
 
     @field_validator("items", mode="before")
     @classmethod
@@ -255,7 +259,7 @@ class StrategyConfig(_Strict):
                                template_dir=self.template_dir, extra=dict(self.extra))
 
 
-class ExperimentConfig(_Strict):
+class ExperimentConfig(_Strict, _LabelsAndScales):
     name: str = "experiment"
     seed: int = 0
     max_cost: float | None = Field(default=None, gt=0)
@@ -268,16 +272,6 @@ class ExperimentConfig(_Strict):
     models: list[ModelConfig] = Field(min_length=1)
     strategies: list[StrategyConfig] = Field(default_factory=lambda: [StrategyConfig(name="zero-shot")],
                                              min_length=1)
-
-    @field_validator("taxonomy")
-    @classmethod
-    def _check_taxonomy(cls, value: str | None) -> str | None:
-        return _taxonomy(value)
-
-    @field_validator("scales", mode="before")
-    @classmethod
-    def _check_scales(cls, value: Any) -> dict[str, tuple[float, float]]:
-        return _scales(value)
 
     @field_validator("dimensions", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ import base64
 import enum
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
@@ -94,6 +94,11 @@ class GenerateConfig:
     json_schema: dict | None = None  # ask for structured output where the vendor supports it
     extra: dict = field(default_factory=dict)  # vendor-specific pass-through settings
 
+    def as_dict(self) -> dict:
+        """The settings as a plain dict (what `dataclasses.asdict` gives, without its deep copy)."""
+        return {"temperature": self.temperature, "max_tokens": self.max_tokens, "top_p": self.top_p,
+                "seed": self.seed, "json_schema": self.json_schema, "extra": dict(self.extra)}
+
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -116,7 +121,7 @@ class ModelRequest:
         body = {
             "adapter": adapter,
             "model": model_id,
-            "config": asdict(self.config),
+            "config": self.config.as_dict(),
             "task": {"dimensions": list(self.task.dimensions), "taxonomy": self.task.taxonomy,
                      "scales": {k: list(v) for k, v in sorted(self.task.scales.items())}},
             "messages": [
@@ -129,7 +134,7 @@ class ModelRequest:
     def describe(self) -> dict:
         """JSON-safe view for `responses.raw_request`: images as their sha256, no secrets."""
         return {
-            "config": asdict(self.config),
+            "config": self.config.as_dict(),
             "messages": [
                 {"role": m.role, "parts": [{"text": p.text} if isinstance(p, TextPart)
                                            else {"image_sha256": p.sha256, "mime": p.mime} for p in m.parts]}

@@ -38,8 +38,10 @@ class StrategyOptions:
         Lets a config pass newer options through `extra` (`{"polarity_taxonomy": "polarity3"}`).
         """
         value = getattr(self, name)
-        default = next(f for f in fields(self) if f.name == name).default
-        return value if value != default else self.extra.get(name, value)
+        return value if value != _OPTION_DEFAULTS[name] else self.extra.get(name, value)
+
+
+_OPTION_DEFAULTS = {f.name: f.default for f in fields(StrategyOptions)}  # `extra` has a factory, not a default
 
 
 @dataclass

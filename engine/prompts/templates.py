@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,29 +32,73 @@ from engine.prompts.labels import EMOTION_DIMENSIONS, LANGUAGES, check_dimension
     polarity_taxonomy
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent / "templates"
+_PACKAGED = str(TEMPLATE_ROOT)
 #: Files every strategy's instructions are built from.
 COMMON_TEMPLATES = ("preamble", "dimensions", "placeholders", "answer_format")
 #: Default scale of stated confidence (the parser reads it into [0, 1]).
 CONFIDENCE_SCALE = (0.0, 1.0)
 
 _BLOCK = re.compile(r"^\[([A-Za-z_-]+)\]\s*$")
+_PINNED: ContextVar[dict | None] = ContextVar("affectlens_pinned_templates", default=None)
+
+
+@contextmanager
+def pinned_templates() -> Iterator[None]:
+    """Within this block (and the tasks started in it) each template file is located and read once.
+
+    A run pins its templates: every item is prompted with the text whose hash the run stored at its
+    start, even if a file is edited meanwhile, and no item pays for a file-system lookup.
+    """
+    token = _PINNED.set({})
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
+def _pinned(key: tuple, find):
+    pinned = _PINNED.get()
+    if pinned is None:
+        return find()
+    found = pinned.get(key)
+    if found is None:
+        found = pinned[key] = find()
+    return found
 
 
 def available_languages(template_dir: str | None = None) -> list[str]:
     """Languages with a template folder (packaged, plus a user's `template_dir`)."""
-    roots = [TEMPLATE_ROOT] + ([Path(template_dir)] if template_dir else [])
-    return sorted({p.name for root in roots if root.is_dir() for p in root.iterdir() if p.is_dir()})
+    roots = [_PACKAGED] + ([template_dir] if template_dir else [])
+    return _pinned(("languages", template_dir), lambda: sorted(
+        {entry.name for root in roots if os.path.isdir(root) for entry in os.scandir(root) if entry.is_dir()}))
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    """(mtime, size) of a file, None when it does not exist; an edit changes one or the other."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
 
 
 def template_path(name: str, language: str, template_dir: str | None = None) -> Path:
     """The file a template is read from: the user's folder first, then the packaged one."""
-    if template_dir:
-        own = Path(template_dir) / language / f"{name}.txt"
-        if own.is_file():
-            return own
-    packaged = TEMPLATE_ROOT / language / f"{name}.txt"
-    if packaged.is_file():
-        return packaged
+    return Path(_locate(name, language, template_dir)[0])
+
+
+def _locate(name: str, language: str, template_dir: str | None) -> tuple[str, tuple[int, int]]:
+    """(path, stamp) of the file a template is read from -- one `stat` per folder looked in."""
+    return _pinned((name, language, template_dir), lambda: _find(name, language, template_dir))
+
+
+def _find(name: str, language: str, template_dir: str | None) -> tuple[str, tuple[int, int]]:
+    file = f"{name}.txt"
+    for root in ([template_dir] if template_dir else []) + [_PACKAGED]:
+        path = os.path.join(root, language, file)
+        stamp = _stamp(path)
+        if stamp is not None:
+            return path, stamp
     if language not in available_languages(template_dir):
         raise ValueError(f"prompt language {language!r} has no templates; choose one of: "
                          f"{', '.join(available_languages(template_dir))} (or add {language}/ to a template_dir)")
@@ -59,21 +107,26 @@ def template_path(name: str, language: str, template_dir: str | None = None) -> 
 
 
 @lru_cache(maxsize=256)
-def _read(path: Path, mtime_ns: int) -> str:  # mtime in the key: an edited file is re-read
-    return path.read_text(encoding="utf-8")
+def _read(path: str, stamp: tuple[int, int]) -> str:  # the stamp in the key: an edited file is re-read
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
 
 
 def load_template(name: str, language: str, template_dir: str | None = None) -> str:
     """A template file's text."""
-    path = template_path(name, language, template_dir)
-    return _read(path, path.stat().st_mtime_ns)
+    return _read(*_locate(name, language, template_dir))
 
 
 def load_blocks(name: str, language: str, template_dir: str | None = None) -> dict[str, str]:
     """A block file as {block name: text}, comment lines dropped, surrounding blank lines trimmed."""
+    return dict(_blocks(*_locate(name, language, template_dir)))
+
+
+@lru_cache(maxsize=64)
+def _blocks(path: str, stamp: tuple[int, int]) -> dict[str, str]:
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None
-    for line in load_template(name, language, template_dir).splitlines():
+    for line in _read(path, stamp).splitlines():
         if line.startswith("# ") or line == "#":
             continue
         match = _BLOCK.match(line)

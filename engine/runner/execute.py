@@ -136,6 +136,13 @@ def _catch(coroutine):
 
 async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cost: float | None, reporter: Any,
                refresh: bool) -> ExperimentResult:
+    from engine.prompts.templates import pinned_templates
+    with pinned_templates():  # every item gets the template text the run hashes when it is planned
+        return await _run_pinned(config, db, limit=limit, max_cost=max_cost, reporter=reporter, refresh=refresh)
+
+
+async def _run_pinned(config: ExperimentConfig, db: Path, *, limit: int | None, max_cost: float | None,
+                      reporter: Any, refresh: bool) -> ExperimentResult:
     result = ExperimentResult(db_path=db)
     result.merged_leftovers = await asyncio.to_thread(merge_leftovers, db)
     datasets = await asyncio.to_thread(load_datasets, config)

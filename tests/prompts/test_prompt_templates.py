@@ -192,3 +192,20 @@ def test_rendered_json_example_lists_configured_keys(images):
     example = text[text.index("{"):text.rindex("}") + 1]
     assert re.findall(r'^\s+"([a-z]+)":', example, flags=re.M) == ["emotion", "arousal"]
     assert json.loads(re.sub(r"<[^>]+>", "0", example).replace('"0"', '"x"')).keys() == {"emotion", "arousal"}
+
+
+def test_a_run_keeps_the_template_text_it_hashed(tmp_path: Path):
+    from engine.prompts.templates import available_languages, pinned_templates
+
+    (tmp_path / "en").mkdir()
+    preamble = tmp_path / "en" / "preamble.txt"
+    preamble.write_text("First wording.\n")
+    context = make_context(jpeg((1, 2, 3)), ("emotion",), template_dir=str(tmp_path))
+    with pinned_templates():
+        assert prompt_text(context).startswith("First wording.")
+        preamble.write_text("Second wording, edited mid-run.\n")
+        (tmp_path / "fr").mkdir()
+        assert prompt_text(context).startswith("First wording.")  # pinned: what the run hashed
+        assert "fr" not in available_languages(str(tmp_path))
+    assert prompt_text(context).startswith("Second wording")  # outside a run an edit is read at once
+    assert "fr" in available_languages(str(tmp_path))

@@ -11,6 +11,8 @@ path, journaled with fsync, merged into DuckDB in batches, parsed into predictio
                       merge included; no score refresh)
     cpu_ms          = runner process CPU seconds (all threads) from the first request to the last item
                       done / N × 1000 (cpu_ms_total: over the whole call, imports excluded)
+    server_cpu_ms   = the fake server's CPU per request over the run (it shares the machine's cores:
+                      runner and server CPU together show how close a run is to using every core)
 
 Each configuration runs in a fresh process with a fresh store (no response or image cache carried
 over), so the figures include cold preprocessing of every image.
@@ -75,10 +77,13 @@ def one(args: argparse.Namespace) -> dict:
             "strategies": ["zero-shot"],
         }
         marks: list[tuple[float, float]] = []  # (wall, process CPU) at each progress event
+        server_cpu: list[float | None] = []  # the server's CPU seconds at the first request and at the end
 
         def progress(event) -> None:
             if event.status == "running":
                 marks.append((time.perf_counter(), _cpu()))
+                if len(marks) == 1:
+                    server_cpu.append(_process_cpu(server.process.pid))
 
         import engine.models.openai_api  # noqa: F401 - imports are not the runner's work
         cpu0 = _cpu()
@@ -87,6 +92,7 @@ def one(args: argparse.Namespace) -> dict:
                                 refresh_scores=False)
         total = time.perf_counter() - started
         cpu_total = _cpu() - cpu0
+        server_cpu.append(_process_cpu(server.process.pid))
     run = result.runs[0]
     assert run.status == "complete" and run.n_answered == args.n and run.errors == 0, run
     # progress fires at start (first request about to go out) and after items; the first mark is the start
@@ -96,7 +102,17 @@ def one(args: argparse.Namespace) -> dict:
     return {"concurrency": args.one, "latency_s": args.latency, "n": args.n, "seconds": round(window, 3),
             "seconds_total": round(total, 3), "fraction": round(ideal / window, 3),
             "fraction_total": round(ideal / total, 3), "cpu_ms": round(cpu / args.n * 1000, 3),
-            "cpu_ms_total": round(cpu_total / args.n * 1000, 3), "http_client": args.http_client or "default"}
+            "cpu_ms_total": round(cpu_total / args.n * 1000, 3), "http_client": args.http_client or "default",
+            "server_cpu_ms": None if None in server_cpu else round((server_cpu[1] - server_cpu[0]) / args.n * 1000, 3)}
+
+
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds of another process (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _cpu() -> float:
@@ -122,7 +138,7 @@ def main() -> None:
     print(f"runner throughput, N={args.n} distinct images, L={args.latency * 1000:.0f} ms, cpus={os.cpu_count()}, "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'C':>5} {'C/L req/s':>10} {'req/s':>8} {'fraction':>9} {'fraction_total':>15} {'cpu_ms/req':>11} "
-          f"{'cpu_ms_total':>13}")
+          f"{'cpu_ms_total':>13} {'server_cpu_ms':>14}")
     for concurrency in [int(c) for c in args.concurrency.split(",")]:
         command = [sys.executable, __file__, "--one", str(concurrency), "--n", str(args.n), "--latency",
                    str(args.latency), "--manifest", str(manifest)]
@@ -135,7 +151,8 @@ def main() -> None:
         row = json.loads(out.stdout.strip().splitlines()[-1])
         best = concurrency / args.latency
         print(f"{concurrency:>5} {best:>10.0f} {args.n / row['seconds']:>8.1f} {row['fraction']:>9.3f} "
-              f"{row['fraction_total']:>15.3f} {row['cpu_ms']:>11.3f} {row['cpu_ms_total']:>13.3f}")
+              f"{row['fraction_total']:>15.3f} {row['cpu_ms']:>11.3f} {row['cpu_ms_total']:>13.3f} "
+              + (f"{row['server_cpu_ms']:>14.3f}" if row["server_cpu_ms"] is not None else f"{'-':>14}"))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
-from engine.datasets.files import Row, read_csv, set_row_refs
+from engine.datasets.files import Row, items_from_rows, number_cell, read_csv, set_row_refs
 from engine.errors import DatasetError
 from engine.taxonomy import get_taxonomy
 
@@ -58,11 +58,11 @@ def item_from_record(record: dict, emotion_gold: str = "raters") -> Item:
     image = record["image"].replace("\\", "/")
     item_id = image[len("images/"):] if image.startswith("images/") else image
     keyword = record.get("keyword_folder") or item_id.split("/")[0]
-    distribution = {c: _number(record, f"p_{c}") for c in CATEGORIES}
+    distribution = {c: number_cell(record, f"p_{c}") for c in CATEGORIES}
     total = sum(distribution.values())
     if not 0.98 <= total <= 1.02:
         raise ValueError(f"rater shares p_* sum to {total:.3f}, not 1; check the row")
-    valence, arousal = _number(record, "valence"), _number(record, "arousal")
+    valence, arousal = number_cell(record, "valence"), number_cell(record, "arousal")
     for name, value in (("valence", valence), ("arousal", arousal)):
         if not SCALE[0] <= value <= SCALE[1]:
             raise ValueError(f"{name} {value} is outside the 1-9 scale")
@@ -80,14 +80,6 @@ def item_from_record(record: dict, emotion_gold: str = "raters") -> Item:
     if polarity is not None:
         gold["polarity"] = Gold(label=polarity, labels=(polarity,), taxonomy="polarity2")
     return Item(item_id, f"images/{item_id}", gold, meta={"keyword_folder": keyword})
-
-
-def _number(record: dict, column: str) -> float:
-    cell = record.get(column)
-    try:
-        return float(cell)
-    except (TypeError, ValueError):
-        raise ValueError(f"column {column!r} holds {cell!r}, not a number") from None
 
 
 def _ground_truth_rows(path: Path) -> tuple[list[Row], list[LoadProblem]]:
@@ -125,15 +117,7 @@ def load_emotion6(path: str | Path, emotion_gold: str = "raters") -> Dataset:
     else:
         raise DatasetError(f"emotion6: neither labels.csv nor ground_truth.txt in {root}; point path at the "
                            "Emotion6 folder (the one holding images/ and ground_truth.txt)")
-    items, refs = [], {}
-    for where, record in rows:
-        try:
-            item = item_from_record(record, emotion_gold)
-        except ValueError as exc:
-            problems.append(LoadProblem(where, f"{exc}; the row is skipped"))
-            continue
-        items.append(item)
-        refs[item.item_id] = where
+    items, refs = items_from_rows(rows, lambda record: item_from_record(record, emotion_gold), problems)
     dataset = Dataset("emotion6", "emotion6", root, items, taxonomy="emotion6",
                       scales={"valence": SCALE, "arousal": SCALE}, problems=problems,
                       meta={"emotion_gold": emotion_gold,

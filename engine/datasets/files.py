@@ -10,10 +10,10 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from engine.datasets.base import Dataset, LoadProblem
+from engine.datasets.base import Dataset, Item, LoadProblem
 from engine.errors import DatasetError
 
 __all__ = ["Row", "read_table", "read_csv", "read_jsonl", "resolve_inside", "require_file", "set_row_refs",
@@ -156,6 +156,38 @@ def _real(folder: Path, cache: dict[Path, Path]) -> Path:
     if folder not in cache:
         cache[folder] = folder.resolve()
     return cache[folder]
+
+
+def items_from_rows(rows: list[Row], make: Callable[[dict], Item], problems: list[LoadProblem], *,
+                    repeat_fix: str = "") -> tuple[list[Item], dict[str, str]]:
+    """Items made from `(where, record)` rows, and where each came from.
+
+    A row whose `make` raises ValueError, or whose item id an earlier row already gave, becomes a
+    `LoadProblem` naming its line (`repeat_fix` says how to tell repeats apart) and is skipped.
+    """
+    items, refs = [], {}
+    for where, record in rows:
+        try:
+            item = make(record)
+        except ValueError as exc:
+            problems.append(LoadProblem(where, f"{exc}; the row is skipped"))
+            continue
+        if item.item_id in refs:
+            problems.append(LoadProblem(where, f"id {item.item_id!r} repeats {refs[item.item_id]}{repeat_fix}; "
+                                               "the repeat is skipped"))
+            continue
+        items.append(item)
+        refs[item.item_id] = where
+    return items, refs
+
+
+def number_cell(record: dict, column: str) -> float:
+    """A numeric cell; ValueError naming the column and what it holds otherwise."""
+    cell = record.get(column)
+    try:
+        return float(cell)
+    except (TypeError, ValueError):
+        raise ValueError(f"column {column!r} holds {cell!r}, not a number") from None
 
 
 # Where each item came from ("labels.csv line 7"), for messages about its image. Kept on the Dataset

@@ -22,8 +22,8 @@ import json
 import math
 from pathlib import Path
 
-from engine.datasets.base import CONTINUOUS, Dataset, Gold, Item, LoadProblem, register_loader
-from engine.datasets.files import read_table, require_file, set_row_refs
+from engine.datasets.base import CONTINUOUS, Dataset, Gold, Item, register_loader
+from engine.datasets.files import items_from_rows, read_table, require_file, set_row_refs
 from engine.errors import DatasetError
 from engine.taxonomy import TAXONOMIES, get_taxonomy, infer_taxonomy, normalize_label
 
@@ -129,21 +129,14 @@ def load_manifest(path: str | Path, image_col: str = "image", label_cols: dict |
         polarity_taxonomy = "polarity3" if neutral else "polarity2"
     taxonomies = {"polarity": get_taxonomy(polarity_taxonomy).name, "emotion": taxonomy, "distribution": taxonomy}
     skip = {image_col, id_col, split_col, *label_cols.values()}
-    items, refs = [], {}
-    for where, record in rows:
-        try:
-            item = _item(record, image_col, id_col, split_col, label_cols, scales, taxonomies, cell)
-        except ValueError as exc:
-            problems.append(LoadProblem(where, f"{exc}; the row is skipped"))
-            continue
-        if item.item_id in refs:
-            problems.append(LoadProblem(where, f"id {item.item_id!r} repeats {refs[item.item_id]}; give each row "
-                                               "its own id (id_col) or image; the repeat is skipped"))
-            continue
+
+    def make(record: dict) -> Item:
+        item = _item(record, image_col, id_col, split_col, label_cols, scales, taxonomies, cell)
         keep = meta_cols if meta_cols is not None else [c for c in record if c not in skip]
         item.meta.update({c: record.get(c) for c in keep if c in record})
-        items.append(item)
-        refs[item.item_id] = where
+        return item
+
+    items, refs = items_from_rows(rows, make, problems, repeat_fix="; give each row its own id (id_col) or image")
     dataset = Dataset(file.stem, "manifest", Path(root) if root else file.parent, items,
                       taxonomy=taxonomy or (taxonomies["polarity"] if "polarity" in label_cols else None),
                       scales={d: s for d, s in scales.items() if d in label_cols}, problems=problems,

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
-from engine.datasets.files import read_csv, set_row_refs
+from engine.datasets.base import Dataset, Gold, Item, register_loader
+from engine.datasets.files import items_from_rows, number_cell, read_csv, set_row_refs
 from engine.errors import DatasetError
 
 SCALE = (1.0, 7.0)
@@ -27,21 +27,13 @@ def item_from_record(record: dict) -> Item:
     """One `labels.csv` record -> Item; raises ValueError naming the bad cell."""
     gold = {}
     for dimension in ("valence", "arousal"):
-        mean = _number(record, f"{dimension}_mean")
+        mean = number_cell(record, f"{dimension}_mean")
         if not SCALE[0] <= mean <= SCALE[1]:
             raise ValueError(f"{dimension}_mean {mean} is outside the 1-7 scale")
-        gold[dimension] = Gold(value=mean, scale=SCALE, sd=_number(record, f"{dimension}_sd"),
-                               n_raters=int(_number(record, f"{dimension}_n")))
+        gold[dimension] = Gold(value=mean, scale=SCALE, sd=number_cell(record, f"{dimension}_sd"),
+                               n_raters=int(number_cell(record, f"{dimension}_n")))
     meta = {"category": record["category"], "theme": record["theme"], "source": record.get("source")}
     return Item(record["id"], record["image"].replace("\\", "/"), gold, meta=meta)
-
-
-def _number(record: dict, column: str) -> float:
-    cell = record.get(column)
-    try:
-        return float(cell)
-    except (TypeError, ValueError):
-        raise ValueError(f"column {column!r} holds {cell!r}, not a number") from None
 
 
 # labels.csv column -> OASIS.csv column
@@ -75,15 +67,8 @@ def load_oasis(path: str | Path) -> Dataset:
     if missing:
         raise DatasetError(f"oasis: the label file in {root} lacks the column(s) "
                            f"{', '.join(repr(c) for c in missing)}")
-    items, refs = [], {}
-    for where, record in rows:
-        try:
-            item = item_from_record(convert(record) if convert else record)
-        except ValueError as exc:
-            problems.append(LoadProblem(where, f"{exc}; the row is skipped"))
-            continue
-        items.append(item)
-        refs[item.item_id] = where
+    items, refs = items_from_rows(rows, lambda record: item_from_record(convert(record) if convert else record),
+                                  problems)
     dataset = Dataset("oasis", "oasis", root, items, taxonomy=None,
                       scales={"valence": SCALE, "arousal": SCALE}, problems=problems)
     return set_row_refs(dataset, refs)

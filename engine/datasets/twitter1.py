@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
-from engine.datasets.files import Row, read_csv, set_row_refs
+from engine.datasets.files import Row, items_from_rows, read_csv, set_row_refs
 from engine.errors import DatasetError
 from engine.taxonomy import normalize_label
 
@@ -85,19 +85,7 @@ def load_twitter1(path: str | Path) -> Dataset:
     else:
         raise DatasetError(f"twitter1: neither labels.csv nor ground_truth/ in {root}; point path at the "
                            "Twitter I folder (the one holding images/ and ground_truth/)")
-    items, refs = [], {}
-    for where, record in rows:
-        try:
-            item = item_from_record(record)
-        except ValueError as exc:
-            problems.append(LoadProblem(where, f"{exc}; the row is skipped"))
-            continue
-        if item.item_id in refs:
-            problems.append(LoadProblem(where, f"{item.item_id} is listed twice (first at {refs[item.item_id]}); "
-                                               "the repeat is skipped"))
-            continue
-        items.append(item)
-        refs[item.item_id] = where
+    items, refs = items_from_rows(rows, item_from_record, problems)
     splits = {name: [i.item_id for i in items if i.meta["agreement"] >= level] for name, level in SPLITS.items()}
     dataset = Dataset("twitter1", "twitter1", root, items, taxonomy="polarity2", problems=problems,
                       splits=splits)

@@ -109,3 +109,29 @@ def test_image_rows_measure_each_distinct_image_once(tmp_path):
     assert len(rows) == 2
     assert rows["PNG"]["mode"] == "LA" and rows["PNG"]["n_bytes"] == (tmp_path / "c.png").stat().st_size
     assert rows["JPEG"]["saturation"] > 0.8 and rows["PNG"]["brightness"] < 0.01
+
+
+@pytest.mark.parametrize("loader, header, row, item_id", [
+    ("emotion6", ["image", "keyword_folder", "valence", "arousal", "p_anger", "p_disgust", "p_fear", "p_joy",
+                  "p_sadness", "p_surprise", "p_neutral"],
+     ["images/joy/1.jpg", "joy", 7.5, 5.0, 0, 0, 0, 0.8, 0, 0.1, 0.1], "joy/1.jpg"),
+    ("oasis", ["image", "id", "theme", "category", "source", "valence_mean", "valence_sd", "valence_n",
+               "arousal_mean", "arousal_sd", "arousal_n"],
+     ["images/joy/1.jpg", "I10", "Dog 1", "Animal", "Pixabay", 5.9, 1.1, 100, 3.2, 1.6, 99], "I10"),
+    ("twitter1", ["image", "label", "sentiment", "agreement", "in_five_agree", "in_at_least_four_agree",
+                  "in_at_least_three_agree"], ["images/joy/1.jpg", 1, "positive", 5, 1, 1, 1], "1.jpg"),
+    ("manifest", ["image", "label"], ["images/joy/1.jpg", "joy"], "images/joy/1.jpg"),
+])
+def test_every_loader_keeps_the_first_of_a_repeated_id(tmp_path, loader, header, row, item_id):
+    images(tmp_path, "images/joy/1.jpg")
+    write_csv(tmp_path / "labels.csv", header, [row, row])
+    if loader == "manifest":
+        ds = load_dataset({"name": "m", "format": "csv", "path": tmp_path / "labels.csv",
+                           "label_cols": {"emotion": "label"}, "taxonomy": "ekman7"})
+    else:
+        ds = load_dataset(loader, path=tmp_path)
+    assert [item.item_id for item in ds.items] == [item_id]
+    assert [str(p) for p in ds.problems] == [
+        f"labels.csv line 3: id {item_id!r} repeats labels.csv line 2"
+        + ("; give each row its own id (id_col) or image" if loader == "manifest" else "")
+        + "; the repeat is skipped"]

@@ -29,13 +29,15 @@ GOLD_DIMENSION = {"polarity": "polarity", "emotion": "emotion", "ranking": "emot
                   "arousal": "arousal", "intensity": "intensity", "distribution": "distribution"}
 
 
-def _where(filters: dict[str, str | list[str] | None], alias: str) -> tuple[str, list]:
+def where_in(filters: dict[str, str | list[str] | None], alias: str | None = None) -> tuple[str, list]:
+    """A parameterised SQL condition `column IN (?, ...) AND ...` for the filters set (None: any value)."""
     clauses, params = [], []
+    prefix = f"{alias}." if alias else ""
     for column, value in filters.items():
         if value is None:
             continue
         values = [value] if isinstance(value, str) else list(value)
-        clauses.append(f"{alias}.{column} IN ({', '.join('?' for _ in values)})")
+        clauses.append(f"{prefix}{column} IN ({', '.join('?' for _ in values)})")
         params.extend(values)
     return (" AND ".join(clauses) or "TRUE"), params
 
@@ -44,7 +46,7 @@ def load_plan(con: duckdb.DuckDBPyConnection, *, dataset=None, model=None, strat
               dimension=None) -> pd.DataFrame:
     """One row per scoring group: run_id, dataset, model, strategy, dimension, pred_dimension,
     gold_dimension, run_taxonomy, n_items, derived (bool), shadowed (older run ids)."""
-    where, params = _where({"dataset": dataset, "model": model, "strategy": strategy}, "r")
+    where, params = where_in({"dataset": dataset, "model": model, "strategy": strategy}, "r")
     frame = con.execute(f"""
         WITH dims AS (SELECT DISTINCT run_id, dimension FROM predictions),
         candidates AS (

@@ -22,7 +22,7 @@ from engine.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_S
     resample_count_matrix, resample_indices
 from engine.metrics.evaluation import CategoricalEvaluation, ContinuousEvaluation, DistributionEvaluation, \
     Evaluation
-from engine.metrics.frames import CATEGORICAL, CONTINUOUS, load_items, load_plan
+from engine.metrics.frames import CATEGORICAL, CONTINUOUS, load_items, load_plan, where_in
 from engine.store import connect
 from engine.taxonomy import infer_taxonomy
 
@@ -176,18 +176,11 @@ def refresh_scores(db_path: str | os.PathLike | None = None, *, dataset=None, mo
         pass
     frame = score_store(db_path, dataset=dataset, model=model, strategy=strategy, dimension=dimension,
                         n_resamples=n_resamples, seed=seed, level=level)
-    filters = {"dataset": dataset, "model": model, "strategy": strategy, "dimension": dimension}
-    clauses, params = [], []
-    for column, value in filters.items():
-        if value is None:
-            continue
-        values = [value] if isinstance(value, str) else list(value)
-        clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-        params.extend(values)
+    where, params = where_in({"dataset": dataset, "model": model, "strategy": strategy, "dimension": dimension})
     with connect(db_path) as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(f"DELETE FROM scores WHERE {' AND '.join(clauses) or 'TRUE'}", params)
+            con.execute(f"DELETE FROM scores WHERE {where}", params)
             if len(frame):  # scores has no key: a plain bulk insert after the delete
                 con.register("_scores_frame", frame)
                 columns = ", ".join(SCORE_COLUMNS)

@@ -27,10 +27,17 @@ def pick(label: str, options: Sequence[str], key: str, *, default: str | None = 
     return container.selectbox(label, options, key=key, help=help, format_func=format_func)
 
 
-def dataset_dimension(pairs: pd.DataFrame, key: str) -> tuple[str | None, str | None]:
+NO_JUDGED = "No categorical predictions with gold labels match the filters."
+NO_SCORES = ("No scores match the filters. Scores are materialised after every run; `affectlens scores` "
+             "recomputes them.")
+
+
+def dataset_dimension(pairs: pd.DataFrame, key: str, empty: str) -> tuple[str | None, str | None]:
     """Dataset and dimension pickers side by side over the available (dataset, dimension) pairs; the
-    first pair (the queries list the richest first) is the default."""
+    first pair (the queries list the richest first) is the default. With no pairs: the `empty` notice
+    and (None, None)."""
     if pairs.empty:
+        st.info(empty)
         return None, None
     left, right = st.columns(2)
     first = pairs.iloc[0]

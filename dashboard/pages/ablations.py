@@ -12,9 +12,8 @@ layout.header("Prompt ablations", "What each prompt strategy changes, for each m
 
 with store_guard():
     judged = data.judged_dimensions(view.db, view.filters)
-    dataset, dimension = layout.dataset_dimension(judged, "ablate")
+    dataset, dimension = layout.dataset_dimension(judged, "ablate", layout.NO_JUDGED)
     if dataset is None:
-        st.info("No categorical predictions with gold labels match the filters.")
         st.stop()
     runs = data.runs_table(view.db, view.filters)
     strategies = sorted(runs.loc[runs["dataset"] == dataset, "strategy"].unique())

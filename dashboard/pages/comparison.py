@@ -13,11 +13,8 @@ layout.header("Model comparison", "Which model is better, by how much, and is th
 with store_guard():
     st.subheader("Metric by model")
     pairs = data.scored_pairs(view.db, view.filters)
-    dataset, dimension = layout.dataset_dimension(pairs, "compare")
-    if dataset is None:
-        st.info("No scores match the filters. Scores are materialised after every run; `affectlens scores` "
-                "recomputes them.")
-    else:
+    dataset, dimension = layout.dataset_dimension(pairs, "compare", layout.NO_SCORES)
+    if dataset is not None:
         scores = data.scores_long(view.db, view.filters, dataset, dimension)
         metrics = sorted(scores["metric"].unique())
         metric = layout.pick("Metric", metrics, "compare-metric", default=data.PRIMARY_METRIC.get(dimension))
@@ -27,9 +24,8 @@ with store_guard():
 
     judged = data.judged_dimensions(view.db, view.filters)
     st.subheader("Pairwise significance")
-    j_dataset, j_dimension = layout.dataset_dimension(judged, "compare-paired")
+    j_dataset, j_dimension = layout.dataset_dimension(judged, "compare-paired", layout.NO_JUDGED)
     if j_dataset is None:
-        st.info("No categorical predictions with gold labels match the filters.")
         st.stop()
     runs = data.runs_table(view.db, view.filters)
     strategies = sorted(runs.loc[runs["dataset"] == j_dataset, "strategy"].unique())

@@ -17,9 +17,8 @@ layout.header("Error gallery", "Items ordered by how many of the selected runs g
 
 with store_guard():
     judged = data.judged_dimensions(view.db, view.filters)
-    dataset, dimension = layout.dataset_dimension(judged, "gallery")
+    dataset, dimension = layout.dataset_dimension(judged, "gallery", layout.NO_JUDGED)
     if dataset is None:
-        st.info("No categorical predictions with gold labels match the filters.")
         st.stop()
 
     opened = st.query_params.get(gallery.ITEM_PARAM)

@@ -21,11 +21,8 @@ with store_guard():
 
     st.subheader("Leaderboard")
     pairs = data.scored_pairs(view.db, view.filters)
-    dataset, dimension = layout.dataset_dimension(pairs, "overview")
-    if dataset is None:
-        st.info("No scores match the filters. Scores are materialised after every run; `affectlens scores` "
-                "recomputes them.")
-    else:
+    dataset, dimension = layout.dataset_dimension(pairs, "overview", layout.NO_SCORES)
+    if dataset is not None:
         board = data.leaderboard(view.db, view.filters, dataset, dimension)
         metric = board["metric"].iloc[0] if len(board) else "accuracy"
         st.caption(f"{dataset} · {dimension}: {metric} with its bootstrap 95% CI, coverage (share of items "

@@ -23,7 +23,6 @@ over), so the figures include cold preprocessing of every image.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
@@ -41,6 +40,8 @@ def make_dataset(folder: Path, n: int) -> Path:
     """`n` distinct 96x96 JPEGs (a colour field with a number) and a manifest with polarity gold."""
     from PIL import Image, ImageDraw
 
+    from engine.datasets.files import write_csv
+
     manifest = folder / "manifest.csv"
     if manifest.exists() and sum(1 for _ in manifest.open()) == n + 1:
         return manifest
@@ -52,10 +53,7 @@ def make_dataset(folder: Path, n: int) -> Path:
         name = f"images/{i:05d}.jpg"
         image.save(folder / name, "JPEG", quality=85)
         rows.append({"item_id": f"{i:05d}", "image": name, "polarity": ("positive", "negative")[i % 2]})
-    with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(manifest, rows)
     return manifest
 
 

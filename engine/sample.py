@@ -31,7 +31,6 @@ gives the same files.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import random
@@ -39,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+
+from engine.datasets.files import write_csv
 
 __all__ = ["FACE_EMOTIONS", "SCENE_KINDS", "SAMPLE_VERSION", "generate_sample", "ensure_sample", "draw_face",
            "draw_scene"]
@@ -195,10 +196,7 @@ def generate_sample(folder: str | Path, *, faces_per_emotion: int = 8, scenes_pe
         rows.append({"item_id": item_id, "image": name, "split": split, "kind": kind, "drawn": label,
                      "emotion": emotion, "polarity": polarity, "params": json.dumps(params)})
     manifest = folder / "manifest.csv"
-    with manifest.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(manifest, rows)
     (folder / "VERSION").write_text(f"{SAMPLE_VERSION} seed={seed} faces={faces_per_emotion} "
                                     f"scenes={scenes_per_kind}\n")
     return manifest

@@ -103,6 +103,15 @@ def read_csv(path: Path, delimiter: str = ",") -> tuple[list[str], list[Row], li
     return header, rows, problems
 
 
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    """`rows` as a UTF-8 CSV with a header of the first row's keys (a manifest `read_table` reads back)."""
+    with Path(path).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return Path(path)
+
+
 def read_jsonl(path: Path) -> tuple[list[str], list[Row], list[LoadProblem]]:
     """Objects of a JSON Lines file (one object a line); a bad line is reported and skipped."""
     rows: list[Row] = []

@@ -8,12 +8,13 @@ computed from that table by the helpers here, never by the dashboard.
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
+
+from engine.datasets.files import write_csv
 
 GOLD = {  # item -> (emotion, valence 1-9, arousal 1-9)
     "f01": ("happiness", 8.0, 6.0), "f02": ("happiness", 7.5, 5.0), "f03": ("sadness", 2.0, 3.0),
@@ -92,10 +93,7 @@ def _manifest(root: Path) -> Path:
                      "polarity": "positive" if emotion in POSITIVE else "negative",
                      "valence": valence, "arousal": arousal, "raters": json.dumps(RATERS[stem]) if stem in RATERS else ""})
     path = root / "faces.csv"
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(path, rows)
     return path
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+
+from engine.datasets.files import write_csv
 
 POLARITIES = ("positive", "negative")
 
@@ -24,10 +25,7 @@ def write_dataset(folder: Path, n: int, *, bad: dict[int, bytes] | None = None) 
             (folder / name).write_bytes(bad[i])
         rows.append({"item_id": f"item-{i:03d}", "image": name, "polarity": POLARITIES[i % 2]})
     manifest = folder / "manifest.csv"
-    with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(manifest, rows)
     return manifest
 
 

@@ -6,6 +6,7 @@ import csv
 
 import duckdb
 
+from engine.datasets.files import write_csv
 from engine.runner import run_experiment, run_small_analysis
 from tests.fakes import FakeVendorServer
 from tests.runner.helpers import experiment, item_sha, write_dataset
@@ -16,10 +17,7 @@ def _with_train_split(manifest, n_train):
         rows = list(csv.DictReader(handle))
     for i, row in enumerate(rows):
         row["split"] = "train" if i < n_train else "test"
-    with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(manifest, rows)
     return [row["item_id"] for row in rows]
 
 

@@ -107,8 +107,12 @@ def run_experiment(config: ExperimentConfig | dict | str | os.PathLike, db_path:
 
 
 async def _closing(coroutine, reporter):
+    """Await the run with its prompt templates pinned (every item gets the text the run hashed when it
+    was planned), then close the progress display."""
+    from engine.prompts.templates import pinned_templates
     try:
-        return await coroutine
+        with pinned_templates():
+            return await coroutine
     finally:
         reporter.close()
 
@@ -136,13 +140,6 @@ def _catch(coroutine):
 
 async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cost: float | None, reporter: Any,
                refresh: bool) -> ExperimentResult:
-    from engine.prompts.templates import pinned_templates
-    with pinned_templates():  # every item gets the template text the run hashes when it is planned
-        return await _run_pinned(config, db, limit=limit, max_cost=max_cost, reporter=reporter, refresh=refresh)
-
-
-async def _run_pinned(config: ExperimentConfig, db: Path, *, limit: int | None, max_cost: float | None,
-                      reporter: Any, refresh: bool) -> ExperimentResult:
     result = ExperimentResult(db_path=db)
     result.merged_leftovers = await asyncio.to_thread(merge_leftovers, db)
     datasets = await asyncio.to_thread(load_datasets, config)

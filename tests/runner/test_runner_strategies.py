@@ -148,3 +148,24 @@ def test_shuffled_label_orders_are_stored_as_the_prompt_showed_them(tmp_path, db
     # each stored order is the one some prompt actually presented
     assert all(any(all(prompt.find(a) < prompt.find(b) for a, b in zip(order, order[1:])) for prompt in prompts)
                for order in emotion_orders)
+
+
+def test_a_template_edited_mid_run_does_not_change_the_runs_prompts(tmp_path, db_path):
+    manifest = write_dataset(tmp_path / "data", 6)
+    templates = tmp_path / "templates"
+    (templates / "en").mkdir(parents=True)
+    preamble = templates / "en" / "preamble.txt"
+    preamble.write_text("First wording of the question.\n")
+
+    def answer(request):
+        preamble.write_text("Second wording, written while the run was going.\n")  # after the first request
+        return "positive"
+
+    config = experiment(manifest, None, concurrency=1)
+    config["strategies"] = [{"name": "zero-shot", "template_dir": str(templates)}]
+    with FakeVendorServer("openai", answer=answer) as fake:
+        config["models"][0]["base_url"] = fake.base_url
+        result = run_experiment(config, db_path, quiet=True)
+        prompts = [request.prompt for request in fake.requests]
+    assert result.ok and len(prompts) == 6
+    assert all(prompt.startswith("First wording of the question.") for prompt in prompts)  # the text it hashed

@@ -16,6 +16,7 @@ Order of work:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import threading
@@ -159,11 +160,16 @@ async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cos
                                        {k: v.model_dump() for k, v in config.prices.items()})
                    for m in config.models}
         executors: list[RunExecutor] = []
+        # Everything loaded so far (datasets, plans, modules) lives as long as the run. Frozen, it is out of
+        # the cyclic collector's reach, whose full passes over it would otherwise stall every request in
+        # flight for 100+ ms (bench/bench_runner.py); thawed again when the calls are done.
+        gc.freeze()
         try:
             for data in _unique_datasets(plans):
                 group = [p for p in plans if p.data is data]
                 executors += await _run_dataset(data, group, clients, journal, images, budget, reporter, done, config)
         finally:
+            gc.unfreeze()
             await journal.close()
             images.close()
         if journal.merge_error is not None:

@@ -169,3 +169,21 @@ def test_a_template_edited_mid_run_does_not_change_the_runs_prompts(tmp_path, db
         prompts = [request.prompt for request in fake.requests]
     assert result.ok and len(prompts) == 6
     assert all(prompt.startswith("First wording of the question.") for prompt in prompts)  # the text it hashed
+
+
+def test_the_heap_loaded_before_the_calls_is_frozen_only_while_they_run(tmp_path, db_path):
+    import gc
+
+    manifest = write_dataset(tmp_path / "data", 3)
+    frozen_during_calls = []
+
+    def answer(request):  # the fake server runs in this process: it sees the runner's collector state
+        frozen_during_calls.append(gc.get_freeze_count())
+        return "positive"
+
+    before = gc.get_freeze_count()
+    with FakeVendorServer("openai", answer=answer) as fake:
+        result = run_experiment(experiment(manifest, fake.base_url), db_path, quiet=True)
+    assert result.ok and len(frozen_during_calls) == 3
+    assert min(frozen_during_calls) > before  # datasets, plans and modules kept out of full collections
+    assert gc.get_freeze_count() == before  # and handed back to the collector afterwards

@@ -13,16 +13,20 @@ path, journaled with fsync, merged into DuckDB in batches, parsed into predictio
                       done / N × 1000 (cpu_ms_total: over the whole call, imports excluded)
     server_cpu_ms   = the fake server's CPU per request over the run (it shares the machine's cores:
                       runner and server CPU together show how close a run is to using every core)
+    gc_max_ms       = the longest garbage-collector pause after the first request (every request in
+                      flight waits through it); `--no-gc-freeze` measures without the runner's gc.freeze()
 
 Each configuration runs in a fresh process with a fresh store (no response or image cache carried
 over), so the figures include cold preprocessing of every image.
 
     python bench/bench_runner.py [--n 2000] [--latency 0.25] [--concurrency 64,256] [--http-client aiohttp]
+                                 [--no-gc-freeze]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -77,11 +81,24 @@ def one(args: argparse.Namespace) -> dict:
         marks: list[tuple[float, float]] = []  # (wall, process CPU) at each progress event
         server_cpu: list[float | None] = []  # the server's CPU seconds at the first request and at the end
 
+        pauses: list[float] = []  # garbage-collector pauses after the first request, seconds
+        began = [0.0]
+
         def progress(event) -> None:
             if event.status == "running":
                 marks.append((time.perf_counter(), _cpu()))
                 if len(marks) == 1:
                     server_cpu.append(_process_cpu(server.process.pid))
+
+        def collector(phase: str, info: dict) -> None:
+            if phase == "start":
+                began[0] = time.perf_counter()
+            elif marks:
+                pauses.append(time.perf_counter() - began[0])
+
+        gc.callbacks.append(collector)
+        if args.no_gc_freeze:  # to see what the runner's gc.freeze() saves
+            gc.freeze = gc.unfreeze = lambda: None
 
         import engine.models.openai_api  # noqa: F401 - imports are not the runner's work
         cpu0 = _cpu()
@@ -91,6 +108,7 @@ def one(args: argparse.Namespace) -> dict:
         total = time.perf_counter() - started
         cpu_total = _cpu() - cpu0
         server_cpu.append(_process_cpu(server.process.pid))
+        gc.callbacks.remove(collector)
     run = result.runs[0]
     assert run.status == "complete" and run.n_answered == args.n and run.errors == 0, run
     # progress fires at start (first request about to go out) and after items; the first mark is the start
@@ -101,7 +119,8 @@ def one(args: argparse.Namespace) -> dict:
             "seconds_total": round(total, 3), "fraction": round(ideal / window, 3),
             "fraction_total": round(ideal / total, 3), "cpu_ms": round(cpu / args.n * 1000, 3),
             "cpu_ms_total": round(cpu_total / args.n * 1000, 3), "http_client": args.http_client or "default",
-            "server_cpu_ms": None if None in server_cpu else round((server_cpu[1] - server_cpu[0]) / args.n * 1000, 3)}
+            "server_cpu_ms": None if None in server_cpu else round((server_cpu[1] - server_cpu[0]) / args.n * 1000, 3),
+            "gc_max_ms": round(max(pauses, default=0.0) * 1000, 1)}
 
 
 def _process_cpu(pid: int) -> float | None:
@@ -123,6 +142,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.25)
     parser.add_argument("--concurrency", default="64,256")
+    parser.add_argument("--no-gc-freeze", action="store_true", help="measure without the runner's gc.freeze()")
     parser.add_argument("--http-client", default=None, help="options.http_client of the model (adapter default if unset)")
     parser.add_argument("--data", default=str(REPO / "bench" / "out" / "runner-images"))
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -136,12 +156,14 @@ def main() -> None:
     print(f"runner throughput, N={args.n} distinct images, L={args.latency * 1000:.0f} ms, cpus={os.cpu_count()}, "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'C':>5} {'C/L req/s':>10} {'req/s':>8} {'fraction':>9} {'fraction_total':>15} {'cpu_ms/req':>11} "
-          f"{'cpu_ms_total':>13} {'server_cpu_ms':>14}")
+          f"{'cpu_ms_total':>13} {'server_cpu_ms':>14} {'gc_max_ms':>10}")
     for concurrency in [int(c) for c in args.concurrency.split(",")]:
         command = [sys.executable, __file__, "--one", str(concurrency), "--n", str(args.n), "--latency",
                    str(args.latency), "--manifest", str(manifest)]
         if args.http_client:
             command += ["--http-client", args.http_client]
+        if args.no_gc_freeze:
+            command.append("--no-gc-freeze")
         out = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
         if out.returncode != 0:
             print(out.stderr[-3000:], file=sys.stderr)
@@ -150,7 +172,8 @@ def main() -> None:
         best = concurrency / args.latency
         print(f"{concurrency:>5} {best:>10.0f} {args.n / row['seconds']:>8.1f} {row['fraction']:>9.3f} "
               f"{row['fraction_total']:>15.3f} {row['cpu_ms']:>11.3f} {row['cpu_ms_total']:>13.3f} "
-              + (f"{row['server_cpu_ms']:>14.3f}" if row["server_cpu_ms"] is not None else f"{'-':>14}"))
+              + (f"{row['server_cpu_ms']:>14.3f}" if row["server_cpu_ms"] is not None else f"{'-':>14}")
+              + f" {row['gc_max_ms']:>10.1f}")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from engine.datasets.base import Dataset, Item, LoadProblem
 from engine.errors import DatasetError
 
-__all__ = ["Row", "read_table", "read_csv", "read_jsonl", "resolve_inside", "require_file", "set_row_refs",
-           "row_refs", "sort_problems"]
+__all__ = ["Row", "read_table", "read_csv", "read_jsonl", "write_csv", "items_from_rows", "number_cell",
+           "resolve_inside", "require_file", "set_row_refs", "row_refs", "sort_problems"]
 
 Row = tuple[str, dict]  # ("labels.csv line 7", {"column": "cell", ...})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import base64
+import copy
 import enum
 import hashlib
 import json
@@ -95,9 +96,10 @@ class GenerateConfig:
     extra: dict = field(default_factory=dict)  # vendor-specific pass-through settings
 
     def as_dict(self) -> dict:
-        """The settings as a plain dict (what `dataclasses.asdict` gives, without its deep copy)."""
+        """The settings as a plain dict: what `dataclasses.asdict` gives, copying only the two dicts."""
         return {"temperature": self.temperature, "max_tokens": self.max_tokens, "top_p": self.top_p,
-                "seed": self.seed, "json_schema": self.json_schema, "extra": dict(self.extra)}
+                "seed": self.seed, "json_schema": copy.deepcopy(self.json_schema) if self.json_schema else None,
+                "extra": copy.deepcopy(self.extra) if self.extra else {}}
 
 
 @dataclass(frozen=True)

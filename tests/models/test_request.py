@@ -15,9 +15,10 @@ CONFIG = GenerateConfig(temperature=0.7, max_tokens=64, top_p=0.9, seed=3, json_
 def test_config_dict_has_every_setting():
     # a new GenerateConfig field must reach the cache key and the stored raw request
     assert CONFIG.as_dict() == dataclasses.asdict(CONFIG)
-    copy = CONFIG.as_dict()
-    copy["extra"]["reasoning_effort"] = "high"
-    assert CONFIG.extra == {"reasoning_effort": "low"}  # the frozen config is not reachable through the view
+    view = CONFIG.as_dict()
+    view["extra"]["reasoning_effort"] = "high"
+    view["json_schema"]["type"] = "array"
+    assert CONFIG.extra == {"reasoning_effort": "low"} and CONFIG.json_schema == {"type": "object"}  # not reachable
 
 
 def test_request_hash_is_the_documented_sha256():

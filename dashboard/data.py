@@ -1,183 +1,107 @@
-"""Every query the dashboard pages use: parameterised SQL over the results store, cached with a TTL.
+"""Every query the dashboard pages use: parameterised SQL over the results store, cached (`dashboard.cache`).
 
-Pages call these typed functions and never write SQL. Each function takes the store path first and
-returns a DataFrame (or a small dataclass of them). Values from the page (filters, labels, search text)
-travel only as bound parameters, so a hostile value is just a value that matches nothing.
+Pages call these typed functions and never write SQL. Each takes the store path first and returns a
+DataFrame (or a small dataclass of them). Values from the page travel only as bound parameters.
 
-Caching: results are cached per (store file version, arguments) for `AFFECTLENS_CACHE_TTL` seconds;
-the version is the store file's modification time and size, so a finished run shows up on the next
-rerun without waiting for the TTL. When the engine holds the file longer than a page should wait, the
-last good result of the same query is returned (or `StoreBusy` raised where there is none).
-
-Definitions shared by all queries (categorical dimensions):
-- answered: prediction status `ok` or `partial`; `failed` is unparsed, `refused` a refusal, `error` an API error;
-- correct: answered and the predicted label equals the gold label (or one of the tied majority labels);
-- polarity of a run that answered only the emotion dimension is read through the taxonomy's label polarity;
-- paired comparisons use strict correctness (an unanswered item is wrong) over the items both runs were asked.
+Which answers a number is about: a page shows one **scope** -- a dataset, one of its evaluation sets
+and a dimension -- and within it the run that stands for each (model, strategy) cell: the newest
+complete benchmark run (`evaluations.current`, chosen by `engine.metrics.cells.pick_current`), or the
+run the sidebar pinned for that cell. Correctness comes from the engine's per-item `outcomes` rows and
+every statistic from `engine.metrics`, so a page and `affectlens scores` cannot disagree. Analyses,
+probes and explanations never appear here as strategies.
 """
 
 from __future__ import annotations
 
-import collections
-import functools
-import hashlib
-import inspect
 import json
-import os
-import re
-import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-import streamlit as st
 
-from dashboard import analysis, settings
-from dashboard.connection import StoreBusy, StoreMissing, reader
-from engine.taxonomy import TAXONOMIES
+from dashboard import analysis
+from dashboard.cache import clear_caches, frame as _frame, query, set_caching, store_version
+from dashboard.connection import StoreBusy, StoreMissing
+from engine.metrics import calibration as calib
+from engine.metrics import categorical, compare
+from engine.metrics.cells import DEFAULT_METRIC, rank_frame
 
-__all__ = ["Filters", "GalleryQuery", "ItemDetail", "StoreBusy", "StoreMissing", "ERROR_TYPES", "set_caching"]
+__all__ = ["Filters", "Scope", "GalleryQuery", "ItemDetail", "StoreBusy", "StoreMissing", "ERROR_TYPES",
+           "set_caching", "clear_caches", "store_version", "HOLM_FAMILY"]
 
 ERROR_TYPES = {"wrong": "answered, wrong label", "refused": "refused", "unparsed": "answer not parsed",
                "api_error": "API error"}
 CATEGORICAL = ("polarity", "emotion")
 CONTINUOUS = ("valence", "arousal", "intensity")
-PRIMARY_METRIC = {"polarity": "accuracy", "emotion": "accuracy", "valence": "ccc", "arousal": "ccc",
-                  "intensity": "ccc", "distribution": "js", "ranking": "accuracy"}
+PRIMARY_METRIC = DEFAULT_METRIC
+#: What the Holm correction of each page corrects over, stated beside its p-values.
+HOLM_FAMILY = {"pairwise": "every pair of models under the chosen strategy, in this scope",
+               "ablation": "every (model, strategy) cell compared with the baseline strategy, in this scope"}
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Global sidebar filters; an empty tuple means no restriction."""
+    """Global sidebar filters; an empty tuple means no restriction. `pinned` run ids stand for their cells
+    instead of the newest complete run (the sidebar's run-set picker)."""
 
     datasets: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     strategies: tuple[str, ...] = ()
+    pinned: tuple[str, ...] = ()
 
     def params(self) -> dict[str, Any]:
         return {"datasets": list(self.datasets) or None, "models": list(self.models) or None,
-                "strategies": list(self.strategies) or None}
+                "strategies": list(self.strategies) or None, "pinned": list(self.pinned) or [""]}
 
     def where(self, alias: str = "r") -> str:
-        """SQL condition on `alias`'s dataset/model/strategy columns for the filters in use (values stay
-        bound parameters; an unused filter adds no clause, so DuckDB plans the plain query)."""
+        """SQL condition on `alias`'s dataset/model/strategy columns for the filters in use."""
         clauses = [f"list_contains(${name}, {alias}.{column})"
                    for name, column in (("datasets", "dataset"), ("models", "model"), ("strategies", "strategy"))
                    if getattr(self, name)]
         return " AND ".join(clauses) or "TRUE"
 
 
-_CACHE = {"enabled": os.environ.get("AFFECTLENS_CACHE", "1") != "0"}
-_last_good: collections.OrderedDict = collections.OrderedDict()
-_last_good_lock = threading.Lock()
+@dataclass(frozen=True)
+class Scope:
+    """What a page shows: one dataset, one of its evaluation sets, one dimension."""
+
+    dataset: str
+    eval_set: str | None
+    dimension: str
+
+    def params(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "eval_set": self.eval_set or "", "dimension": self.dimension}
 
 
-def set_caching(enabled: bool) -> None:
-    """Turn result caching on or off (benchmarks measure the queries themselves)."""
-    _CACHE["enabled"] = enabled
+def _selected(filters: Filters, *, dimension_clause: str = "e.dimension = $dimension") -> str:
+    """CTE `sel`: per (model, strategy) of the scope, the run that stands for the cell (or the pinned one)."""
+    return f"""sel AS (
+        SELECT e.run_id, e.model, e.strategy, e.dimension, e.dataset, e.eval_set, e.n_total, e.n_answered,
+               e.derived, e.n_derived, e.scale_low, e.scale_high
+        FROM evaluations e
+        WHERE e.purpose = 'benchmark' AND e.dataset = $dataset AND coalesce(e.eval_set, '') = $eval_set
+          AND {dimension_clause} AND {filters.where('e')}
+        QUALIFY CASE WHEN bool_or(list_contains($pinned, e.run_id))
+                          OVER (PARTITION BY e.model, e.strategy, e.dimension)
+                     THEN list_contains($pinned, e.run_id) ELSE e.current END)"""
 
 
-def store_version(db: str) -> tuple:
-    """Changes whenever the engine writes: modification time and size of the file and its WAL."""
-    out = []
-    for path in (Path(db), Path(f"{db}.wal")):
-        try:
-            stat = path.stat()
-            out.append((stat.st_mtime_ns, stat.st_size))
-        except OSError:
-            out.append(None)
-    return tuple(out)
-
-
-def _remember(key: tuple, value: Any) -> None:
-    with _last_good_lock:
-        _last_good[key] = value
-        _last_good.move_to_end(key)
-        while len(_last_good) > 128:
-            _last_good.popitem(last=False)
-
-
-def query(fn):
-    """Make `fn(con, *args)` a cached store query callable as `fn(db, *args)`."""
-    def run(db: str, version: tuple, *args):
-        with reader(db) as con:
-            return fn(con, *args)
-
-    # Streamlit keys a cache by qualified name and source; this wrapper's source is shared, so the
-    # query's own name and source go into the name.
-    run.__qualname__ = f"{fn.__qualname__}-{hashlib.sha1(inspect.getsource(fn).encode()).hexdigest()[:10]}"
-    cached = st.cache_data(ttl=settings.cache_ttl_s(), show_spinner=False, max_entries=512)(run)
-
-    @functools.wraps(fn)
-    def wrapper(db: str | os.PathLike, *args):
-        db = str(db)
-        key = (fn.__name__, db, args)
-        version = store_version(db)
-        try:
-            result = cached(db, version, *args) if _CACHE["enabled"] else run(db, version, *args)
-        except StoreBusy:
-            with _last_good_lock:
-                if key in _last_good:
-                    return _last_good[key]
-            raise
-        _remember(key, result)
-        return result
-
-    wrapper.clear = cached.clear
-    return wrapper
-
-
-def clear_caches() -> None:
-    """Forget every cached result (after the sidebar finished an analysis)."""
-    st.cache_data.clear()
-    with _last_good_lock:
-        _last_good.clear()
-
-
-_PARAM = re.compile(r"\$(\w+)")
-
-
-def _frame(con, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Run `sql` with only the named parameters it uses (DuckDB rejects unused ones)."""
-    used = set(_PARAM.findall(sql))
-    return con.execute(sql, {k: v for k, v in (params or {}).items() if k in used}).df()
-
-
-def _label_polarity() -> pd.DataFrame:
-    pairs = {label.name: label.polarity for taxonomy in TAXONOMIES.values() for label in taxonomy.labels}
-    return pd.DataFrame({"label": list(pairs), "polarity": list(pairs.values())})
-
-
-_LABEL_POLARITY = _label_polarity()
-
-def _judged_cte(filters: Filters, dimension: str) -> str:
-    """CTEs `sel` (the selected runs of $dataset) and `judged` (their answers on $dimension with gold)."""
-    polarity_from_emotion = """
-    UNION ALL
-    SELECT p.run_id, p.item_id, m.polarity, p.status, p.confidence FROM predictions p
-    LEFT JOIN label_polarity m ON m.label = p.label
-    WHERE p.dataset = $dataset AND p.dimension = 'emotion'
-      AND p.run_id NOT IN (SELECT DISTINCT run_id FROM predictions WHERE dataset = $dataset AND dimension = 'polarity')
-    """ if dimension == "polarity" else ""
-    return f"""
-sel AS (SELECT r.run_id, r.model, r.strategy FROM runs r WHERE r.dataset = $dataset AND {filters.where()}),
-pred AS (
-    SELECT p.run_id, p.item_id, p.label, p.status, p.confidence FROM predictions p
-    WHERE p.dataset = $dataset AND p.dimension = $dimension {polarity_from_emotion}
-),
+def _judged_cte(filters: Filters) -> str:
+    """CTEs `sel` and `judged`: the scope's chosen runs and their per-item outcomes (from the engine)."""
+    return f"""{_selected(filters)},
 judged AS (
-    SELECT s.model, s.strategy, pr.run_id, pr.item_id, pr.label, pr.status, pr.confidence,
-           g.label AS gold_label,
-           pr.status IN ('ok', 'partial') AS answered,
-           coalesce(pr.status IN ('ok', 'partial') AND pr.label IS NOT NULL
-                    AND (pr.label = g.label OR list_contains(g.labels, pr.label)), false) AS correct
-    FROM pred pr JOIN sel s USING (run_id)
-    JOIN gold g ON g.dataset = $dataset AND g.item_id = pr.item_id AND g.dimension = $dimension
+    SELECT s.model, s.strategy, o.run_id, o.item_id, o.answer AS label, o.status, o.confidence,
+           o.gold AS gold_label, o.answered, coalesce(o.correct, false) AS correct, o.outcome
+    FROM outcomes o JOIN sel s ON o.run_id = s.run_id AND o.dimension = s.dimension
 )"""
 
-# Calls, errors, tokens, spend and latency per run: one cheap GROUP BY run_id that the queries join to
-# the selected runs (filtering 250,000 responses through a subquery first is several times slower).
+
+def _judged(con, sql: str, filters: Filters, scope: Scope, **params) -> pd.DataFrame:
+    return _frame(con, f"WITH {_judged_cte(filters)} {sql}", {**filters.params(), **scope.params(), **params})
+
+
+# Calls, errors, tokens, spend and latency per run.
 _PER_RUN = """per_run AS (
     SELECT run_id, count(*) AS calls, count(*) FILTER (WHERE status = 'error') AS errors,
            count(*) FILTER (WHERE status = 'refused') AS refusals,
@@ -186,22 +110,28 @@ _PER_RUN = """per_run AS (
     FROM responses GROUP BY run_id)"""
 
 
-def _judged(con, sql: str, filters: Filters, **params) -> pd.DataFrame:
-    """Run `sql` (which selects from the `judged` CTE) for one dataset and categorical dimension."""
-    if params.get("dimension") == "polarity":
-        con.register("label_polarity", _LABEL_POLARITY)
-    return _frame(con, f"WITH {_judged_cte(filters, params.get('dimension'))} {sql}", {**filters.params(), **params})
-
-
 # --- sidebar ---------------------------------------------------------------------------------------
 
 @query
 def filter_options(con) -> dict[str, list[str]]:
-    """Datasets, models and strategies present in the store (sidebar filter choices)."""
-    runs = _frame(con, "SELECT DISTINCT dataset, model, strategy FROM runs")
+    """Datasets, models and benchmark strategies present in the store (sidebar filter choices)."""
+    runs = _frame(con, "SELECT DISTINCT dataset, model, strategy, coalesce(purpose, 'benchmark') AS purpose FROM runs")
     datasets = _frame(con, "SELECT dataset FROM datasets")
+    bench = runs[runs["purpose"] == "benchmark"]
     return {"datasets": sorted(set(runs["dataset"]) | set(datasets["dataset"])),
-            "models": sorted(set(runs["model"])), "strategies": sorted(set(runs["strategy"]))}
+            "models": sorted(set(runs["model"])), "strategies": sorted(set(bench["strategy"]))}
+
+
+@query
+def run_history(con, filters: Filters) -> pd.DataFrame:
+    """Runs that do not stand for their cell (older or incomplete), for the sidebar's run-set picker."""
+    return _frame(con, f"""
+        SELECT DISTINCT e.run_id, e.dataset, e.model, e.strategy, r.status, r.started_at,
+               coalesce(es.name, e.dataset) AS eval_set_name
+        FROM evaluations e JOIN runs r USING (run_id) LEFT JOIN eval_sets es ON es.eval_set = e.eval_set
+        WHERE e.purpose = 'benchmark' AND NOT e.current AND {filters.where('e')}
+        ORDER BY r.started_at DESC NULLS LAST, e.run_id
+    """, filters.params())
 
 
 @query
@@ -211,16 +141,56 @@ def analysis_datasets(con) -> pd.DataFrame:
                           WHERE loader NOT IN ('import', 'upload') ORDER BY dataset""")
 
 
-# --- overview --------------------------------------------------------------------------------------
+@query
+def analysis_results(con, run_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Scores of the given analysis runs (the sidebar shows its own result; analyses stand for no cell)."""
+    return _frame(con, """
+        SELECT s.model, s.strategy, s.dimension, s.metric, s.value, s.ci_low, s.ci_high, s.n, s.n_total,
+               coalesce(es.name, s.dataset) AS eval_set_name, s.run_id
+        FROM scores s LEFT JOIN eval_sets es ON es.eval_set = s.eval_set
+        WHERE list_contains($runs, s.run_id) AND s.metric IN ('accuracy_strict', 'coverage', 'ccc', 'mae_scale')
+        ORDER BY s.model, s.dimension, s.metric
+    """, {"runs": list(run_ids) or [""]})
+
+
+# --- scopes and overview ---------------------------------------------------------------------------
+
+@query
+def scopes(con, filters: Filters, kinds: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Every (dataset, evaluation set, dimension) with benchmark cells: the set's name and size and how many
+    (model, strategy) cells it has, richest first. `kinds` narrows to some dimensions."""
+    frame = _frame(con, f"""
+        SELECT e.dataset, coalesce(e.eval_set, '') AS eval_set, coalesce(any_value(es.name), e.dataset) AS eval_set_name,
+               coalesce(any_value(es.n_items), max(e.n_total)) AS eval_set_size, e.dimension, count(*) AS runs
+        FROM evaluations e LEFT JOIN eval_sets es ON es.eval_set = e.eval_set
+        WHERE e.purpose = 'benchmark' AND e.current AND {filters.where('e')}
+        GROUP BY e.dataset, e.eval_set, e.dimension ORDER BY runs DESC, eval_set_size DESC, e.dataset, e.dimension
+    """, filters.params())
+    if kinds:
+        frame = frame[frame["dimension"].isin(kinds)].reset_index(drop=True)
+    return frame
+
+
+def scored_pairs(db: str, filters: Filters) -> pd.DataFrame:
+    """The scopes with scores (every dimension)."""
+    return scopes(db, filters)
+
+
+def judged_dimensions(db: str, filters: Filters) -> pd.DataFrame:
+    """The scopes of categorical dimensions."""
+    return scopes(db, filters, CATEGORICAL)
+
 
 @query
 def store_summary(con, filters: Filters) -> dict[str, float]:
-    """Counts and spend of everything the filters select."""
+    """Counts and spend of everything the filters select (benchmark runs; evaluated items)."""
     row = _frame(con, f"""
-        WITH sel AS (SELECT run_id, dataset, model, strategy FROM runs r WHERE {filters.where()}), {_PER_RUN},
+        WITH sel AS (SELECT run_id, dataset, model, strategy, eval_set FROM runs r
+                     WHERE {filters.where()} AND coalesce(r.purpose, 'benchmark') = 'benchmark'), {_PER_RUN},
         per_run_predictions AS (SELECT run_id, count(*) AS n FROM predictions GROUP BY run_id)
         SELECT count(DISTINCT s.dataset) AS datasets,
-               (SELECT count(*) FROM items WHERE dataset IN (SELECT dataset FROM sel)) AS items,
+               (SELECT count(DISTINCT (i.eval_set, i.item_id)) FROM eval_set_items i
+                WHERE i.eval_set IN (SELECT eval_set FROM sel)) AS items,
                count(DISTINCT s.model) AS models, count(DISTINCT s.strategy) AS strategies, count(*) AS runs,
                coalesce(sum(c.calls), 0) AS responses, coalesce(sum(p.n), 0) AS predictions,
                coalesce(sum(c.spend_usd), 0) AS spend_usd,
@@ -246,245 +216,250 @@ def datasets_table(con, filters: Filters) -> pd.DataFrame:
 
 
 @query
-def scored_pairs(con, filters: Filters) -> pd.DataFrame:
-    """The (dataset, dimension) pairs with materialised scores and how many (model, strategy) each has,
-    most first (the pages open on the richest one)."""
+def scores_long(con, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Every stored metric of the scope's chosen runs: model, strategy, metric, value, CI, n, run."""
     return _frame(con, f"""
-        SELECT dataset, dimension, count(DISTINCT (model, strategy)) AS runs FROM scores r WHERE {filters.where()}
-        GROUP BY ALL ORDER BY runs DESC, dataset, dimension
-    """, filters.params())
+        WITH {_selected(filters)}
+        SELECT s.model, s.strategy, s.metric, s.value, s.ci_low, s.ci_high, s.ci_method, s.n, s.n_total, s.unit,
+               s.derived, s.run_id
+        FROM scores s JOIN sel USING (run_id, dimension)
+        ORDER BY s.model, s.strategy, s.metric
+    """, {**filters.params(), **scope.params()})
 
 
-@query
-def scores_long(con, filters: Filters, dataset: str, dimension: str) -> pd.DataFrame:
-    """Every materialised metric of one dataset and dimension: model, strategy, metric, value, CI, n."""
-    return _frame(con, f"""
-        SELECT model, strategy, metric, value, ci_low, ci_high, n, n_total FROM scores r
-        WHERE dataset = $dataset AND dimension = $dimension AND {filters.where()}
-        ORDER BY model, strategy, metric
-    """, {**filters.params(), "dataset": dataset, "dimension": dimension})
-
-
-def leaderboard(db: str, filters: Filters, dataset: str, dimension: str) -> pd.DataFrame:
-    """One row per (model, strategy): the dimension's primary metric with its 95% CI, coverage and n,
-    then every other metric as a column; best primary metric first."""
-    long = scores_long(db, filters, dataset, dimension)
+def leaderboard(db: str, filters: Filters, scope: Scope, metric: str | None = None) -> pd.DataFrame:
+    """One row per (model, strategy) of the scope: `metric` (default: strict accuracy, or CCC / JS) with its
+    95% CI, coverage, n, whether it may be ranked (`eligible`), its `rank` and `best`; every other metric as
+    a column; best first, rows below the ranking thresholds last."""
+    long = scores_long(db, filters, scope)
+    columns = ["model", "strategy", "metric", "value", "ci_low", "ci_high", "ci_method", "n", "n_total", "coverage",
+               "eligible", "rank", "best", "derived", "run_id"]
     if long.empty:
-        return pd.DataFrame(columns=["model", "strategy", "metric", "value", "ci_low", "ci_high", "n", "n_total"])
-    primary = PRIMARY_METRIC.get(dimension, "accuracy")
-    if primary not in set(long["metric"]):
-        primary = sorted(long["metric"].unique())[0]
-    head = long[long["metric"] == primary][["model", "strategy", "value", "ci_low", "ci_high", "n", "n_total"]]
-    head = head.drop_duplicates(["model", "strategy"])
-    wide = long[long["metric"] != primary].pivot_table(index=["model", "strategy"], columns="metric",
-                                                       values="value", aggfunc="first").reset_index()
+        return pd.DataFrame(columns=columns)
+    metric = metric or DEFAULT_METRIC.get(scope.dimension, "accuracy_strict")
+    if metric not in set(long["metric"]):
+        metric = sorted(long["metric"].unique())[0]
+    head = long[long["metric"] == metric][["model", "strategy", "value", "ci_low", "ci_high", "ci_method", "n",
+                                           "n_total", "derived", "run_id"]]
+    coverage = long[long["metric"] == "coverage"][["model", "strategy", "value"]].rename(columns={"value": "coverage"})
+    head = head.merge(coverage, on=["model", "strategy"], how="left")
+    ranked = rank_frame(head, metric)
+    wide = long[~long["metric"].isin([metric, "coverage"])].pivot_table(
+        index=["model", "strategy"], columns="metric", values="value", aggfunc="first").reset_index()
     wide.columns.name = None
-    out = head.merge(wide, on=["model", "strategy"], how="left")
-    out.insert(2, "metric", primary)
-    lower_is_better = primary in ("mae", "rmse", "kl", "js", "ece", "brier")
-    return out.sort_values("value", ascending=lower_is_better, na_position="last").reset_index(drop=True)
+    out = ranked.merge(wide, on=["model", "strategy"], how="left")
+    out.insert(2, "metric", metric)
+    return out
 
 
 @query
 def spend_by_model(con, filters: Filters) -> pd.DataFrame:
-    """Spend, tokens, calls and mean latency per model and strategy."""
+    """Spend, tokens, calls and mean latency per model and strategy (every run, analyses and probes included:
+    they were paid for too), with the run purpose."""
     return _frame(con, f"""
-        WITH sel AS (SELECT run_id, model, strategy FROM runs r WHERE {filters.where()}), {_PER_RUN}
-        SELECT s.model, s.strategy, coalesce(sum(c.calls), 0) AS calls, coalesce(sum(c.spend_usd), 0) AS spend_usd,
+        WITH sel AS (SELECT run_id, model, strategy, coalesce(purpose, 'benchmark') AS purpose FROM runs r
+                     WHERE {filters.where()}), {_PER_RUN}
+        SELECT s.model, s.strategy, s.purpose, coalesce(sum(c.calls), 0) AS calls,
+               coalesce(sum(c.spend_usd), 0) AS spend_usd,
                coalesce(sum(c.input_tokens), 0) AS input_tokens, coalesce(sum(c.output_tokens), 0) AS output_tokens,
                sum(c.latency_sum) / nullif(sum(c.latency_n), 0) AS mean_latency_ms
         FROM sel s LEFT JOIN per_run c USING (run_id)
-        GROUP BY s.model, s.strategy ORDER BY spend_usd DESC, s.model, s.strategy
-    """, filters.params())
-
-
-@query
-def judged_dimensions(con, filters: Filters) -> pd.DataFrame:
-    """(dataset, dimension) pairs with categorical gold and predictions from the selected runs, with the
-    number of those runs, most first."""
-    return _frame(con, f"""
-        WITH sel AS (SELECT run_id, dataset FROM runs r WHERE {filters.where()}),
-        predicted AS (SELECT p.dataset, p.run_id, CASE WHEN p.dimension = 'emotion' THEN ['emotion', 'polarity']
-                                                       ELSE [p.dimension] END AS dims
-                      FROM (SELECT DISTINCT dataset, run_id, dimension FROM predictions
-                            WHERE dimension IN ('polarity', 'emotion')) p JOIN sel USING (run_id))
-        SELECT g.dataset, g.dimension, count(DISTINCT pr.run_id) AS runs
-        FROM (SELECT DISTINCT dataset, dimension FROM gold WHERE dimension IN ('polarity', 'emotion')) g
-        JOIN predicted pr ON pr.dataset = g.dataset AND list_contains(pr.dims, g.dimension)
-        GROUP BY ALL ORDER BY runs DESC, g.dataset, g.dimension
+        GROUP BY ALL ORDER BY spend_usd DESC, s.model, s.strategy
     """, filters.params())
 
 
 # --- model comparison ------------------------------------------------------------------------------
 
-_ONE_PER_ITEM = """one AS (SELECT * FROM judged WHERE strategy = $strategy
-                    QUALIFY row_number() OVER (PARTITION BY model, item_id ORDER BY answered DESC, run_id) = 1)"""
-
-
 @query
-def pairwise_significance(con, filters: Filters, dataset: str, dimension: str, strategy: str) -> pd.DataFrame:
-    """Every pair of models under one strategy: strict accuracy of each on their common items, the
+def pairwise_significance(con, filters: Filters, scope: Scope, strategy: str) -> pd.DataFrame:
+    """Every pair of models under one strategy: strict accuracy of each on the items of the set, the
     discordant counts, exact McNemar p-value and Holm-adjusted p-value over all pairs; both orders listed."""
-    pairs = _judged(con, f""", {_ONE_PER_ITEM}
+    pairs = _judged(con, """
+        , one AS (SELECT * FROM judged WHERE strategy = $strategy)
         SELECT a.model AS model_a, b.model AS model_b, count(*) AS n_common,
                avg(a.correct::INT) AS accuracy_a, avg(b.correct::INT) AS accuracy_b,
                count(*) FILTER (WHERE a.correct AND NOT b.correct) AS only_a,
                count(*) FILTER (WHERE b.correct AND NOT a.correct) AS only_b
         FROM one a JOIN one b ON a.item_id = b.item_id AND a.model < b.model
         GROUP BY a.model, b.model ORDER BY a.model, b.model
-    """, filters, dataset=dataset, dimension=dimension, strategy=strategy)
+    """, filters, scope, strategy=strategy)
     if pairs.empty:
         return pairs.assign(p_value=[], p_holm=[], mark=[], difference=[])
-    pairs["p_value"] = [_mcnemar(b, c) for b, c in zip(pairs["only_a"], pairs["only_b"])]
-    pairs["p_holm"] = _holm(pairs["p_value"].tolist())
-    swapped = pairs.rename(columns={"model_a": "model_b", "model_b": "model_a", "accuracy_a": "accuracy_b",
-                                    "accuracy_b": "accuracy_a", "only_a": "only_b", "only_b": "only_a"})
-    both = pd.concat([pairs, swapped[pairs.columns]], ignore_index=True)
-    both["difference"] = both["accuracy_a"] - both["accuracy_b"]
-    both["mark"] = both["p_holm"].map(analysis.significance_mark)
-    return both.sort_values(["model_a", "model_b"]).reset_index(drop=True)
+    pairs["p_value"] = [compare.mcnemar_exact(int(b), int(c)) for b, c in zip(pairs["only_a"], pairs["only_b"])]
+    pairs["p_holm"] = compare.holm(pairs["p_value"].to_numpy(dtype=float))
+    pairs["difference"] = pairs["accuracy_a"] - pairs["accuracy_b"]
+    pairs["mark"] = pairs["p_holm"].map(analysis.significance_mark)
+    return pairs.sort_values(["model_a", "model_b"]).reset_index(drop=True)
 
 
 @query
-def model_agreement(con, filters: Filters, dataset: str, dimension: str, strategy: str) -> pd.DataFrame:
-    """Cohen's kappa and raw agreement of every pair of models on the items both answered."""
-    cells = _judged(con, f""", {_ONE_PER_ITEM}
+def model_agreement(con, filters: Filters, scope: Scope, strategy: str) -> pd.DataFrame:
+    """Cohen's kappa (engine.metrics.compare) and raw agreement of every pair of models on the items both
+    answered; one row per pair."""
+    cells = _judged(con, """
+        , one AS (SELECT * FROM judged WHERE strategy = $strategy)
         SELECT a.model AS model_a, b.model AS model_b, a.label AS label_a, b.label AS label_b, count(*) AS n
         FROM one a JOIN one b ON a.item_id = b.item_id AND a.model < b.model
         WHERE a.answered AND b.answered AND a.label IS NOT NULL AND b.label IS NOT NULL
         GROUP BY ALL
-    """, filters, dataset=dataset, dimension=dimension, strategy=strategy)
+    """, filters, scope, strategy=strategy)
     rows = []
     for (model_a, model_b), group in cells.groupby(["model_a", "model_b"], sort=True):
         total = int(group["n"].sum())
         same = int(group.loc[group["label_a"] == group["label_b"], "n"].sum())
-        row = {"n_common": total, "agreement": same / total if total else float("nan"),
-               "kappa": analysis.cohen_kappa(group)}
-        rows += [{"model_a": model_a, "model_b": model_b, **row}, {"model_a": model_b, "model_b": model_a, **row}]
+        rows.append({"model_a": model_a, "model_b": model_b, "n_common": total,
+                     "agreement": same / total if total else float("nan"),
+                     "kappa": compare.kappa_from_pairs(group["label_a"], group["label_b"], group["n"])})
     return pd.DataFrame(rows, columns=["model_a", "model_b", "n_common", "agreement", "kappa"])
 
 
 @query
-def group_agreement(con, filters: Filters, dataset: str, dimension: str, strategy: str) -> dict[str, float]:
-    """Krippendorff's alpha (nominal) over every selected model's label per item, and the models and items
-    it covers."""
-    counts = _judged(con, f""", {_ONE_PER_ITEM}
-        SELECT item_id AS unit, label, count(*) AS n FROM one WHERE answered AND label IS NOT NULL GROUP BY ALL
-    """, filters, dataset=dataset, dimension=dimension, strategy=strategy)
-    models = _judged(con, f", {_ONE_PER_ITEM} SELECT count(DISTINCT model) AS n FROM one", filters, dataset=dataset,
-                     dimension=dimension, strategy=strategy)
-    return {"alpha": analysis.krippendorff_alpha_nominal(counts), "models": int(models["n"].iloc[0]),
-            "items": int(counts["unit"].nunique()) if len(counts) else 0}
+def group_agreement(con, filters: Filters, scope: Scope, strategy: str) -> dict[str, float]:
+    """Krippendorff's alpha (nominal, engine.metrics.compare) over every model's label per item."""
+    labels = _judged(con, """
+        SELECT model, item_id, label FROM judged WHERE strategy = $strategy AND answered AND label IS NOT NULL
+    """, filters, scope, strategy=strategy)
+    if labels.empty:
+        return {"alpha": float("nan"), "models": 0, "items": 0}
+    table = labels.pivot_table(index="model", columns="item_id", values="label", aggfunc="first")
+    data = [[None if pd.isna(v) else v for v in row] for row in table.to_numpy(dtype=object)]
+    return {"alpha": float(compare.krippendorff_alpha(data, "nominal")), "models": int(table.shape[0]),
+            "items": int(table.notna().sum(axis=0).ge(2).sum())}
 
 
 @query
-def cost_quality(con, filters: Filters, dataset: str, dimension: str) -> pd.DataFrame:
-    """Per (model, strategy): accuracy (the materialised score where there is one), coverage, spend per item
-    and mean latency per call, and whether it lies on the Pareto front against cost and latency."""
-    frame = _judged(con, f""", {_PER_RUN},
-        quality AS (SELECT model, strategy, count(*) AS n, avg(answered::INT) AS coverage,
-                           sum(correct::INT) / nullif(sum(answered::INT), 0) AS accuracy_answered
-                    FROM judged GROUP BY ALL),
+def cost_quality(con, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Per (model, strategy): strict accuracy (the stored score), coverage, spend per item and mean latency
+    per call, and whether it lies on the Pareto front against cost and latency."""
+    frame = _frame(con, f"""
+        WITH {_selected(filters)}, {_PER_RUN},
+        quality AS (SELECT s.model, s.strategy, s.n_total AS n,
+                           max(sc.value) FILTER (WHERE sc.metric = 'accuracy_strict') AS accuracy_strict,
+                           max(sc.value) FILTER (WHERE sc.metric = 'coverage') AS coverage
+                    FROM sel s JOIN scores sc ON sc.run_id = s.run_id AND sc.dimension = s.dimension GROUP BY ALL),
         spend AS (SELECT s.model, s.strategy, sum(c.spend_usd) AS spend_usd,
                          sum(c.latency_sum) / nullif(sum(c.latency_n), 0) AS mean_latency_ms
-                  FROM sel s JOIN per_run c USING (run_id) GROUP BY ALL),
-        scored AS (SELECT model, strategy, any_value(value) AS accuracy FROM scores
-                   WHERE dataset = $dataset AND dimension = $dimension AND metric = 'accuracy' GROUP BY ALL)
-        SELECT q.model, q.strategy, coalesce(sc.accuracy, q.accuracy_answered) AS accuracy, q.coverage, q.n,
+                  FROM sel s JOIN per_run c USING (run_id) GROUP BY ALL)
+        SELECT q.model, q.strategy, q.accuracy_strict, q.coverage, q.n,
                coalesce(sp.spend_usd, 0) / nullif(q.n, 0) AS cost_per_item_usd, sp.mean_latency_ms
-        FROM quality q LEFT JOIN spend sp USING (model, strategy) LEFT JOIN scored sc USING (model, strategy)
+        FROM quality q LEFT JOIN spend sp USING (model, strategy)
         ORDER BY q.model, q.strategy
-    """, filters, dataset=dataset, dimension=dimension)
-    frame["pareto_cost"] = analysis.pareto_front(frame, "cost_per_item_usd", "accuracy")
-    frame["pareto_latency"] = analysis.pareto_front(frame, "mean_latency_ms", "accuracy")
+    """, {**filters.params(), **scope.params()})
+    frame["pareto_cost"] = analysis.pareto_front(frame, "cost_per_item_usd", "accuracy_strict")
+    frame["pareto_latency"] = analysis.pareto_front(frame, "mean_latency_ms", "accuracy_strict")
     return frame
 
 
 # --- dimensions ------------------------------------------------------------------------------------
 
+def cell_models(db: str, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """(model, strategy) cells of a scope, for the per-model pickers."""
+    long = scores_long(db, filters, scope)
+    return long[["model", "strategy"]].drop_duplicates().reset_index(drop=True)
+
+
 @query
-def confusion(con, filters: Filters, dataset: str, dimension: str, model: str, strategy: str) -> pd.DataFrame:
+def confusion(con, filters: Filters, scope: Scope, model: str, strategy: str) -> pd.DataFrame:
     """Counts of (gold, predicted) for one model and strategy; unanswered items appear as '(status)'."""
     return _judged(con, """
-        SELECT coalesce(gold_label, '(tie)') AS gold,
+        SELECT gold_label AS gold,
                CASE WHEN NOT answered THEN '(' || CASE status WHEN 'failed' THEN 'unparsed' WHEN 'error'
                                                   THEN 'API error' ELSE status END || ')'
-                    ELSE coalesce(label, '(no label)') END AS predicted,
+                    ELSE coalesce(label, '(outside the label set)') END AS predicted,
                count(*) AS n
         FROM judged WHERE model = $model AND strategy = $strategy GROUP BY ALL ORDER BY gold, predicted
-    """, filters, dataset=dataset, dimension=dimension, model=model, strategy=strategy)
-
-
-def per_class(db: str, filters: Filters, dataset: str, dimension: str, model: str, strategy: str) -> pd.DataFrame:
-    """Precision, recall and F1 per gold class for one model and strategy (from `confusion`)."""
-    return analysis.per_class_scores(confusion(db, filters, dataset, dimension, model, strategy))
+    """, filters, scope, model=model, strategy=strategy)
 
 
 @query
-def valence_arousal(con, filters: Filters, dataset: str, model: str, strategy: str, limit: int = 2000) -> pd.DataFrame:
-    """Gold and predicted valence (in [-1, 1]) and arousal (in [0, 1]) per item, a stable sample of `limit`."""
+def per_class(con, filters: Filters, scope: Scope, model: str, strategy: str) -> pd.DataFrame:
+    """Precision, recall and F1 per gold class over the answered items (engine.metrics.categorical)."""
+    frame = _judged(con, """
+        SELECT gold_label, label, count(*) AS n FROM judged
+        WHERE model = $model AND strategy = $strategy AND answered GROUP BY ALL
+    """, filters, scope, model=model, strategy=strategy)
+    if frame.empty:
+        return pd.DataFrame(columns=["label", "precision", "recall", "f1", "support"])
+    # a tied gold is scored as the answer where the answer is one of the tied labels (as in the engine)
+    gold = [label if isinstance(label, str) and label in str(g).split(" | ") else str(g).split(" | ")[0]
+            for g, label in zip(frame["gold_label"], frame["label"])]
+    counts = frame["n"].to_numpy(dtype=int)
+    y_true = np.repeat(np.array(gold, dtype=object), counts)
+    y_pred = np.repeat(frame["label"].to_numpy(dtype=object), counts)
+    out = categorical.per_class(list(y_true), [None if p is None else p for p in y_pred])
+    return out[out["support"] + out["predicted"] > 0].reset_index(drop=True)
+
+
+@query
+def valence_arousal(con, filters: Filters, dataset: str, eval_set: str, model: str, strategy: str,
+                    limit: int = 2000) -> pd.DataFrame:
+    """Gold and predicted valence ([-1, 1]) and arousal ([0, 1]) per item, a stable sample of `limit`."""
     return _frame(con, f"""
-        WITH sel AS (SELECT run_id FROM runs r WHERE r.dataset = $dataset AND r.model = $model
-                     AND r.strategy = $strategy AND {filters.where()}),
-        p AS (SELECT item_id, max(value_norm) FILTER (WHERE dimension = 'valence') AS predicted_valence,
-                     max(value_norm) FILTER (WHERE dimension = 'arousal') AS predicted_arousal
-              FROM predictions JOIN sel USING (run_id)
-              WHERE dataset = $dataset AND dimension IN ('valence', 'arousal') AND status IN ('ok', 'partial')
-              GROUP BY item_id),
-        g AS (SELECT item_id, max(value_norm) FILTER (WHERE dimension = 'valence') AS gold_valence,
-                     max(value_norm) FILTER (WHERE dimension = 'arousal') AS gold_arousal
-              FROM gold WHERE dataset = $dataset AND dimension IN ('valence', 'arousal') GROUP BY item_id)
-        SELECT item_id, gold_valence, gold_arousal, predicted_valence, predicted_arousal
-        FROM g JOIN p USING (item_id)
-        WHERE gold_valence IS NOT NULL AND predicted_valence IS NOT NULL
+        WITH {_selected(filters, dimension_clause="e.dimension IN ('valence', 'arousal')")},
+        o AS (SELECT o.item_id, o.dimension, o.value, o.gold_value FROM outcomes o JOIN sel s
+              ON o.run_id = s.run_id AND o.dimension = s.dimension
+              WHERE s.model = $model AND s.strategy = $strategy AND o.answered)
+        SELECT item_id, max(gold_value) FILTER (WHERE dimension = 'valence') AS gold_valence,
+               max(gold_value) FILTER (WHERE dimension = 'arousal') AS gold_arousal,
+               max(value) FILTER (WHERE dimension = 'valence') AS predicted_valence,
+               max(value) FILTER (WHERE dimension = 'arousal') AS predicted_arousal
+        FROM o GROUP BY item_id
+        HAVING gold_valence IS NOT NULL AND predicted_valence IS NOT NULL
         ORDER BY hash(item_id), item_id LIMIT $limit
-    """, {**filters.params(), "dataset": dataset, "model": model, "strategy": strategy, "limit": int(limit)})
+    """, {**filters.params(), "dataset": dataset, "eval_set": eval_set or "", "model": model, "strategy": strategy,
+          "limit": int(limit)})
 
 
 @query
-def continuous_bias(con, filters: Filters, dataset: str) -> pd.DataFrame:
-    """Mean signed bias (predicted - gold) and MAE on the normalised scale per model, strategy and dimension."""
+def continuous_bias(con, filters: Filters, dataset: str, eval_set: str) -> pd.DataFrame:
+    """Per model, strategy and continuous dimension: n, mean signed bias and MAE on the normalised scale and
+    on the dataset's own scale (with its unit), from the engine's outcomes."""
     return _frame(con, f"""
-        SELECT r.model, r.strategy, p.dimension, count(*) AS n,
-               avg(p.value_norm - g.value_norm) AS mean_bias, avg(abs(p.value_norm - g.value_norm)) AS mae,
-               avg(p.value_norm) AS mean_predicted, avg(g.value_norm) AS mean_gold
-        FROM predictions p JOIN runs r USING (run_id)
-        JOIN gold g ON g.dataset = p.dataset AND g.item_id = p.item_id AND g.dimension = p.dimension
-        WHERE p.dataset = $dataset AND r.dataset = $dataset AND {filters.where()}
-          AND p.dimension IN ('valence', 'arousal', 'intensity') AND p.status IN ('ok', 'partial')
-          AND p.value_norm IS NOT NULL AND g.value_norm IS NOT NULL
-        GROUP BY ALL ORDER BY p.dimension, r.model, r.strategy
-    """, {**filters.params(), "dataset": dataset})
+        WITH {_selected(filters, dimension_clause="e.dimension IN ('valence', 'arousal', 'intensity')")}
+        SELECT s.model, s.strategy, s.dimension, count(o.error) AS n, s.n_total,
+               avg(o.error) AS mean_bias, avg(abs(o.error)) AS mae, stddev_samp(o.error) AS sd_bias,
+               avg(o.error_scale) AS mean_bias_scale, avg(abs(o.error_scale)) AS mae_scale,
+               stddev_samp(o.error_scale) AS sd_bias_scale,
+               CASE WHEN s.scale_low IS NOT NULL THEN printf('%g–%g', s.scale_low, s.scale_high) END AS unit
+        FROM sel s JOIN outcomes o ON o.run_id = s.run_id AND o.dimension = s.dimension
+        GROUP BY ALL ORDER BY s.dimension, s.model, s.strategy
+    """, {**filters.params(), "dataset": dataset, "eval_set": eval_set or ""})
 
 
 @query
-def intensity_levels(con, filters: Filters, dataset: str) -> pd.DataFrame:
+def intensity_levels(con, filters: Filters, dataset: str, eval_set: str) -> pd.DataFrame:
     """How often each predicted intensity (source scale, rounded) occurs per model and strategy."""
     return _frame(con, f"""
-        SELECT r.model, r.strategy, round(p.value) AS intensity, count(*) AS n
-        FROM predictions p JOIN runs r USING (run_id)
-        WHERE p.dataset = $dataset AND r.dataset = $dataset AND {filters.where()}
-          AND p.dimension = 'intensity' AND p.status IN ('ok', 'partial') AND p.value IS NOT NULL
-        GROUP BY ALL ORDER BY r.model, r.strategy, intensity
-    """, {**filters.params(), "dataset": dataset})
+        WITH {_selected(filters, dimension_clause="e.dimension = 'intensity'")}
+        SELECT s.model, s.strategy, round(p.value) AS intensity, count(*) AS n
+        FROM predictions p JOIN sel s ON p.run_id = s.run_id AND p.dimension = 'intensity'
+        WHERE p.status IN ('ok', 'partial') AND p.value IS NOT NULL
+        GROUP BY ALL ORDER BY s.model, s.strategy, intensity
+    """, {**filters.params(), "dataset": dataset, "eval_set": eval_set or ""})
 
 
 @query
-def calibration(con, filters: Filters, dataset: str, dimension: str, bins: int = 10) -> pd.DataFrame:
-    """Reliability-diagram bins of stated confidence per model and strategy, with each one's ECE."""
-    frame = _judged(con, """
-        SELECT model, strategy, least(floor(confidence * $bins), $bins - 1)::INT AS bin,
-               avg(confidence) AS mean_confidence, avg(correct::INT) AS accuracy, count(*) AS n
-        FROM judged WHERE answered AND confidence IS NOT NULL AND confidence BETWEEN 0 AND 1
-        GROUP BY ALL ORDER BY model, strategy, bin
-    """, filters, dataset=dataset, dimension=dimension, bins=int(bins))
-    ece = {key: analysis.expected_calibration_error(group) for key, group in frame.groupby(["model", "strategy"])}
-    frame["ece"] = [ece[(m, s)] for m, s in zip(frame["model"], frame["strategy"])]
-    return frame
+def calibration(con, filters: Filters, scope: Scope, bins: int = 10) -> pd.DataFrame:
+    """Reliability-diagram bins of stated confidence per model and strategy with each one's ECE, both from
+    engine.metrics.calibration over the answered items that stated a confidence."""
+    items = _judged(con, """
+        SELECT model, strategy, confidence, correct FROM judged
+        WHERE answered AND confidence IS NOT NULL AND confidence BETWEEN 0 AND 1
+    """, filters, scope)
+    frames = []
+    for (model, strategy), group in items.groupby(["model", "strategy"], sort=True):
+        confidence, correct = group["confidence"].to_numpy(float), group["correct"].to_numpy(bool)
+        diagram = calib.reliability_diagram(confidence, correct, bins).rename(columns={"count": "n"})
+        frames.append(diagram.assign(model=model, strategy=strategy, ece=calib.ece(confidence, correct, bins)))
+    if not frames:
+        return pd.DataFrame(columns=["model", "strategy", "bin", "mean_confidence", "accuracy", "n", "ece"])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["model", "strategy", "bin", "mean_confidence", "accuracy", "n", "ece"]]
 
 
 def circumplex(taxonomy: str | None) -> pd.DataFrame:
     """Label positions on the valence-arousal circumplex (engine.taxonomy, after Russell 1980)."""
+    from engine.taxonomy import TAXONOMIES
     labels = TAXONOMIES[taxonomy].labels if taxonomy in TAXONOMIES else ()
     return pd.DataFrame([{"label": label.name, "valence": label.valence, "arousal": label.arousal}
                          for label in labels if label.valence is not None],
@@ -494,57 +469,55 @@ def circumplex(taxonomy: str | None) -> pd.DataFrame:
 # --- prompt ablations ------------------------------------------------------------------------------
 
 @query
-def strategy_effects(con, filters: Filters, dataset: str, dimension: str, baseline: str = "zero-shot") -> pd.DataFrame:
-    """Per (model, strategy): strict accuracy minus the same model's `baseline` accuracy on their common
-    items, gains and losses, exact McNemar p-value and Holm-adjusted over the page's family of comparisons."""
-    frame = _judged(con, """,
-        one AS (SELECT * FROM judged
-                QUALIFY row_number() OVER (PARTITION BY model, strategy, item_id ORDER BY answered DESC, run_id) = 1)
+def strategy_effects(con, filters: Filters, scope: Scope, baseline: str = "zero-shot") -> pd.DataFrame:
+    """Per (model, strategy): strict accuracy minus the same model's `baseline` accuracy on the set, gains and
+    losses, exact McNemar p-value and Holm-adjusted over the page's family (`HOLM_FAMILY["ablation"]`)."""
+    frame = _judged(con, """
         SELECT s.model, s.strategy, count(*) AS n_common, avg(s.correct::INT) AS accuracy,
                avg(z.correct::INT) AS accuracy_baseline,
                count(*) FILTER (WHERE s.correct AND NOT z.correct) AS gains,
                count(*) FILTER (WHERE z.correct AND NOT s.correct) AS losses
-        FROM one s JOIN one z ON z.model = s.model AND z.item_id = s.item_id AND z.strategy = $baseline
+        FROM judged s JOIN judged z ON z.model = s.model AND z.item_id = s.item_id AND z.strategy = $baseline
         WHERE s.strategy <> $baseline GROUP BY ALL ORDER BY s.model, s.strategy
-    """, filters, dataset=dataset, dimension=dimension, baseline=baseline)
+    """, filters, scope, baseline=baseline)
     frame["difference"] = frame["accuracy"] - frame["accuracy_baseline"]
-    frame["p_value"] = [_mcnemar(g, l) for g, l in zip(frame["gains"], frame["losses"])]
-    frame["p_holm"] = _holm(frame["p_value"].tolist()) if len(frame) else []
+    frame["p_value"] = [compare.mcnemar_exact(int(g), int(l)) for g, l in zip(frame["gains"], frame["losses"])]
+    frame["p_holm"] = compare.holm(frame["p_value"].to_numpy(dtype=float)) if len(frame) else []
     frame["mark"] = frame["p_holm"].map(analysis.significance_mark) if len(frame) else []
     return frame
 
 
 @query
-def strategy_failures(con, filters: Filters, dataset: str) -> pd.DataFrame:
-    """Per (model, strategy): shares of unparsed, refused, API-error and partial predictions, and calls,
-    tokens and spend per item (items: the runs' evaluated item counts)."""
+def strategy_failures(con, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Per (model, strategy) of the scope: shares of unparsed, refused, API-error, abstained and missing items
+    of the set, and calls, tokens and spend per item."""
     return _frame(con, f"""
-        WITH sel AS (SELECT run_id, model, strategy, n_items FROM runs r WHERE r.dataset = $dataset AND {filters.where()}),
-        {_PER_RUN},
-        pr AS (SELECT s.model, s.strategy, count(*) AS predictions,
-                      avg((p.status = 'failed')::INT) AS unparsed, avg((p.status = 'refused')::INT) AS refused,
-                      avg((p.status = 'error')::INT) AS api_error, avg((p.status = 'partial')::INT) AS partial
-               FROM predictions p JOIN sel s USING (run_id) WHERE p.dataset = $dataset GROUP BY ALL),
-        calls AS (SELECT s.model, s.strategy, sum(c.calls) AS calls, sum(s.n_items) AS items,
+        WITH {_selected(filters)}, {_PER_RUN},
+        pr AS (SELECT s.model, s.strategy, count(*) AS items,
+                      avg((o.status = 'failed')::INT) AS unparsed, avg((o.status = 'refused')::INT) AS refused,
+                      avg((o.status = 'error')::INT) AS api_error, avg((o.status = 'partial')::INT) AS partial,
+                      avg((o.status = 'abstained')::INT) AS abstained, avg((o.status = 'missing')::INT) AS missing
+               FROM outcomes o JOIN sel s ON o.run_id = s.run_id AND o.dimension = s.dimension GROUP BY ALL),
+        calls AS (SELECT s.model, s.strategy, sum(c.calls) AS calls, sum(s.n_total) AS n_items,
                          sum(c.input_tokens) AS input_tokens, sum(c.output_tokens) AS output_tokens,
                          sum(c.spend_usd) AS spend_usd
                   FROM sel s JOIN per_run c USING (run_id) GROUP BY ALL)
-        SELECT pr.*, c.calls / nullif(c.items, 0) AS calls_per_item,
-               c.input_tokens / nullif(c.items, 0) AS input_tokens_per_item,
-               c.output_tokens / nullif(c.items, 0) AS output_tokens_per_item,
-               c.spend_usd / nullif(c.items, 0) AS cost_per_item_usd
+        SELECT pr.*, c.calls / nullif(c.n_items, 0) AS calls_per_item,
+               c.input_tokens / nullif(c.n_items, 0) AS input_tokens_per_item,
+               c.output_tokens / nullif(c.n_items, 0) AS output_tokens_per_item,
+               c.spend_usd / nullif(c.n_items, 0) AS cost_per_item_usd
         FROM pr LEFT JOIN calls c USING (model, strategy) ORDER BY pr.strategy, pr.model
-    """, {**filters.params(), "dataset": dataset})
+    """, {**filters.params(), **scope.params()})
 
 
 @query
-def position_bias(con, filters: Filters, dataset: str, dimension: str) -> pd.DataFrame:
-    """Where candidate labels were shuffled per item (the `label_orders` table): per (model, strategy) and
-    position, how many answers chose the label shown there, the share, the uniform share, and the
-    accuracy on items whose gold label was shown there; `p_uniform` is a chi-square test of no preference."""
+def position_bias(con, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Where candidate labels were shuffled per item (`label_orders`): per (model, strategy) and position, how
+    many answers chose the label shown there, the share, the uniform share, the accuracy on items whose gold
+    label was shown there, and `p_uniform` (chi-square test of no preference, engine.metrics.compare)."""
+    columns = ["model", "strategy", "position", "n", "share", "uniform", "accuracy_gold_here", "p_uniform"]
     if not _has_table(con, "label_orders"):
-        return pd.DataFrame(columns=["model", "strategy", "position", "n", "share", "uniform", "accuracy_gold_here",
-                                     "p_uniform"])
+        return pd.DataFrame(columns=columns)
     frame = _judged(con, """,
         shown AS (SELECT run_id, item_id, labels FROM label_orders
                   WHERE dataset = $dataset AND shuffled
@@ -560,9 +533,9 @@ def position_bias(con, filters: Filters, dataset: str, dimension: str) -> pd.Dat
         SELECT model, strategy, position, coalesce(a.n, 0) AS n, a.n_labels, g.accuracy_gold_here
         FROM answers a FULL JOIN golds g USING (model, strategy, position)
         ORDER BY model, strategy, position
-    """, filters, dataset=dataset, dimension=dimension)
+    """, filters, scope)
     if frame.empty:
-        return frame.assign(share=[], uniform=[], p_uniform=[])
+        return pd.DataFrame(columns=columns)
     totals = frame.groupby(["model", "strategy"])["n"].transform("sum")
     frame["share"] = frame["n"] / totals.where(totals > 0)
     n_labels = frame.groupby(["model", "strategy"])["n_labels"].transform("max")
@@ -571,36 +544,28 @@ def position_bias(con, filters: Filters, dataset: str, dimension: str) -> pd.Dat
     for key, group in frame.groupby(["model", "strategy"]):
         counts = dict(zip(group["position"], group["n"]))  # positions never chosen count as 0
         size = int(group["n_labels"].max()) if group["n_labels"].notna().any() else 0
-        p_values[key] = analysis.position_bias_test([counts.get(i, 0) for i in range(1, size + 1)])
+        p_values[key] = compare.uniform_preference_test([counts.get(i, 0) for i in range(1, size + 1)])
     frame["p_uniform"] = [p_values[(m, s)] for m, s in zip(frame["model"], frame["strategy"])]
     return frame.drop(columns=["n_labels"])
 
 
 def _has_table(con, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0])
-
-
-def _mcnemar(b: int, c: int) -> float:
-    return analysis.mcnemar_exact(b, c)
-
-
-def _holm(p_values: list[float]) -> list[float]:
-    return analysis.holm(p_values)
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                            [name]).fetchall()[0][0])
 
 
 # --- error gallery ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class GalleryQuery:
-    """What the gallery shows: one dataset and categorical dimension, narrowed by the page's filters.
+    """What the gallery shows: one scope, narrowed by the page's filters.
 
-    `error_types` are keys of ERROR_TYPES; an item shows when at least one selected run's answer matches
-    the predicted label, error type and confidence range together. Hardness (how many runs failed the
-    item: wrong, refused, unparsed or API error) is counted over all selected runs.
+    `error_types` are keys of ERROR_TYPES; an item shows when at least one chosen run's answer matches
+    the predicted label, error type and confidence range together. Hardness (how many of the scope's
+    cells failed the item: wrong, refused, unparsed or API error) counts one run per cell.
     """
 
-    dataset: str
-    dimension: str
+    scope: Scope
     gold: str | None = None
     predicted: str | None = None
     error_types: tuple[str, ...] = ()
@@ -609,9 +574,14 @@ class GalleryQuery:
     page: int = 1
     page_size: int = 24
 
+    @property
+    def dataset(self) -> str:
+        return self.scope.dataset
 
-_OUTCOME = """CASE WHEN status = 'refused' THEN 'refused' WHEN status = 'failed' THEN 'unparsed'
-                   WHEN status = 'error' THEN 'api_error' WHEN NOT correct THEN 'wrong' ELSE 'correct' END"""
+
+_OUTCOME = """CASE WHEN status = 'refused' THEN 'refused' WHEN status IN ('failed', 'missing') THEN 'unparsed'
+                   WHEN status = 'error' THEN 'api_error' WHEN NOT answered THEN 'unparsed'
+                   WHEN NOT correct THEN 'wrong' ELSE 'correct' END"""
 
 
 @dataclass
@@ -622,30 +592,29 @@ class GalleryPage:
 
 
 @query
-def gallery_labels(con, filters: Filters, dataset: str, dimension: str) -> dict[str, list[str]]:
+def gallery_labels(con, filters: Filters, scope: Scope) -> dict[str, list[str]]:
     """Gold and predicted labels present, for the gallery's selectors."""
-    frame = _judged(con, "SELECT DISTINCT gold_label, label FROM judged", filters, dataset=dataset, dimension=dimension)
+    frame = _judged(con, "SELECT DISTINCT gold_label, label FROM judged", filters, scope)
     return {"gold": sorted(frame["gold_label"].dropna().unique().tolist()),
             "predicted": sorted(frame["label"].dropna().unique().tolist())}
 
 
 @query
 def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
-    """One page of items, hardest first (most selected runs failed), with the total number matching."""
+    """One page of items, hardest first (most chosen runs failed), with the total number matching."""
     page_size = max(1, int(spec.page_size))
     low, high = spec.confidence if spec.confidence else (None, None)
-    params = dict(dataset=spec.dataset, dimension=spec.dimension, gold=spec.gold or None,
-                  predicted=spec.predicted or None, types=list(spec.error_types) or None,
+    params = dict(gold=spec.gold or None, predicted=spec.predicted or None, types=list(spec.error_types) or None,
                   conf_low=low, conf_high=high, search=spec.search.strip() or None,
                   limit=page_size, offset=(max(1, int(spec.page)) - 1) * page_size)
     items = _judged(con, f""",
-        typed AS (SELECT *, {_OUTCOME} AS outcome FROM judged),
+        typed AS (SELECT *, {_OUTCOME} AS kind FROM judged),
         per_item AS (
             SELECT item_id, any_value(gold_label) AS gold_label, count(*) AS n_runs,
-                   count(*) FILTER (WHERE outcome <> 'correct') AS n_failed,
-                   list(DISTINCT model ORDER BY model) FILTER (WHERE outcome <> 'correct') AS failed_by,
+                   count(*) FILTER (WHERE kind <> 'correct') AS n_failed,
+                   list(DISTINCT model ORDER BY model) FILTER (WHERE kind <> 'correct') AS failed_by,
                    bool_or(($predicted IS NULL OR label = $predicted)
-                           AND ($types IS NULL OR list_contains($types, outcome))
+                           AND ($types IS NULL OR list_contains($types, kind))
                            AND ($conf_low IS NULL OR confidence BETWEEN $conf_low AND $conf_high)) AS matches
             FROM typed GROUP BY item_id)
         SELECT h.item_id, h.gold_label, h.n_runs, h.n_failed, h.failed_by, i.image_sha256, i.image_path,
@@ -655,7 +624,7 @@ def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
           AND ($search IS NULL OR contains(lower(h.item_id), lower($search)))
         ORDER BY h.n_failed DESC, h.n_failed / h.n_runs DESC, h.item_id
         LIMIT $limit OFFSET $offset
-    """, filters, **params)
+    """, filters, spec.scope, **params)
     total = int(items["total"].iloc[0]) if len(items) else 0
     root = _frame(con, "SELECT root FROM datasets WHERE dataset = $dataset", {"dataset": spec.dataset})
     return GalleryPage(total, items.drop(columns=["total"]), root["root"].iloc[0] if len(root) else None)
@@ -672,8 +641,9 @@ class ItemDetail:
 
 @query
 def item_detail(con, filters: Filters, dataset: str, item_id: str) -> ItemDetail | None:
-    """Everything stored about one item: the item and its image path, gold annotations, every selected run's
-    parsed answers, reasoning traces and raw responses. None when the item does not exist."""
+    """Everything stored about one item: the item and its image path, gold annotations, and the parsed
+    answers, reasoning traces and raw responses of the runs that stand for the dataset's benchmark cells
+    (or are pinned). None when the item does not exist."""
     params = {**filters.params(), "dataset": dataset, "item_id": item_id}
     item = _frame(con, """SELECT i.*, d.root, d.taxonomy FROM items i JOIN datasets d USING (dataset)
                           WHERE i.dataset = $dataset AND i.item_id = $item_id""", params)
@@ -682,9 +652,9 @@ def item_detail(con, filters: Filters, dataset: str, item_id: str) -> ItemDetail
     gold = _frame(con, """SELECT dimension, label, labels, value, value_norm, sd, n_raters, scale_low, scale_high,
                                  distribution, taxonomy FROM gold WHERE dataset = $dataset AND item_id = $item_id
                           ORDER BY dimension""", params)
-    # The item's rows are picked first (MATERIALIZED), then joined to the selected runs: joining first
-    # would read every response's text before filtering.
-    sel = f"sel AS (SELECT run_id, model, strategy FROM runs r WHERE r.dataset = $dataset AND {filters.where()})"
+    sel = f"""sel AS (SELECT DISTINCT e.run_id, e.model, e.strategy FROM evaluations e
+                      WHERE e.dataset = $dataset AND e.purpose = 'benchmark' AND {filters.where('e')}
+                        AND (e.current OR list_contains($pinned, e.run_id)))"""
     answers = _frame(con, f"""WITH {sel},
         mine AS MATERIALIZED (SELECT * FROM predictions WHERE dataset = $dataset AND item_id = $item_id)
         SELECT s.model, s.strategy, p.dimension, p.label, p.value, p.status, p.confidence, p.raw_label,
@@ -718,17 +688,21 @@ def _json(value: Any) -> Any:
 
 @query
 def runs_table(con, filters: Filters) -> pd.DataFrame:
-    """One row per run: what it was, its status, duration, calls, errors, refusals, tokens and spend."""
+    """One row per run: purpose, evaluation set, status and its message, duration, calls, errors, tokens, spend."""
     return _frame(con, f"""
-        WITH sel AS (SELECT * FROM runs r WHERE {filters.where()}), {_PER_RUN}
-        SELECT s.run_id, s.experiment, s.dataset, s.model, s.adapter,
+        WITH sel AS (SELECT * FROM runs r WHERE {filters.where()}), {_PER_RUN},
+        stands AS (SELECT run_id, bool_or(current) AS current FROM evaluations GROUP BY run_id)
+        SELECT s.run_id, coalesce(s.purpose, 'benchmark') AS purpose, s.status, s.message, s.experiment, s.dataset,
+               coalesce(es.name, s.dataset) AS eval_set_name, es.n_items AS eval_set_size, s.model, s.adapter,
                coalesce(s.model_id_resolved, s.model_id) AS model_id, s.strategy,
-               array_to_string(s.dimensions, ', ') AS dimensions, s.status, s.n_items, s.started_at, s.finished_at,
+               array_to_string(s.dimensions, ', ') AS dimensions, coalesce(st.current, false) AS stands_for_cell,
+               s.n_items, s.started_at, s.finished_at,
                epoch(s.finished_at - s.started_at) AS duration_s, coalesce(c.calls, 0) AS calls,
                coalesce(c.errors, 0) AS errors, coalesce(c.refusals, 0) AS refusals,
                coalesce(c.input_tokens + c.output_tokens, 0) AS tokens, coalesce(c.spend_usd, 0) AS spend_usd,
-               c.latency_sum / nullif(c.latency_n, 0) AS mean_latency_ms, s.parser_version, s.prompt_hash
-        FROM sel s LEFT JOIN per_run c USING (run_id)
+               c.latency_sum / nullif(c.latency_n, 0) AS mean_latency_ms, s.parser_version, s.prompt_hash, s.eval_set
+        FROM sel s LEFT JOIN per_run c USING (run_id) LEFT JOIN eval_sets es ON es.eval_set = s.eval_set
+        LEFT JOIN stands st USING (run_id)
         ORDER BY s.started_at DESC NULLS LAST, s.run_id
     """, filters.params())
 

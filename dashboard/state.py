@@ -17,6 +17,7 @@ from dashboard.data import Filters, StoreBusy, StoreMissing
 
 STORE_KEY = "store_path"
 FILTER_KEYS = {"datasets": "filter_datasets", "models": "filter_models", "strategies": "filter_strategies"}
+PINNED_KEY = "pinned_runs"  # older runs chosen to stand for their cells instead of the newest complete one
 BLUR_KEY = "blur_images"
 
 
@@ -49,7 +50,8 @@ def current_view() -> View:
     Every page starts with this call."""
     _route_through_app()
     state = st.session_state
-    filters = Filters(**{name: tuple(state.get(key) or ()) for name, key in FILTER_KEYS.items()})
+    filters = Filters(**{name: tuple(state.get(key) or ()) for name, key in FILTER_KEYS.items()},
+                      pinned=tuple(state.get(PINNED_KEY) or ()))
     return View(db=str(state.get(STORE_KEY) or settings.default_store()), filters=filters,
                 blur=bool(state.get(BLUR_KEY, settings.blur_default())))
 

@@ -30,6 +30,7 @@ import pandas as pd
 from engine.datasets.base import CATEGORICAL, CONTINUOUS, Dataset, Gold, Item, normalise_value
 from engine.errors import AffectLensError
 from engine.store import connect, upsert
+from engine.store.evalsets import EvalSet, write_eval_set
 from engine.store.writes import write_dataset, write_predictions, write_run
 from engine.taxonomy import TAXONOMIES, get_taxonomy, infer_taxonomy, normalize_label
 
@@ -341,14 +342,19 @@ def import_predictions(path: str | os.PathLike, *, dataset: str, model: str, dim
             raise AffectLensError(f"none of the ids in {path.name} is an item of dataset {dataset!r}; check "
                                   "--id-col or --dataset")
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        members = [p["item_id"] for p in predictions]
+        drawn = f"test list {Path(test_list).name}" if test_list is not None else f"the items of {path.name}"
+        evaluation_set = EvalSet(dataset, tuple(members), f"{dataset} · {drawn}",
+                                 {"source": "import", "test_list_sha256": test_sha, "file_sha256": file_sha})
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("DELETE FROM predictions WHERE run_id = ?", [run_id])
+            write_eval_set(con, evaluation_set)
             write_run(con, {
                 "run_id": run_id, "dataset": dataset, "model": model, "adapter": "import", "model_id": model,
                 "strategy": strategy, "dimensions": [dimension], "taxonomy": answer_taxonomy or gold_taxonomy,
                 "parser_version": PARSER_VERSION, "status": "complete", "n_items": len(predictions),
-                "started_at": now, "finished_at": now,
+                "started_at": now, "finished_at": now, "eval_set": evaluation_set.eval_set, "purpose": "benchmark",
                 "config": {"file": str(path), "id_col": id_column, "gold_col": gold_column, "pred_col": pred_column,
                            "confidence_col": confidence_col, "test_list": str(test_list) if test_list else None,
                            "dimension": dimension, "scale": list(scale) if scale else None,

@@ -118,16 +118,18 @@ def reliability(frame: pd.DataFrame) -> alt.LayerChart:
     return (diagonal + curve).properties(height=360)
 
 
-def pareto(frame: pd.DataFrame, cost: str, front: str, cost_title: str) -> alt.LayerChart:
-    """Accuracy against cost or latency; the Pareto front joined by a line."""
+def pareto(frame: pd.DataFrame, cost: str, front: str, cost_title: str, *, quality: str = "accuracy") -> alt.LayerChart:
+    """`quality` (strict accuracy by default on the comparison page) against cost or latency; the Pareto front
+    joined by a line."""
     data = frame.assign(series=frame["model"] + " · " + frame["strategy"])
+    title = quality.replace("_", " ")
     points = alt.Chart(data).mark_point(filled=True, size=90).encode(
-        x=alt.X(f"{cost}:Q", title=cost_title), y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(zero=False)),
+        x=alt.X(f"{cost}:Q", title=cost_title), y=alt.Y(f"{quality}:Q", title=title, scale=alt.Scale(zero=False)),
         color=alt.Color("model:N"), shape=alt.Shape("strategy:N"),
-        tooltip=["model", "strategy", alt.Tooltip("accuracy:Q", format=".3f"), alt.Tooltip(f"{cost}:Q", format=".4g"),
+        tooltip=["model", "strategy", alt.Tooltip(f"{quality}:Q", format=".3f"), alt.Tooltip(f"{cost}:Q", format=".4g"),
                  alt.Tooltip("coverage:Q", format=".1%"), front])
     line = alt.Chart(data[data[front]].sort_values(cost)).mark_line(color="gray", strokeDash=[3, 3]).encode(
-        x=f"{cost}:Q", y="accuracy:Q")
+        x=f"{cost}:Q", y=f"{quality}:Q")
     return (line + points).properties(height=320)
 
 

@@ -32,6 +32,38 @@ NO_SCORES = ("No scores match the filters. Scores are materialised after every r
              "recomputes them.")
 
 
+def scope(scopes: pd.DataFrame, key: str, empty: str):
+    """Dataset, evaluation set and dimension pickers over the available scopes (`data.scopes`); the first
+    row (the richest) is the default. Returns a `data.Scope`, or None with the `empty` notice. Each page
+    states the set it shows: its name and size."""
+    from dashboard.data import Scope
+    if scopes.empty:
+        st.info(empty)
+        return None
+    left, middle, right = st.columns([2, 3, 2])
+    first = scopes.iloc[0]
+    dataset = pick("Dataset", sorted(scopes["dataset"].unique()), f"{key}-dataset", default=first["dataset"],
+                   container=left)
+    in_dataset = scopes[scopes["dataset"] == dataset]
+    sets = in_dataset.drop_duplicates("eval_set").sort_values("eval_set_size", ascending=False)
+    names = {row.eval_set: f"{row.eval_set_name} (n = {int(row.eval_set_size)})" for row in sets.itertuples()}
+    eval_set = pick("Evaluation set", list(names), f"{key}-eval-set", container=middle, format_func=names.get,
+                    help="The fixed items every number on this page is over. Rows over different sets are never "
+                         "ranked together.")
+    dims = in_dataset.loc[in_dataset["eval_set"] == eval_set, "dimension"].tolist()
+    preferred = "emotion" if "emotion" in dims else None
+    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", default=preferred, container=right)
+    return Scope(dataset, eval_set, dimension)
+
+
+def scope_caption(scopes: pd.DataFrame, chosen) -> str:
+    """'emotion6 · first 150 (n = 150)': which items a page's numbers are over."""
+    row = scopes[(scopes["dataset"] == chosen.dataset) & (scopes["eval_set"] == chosen.eval_set)]
+    if row.empty:
+        return chosen.dataset
+    return f"{row['eval_set_name'].iloc[0]} (n = {int(row['eval_set_size'].iloc[0])})"
+
+
 def dataset_dimension(pairs: pd.DataFrame, key: str, empty: str) -> tuple[str | None, str | None]:
     """Dataset and dimension pickers side by side over the available (dataset, dimension) pairs; the
     first pair (the queries list the richest first) is the default. With no pairs: the `empty` notice

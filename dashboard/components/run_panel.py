@@ -37,6 +37,14 @@ def _last_result() -> None:
     if last.state == "done":
         st.success(f"Analysis {last.message}: " + ", ".join(
             f"{run['model']} ({run['answered']} answered)" for run in last.runs), icon=":material/task_alt:")
+        # an analysis stands for no benchmark cell: its result is shown here, on its own
+        try:
+            result = data.analysis_results(st.session_state.get("store_path") or "", tuple(
+                run["run_id"] for run in last.runs if run.get("run_id")))
+        except (data.StoreMissing, data.StoreBusy):
+            result = None
+        if result is not None and len(result):
+            st.dataframe(result[["model", "dimension", "metric", "value", "n", "eval_set_name"]], hide_index=True)
     else:
         st.error(f"Analysis failed: {last.message}")
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import data, settings
 from dashboard.components import auth, run_panel, upload_panel
-from dashboard.state import BLUR_KEY, FILTER_KEYS, STORE_KEY, current_view
+from dashboard.state import BLUR_KEY, FILTER_KEYS, PINNED_KEY, STORE_KEY, current_view
 
 URL_PARAMS = {"datasets": "dataset", "models": "model", "strategies": "strategy"}
 
@@ -33,6 +33,26 @@ def _filters(options: dict[str, list[str]]) -> None:
         st.multiselect(name.capitalize(), choices, key=key, placeholder="all")
 
 
+def _run_set(view) -> None:
+    """Which run stands for each cell on every page: the newest complete one, unless an older run is pinned
+    here (`?run=ID` in the address pins it too)."""
+    if PINNED_KEY not in st.session_state:
+        st.session_state[PINNED_KEY] = [part for raw in st.query_params.get_all("run") for part in raw.split(",")
+                                        if part.strip()]
+    try:
+        history = data.run_history(view.db, view.filters)
+    except (data.StoreMissing, data.StoreBusy):
+        history = None
+    chosen = list(st.session_state.get(PINNED_KEY) or [])
+    labels = {} if history is None else {
+        row.run_id: f"{row.model} · {row.strategy} · {row.eval_set_name} · {row.status} ({row.run_id[:8]})"
+        for row in history.itertuples()}
+    st.multiselect("Older runs to show instead", sorted(set(labels) | set(chosen)), key=PINNED_KEY,
+                   format_func=lambda run_id: labels.get(run_id, run_id), placeholder="newest complete run per cell",
+                   help="Every page shows, per dataset, evaluation set, model, strategy and dimension, the newest "
+                        "complete run. Pick older runs here to see them instead, on every page.")
+
+
 def render() -> None:
     """Draw the sidebar; pages read its choices through `dashboard.state.current_view()`."""
     with st.sidebar:
@@ -51,6 +71,8 @@ def render() -> None:
             options = {}
         with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
             _filters(options)
+        with st.expander("Run set", icon=":material/history:"):
+            _run_set(view)
         with st.expander("Settings", icon=":material/settings:"):
             if BLUR_KEY not in st.session_state:
                 st.session_state[BLUR_KEY] = settings.blur_default()

@@ -11,21 +11,25 @@ view = current_view()
 layout.header("Prompt ablations", "What each prompt strategy changes, for each model.")
 
 with store_guard():
-    judged = data.judged_dimensions(view.db, view.filters)
-    dataset, dimension = layout.dataset_dimension(judged, "ablate", layout.NO_JUDGED)
-    if dataset is None:
+    scopes = data.judged_dimensions(view.db, view.filters)
+    chosen = layout.scope(scopes, "ablate", layout.NO_JUDGED)
+    if chosen is None:
         st.stop()
-    runs = data.runs_table(view.db, view.filters)
-    strategies = sorted(runs.loc[runs["dataset"] == dataset, "strategy"].unique())
-    baseline = layout.pick("Baseline strategy", strategies, "ablate-baseline", default="zero-shot")
+    dataset, dimension = chosen.dataset, chosen.dimension
+    st.caption(f"Over **{layout.scope_caption(scopes, chosen)}**; each model and strategy is the newest complete "
+               "benchmark run of its cell (probes and occlusion runs are on the Explain page).")
+    cells = data.cell_models(view.db, view.filters, chosen)
+    baseline = layout.pick("Baseline strategy", sorted(cells["strategy"].unique()), "ablate-baseline",
+                           default="zero-shot")
 
     st.subheader(f"Difference from {baseline}")
-    effects = data.strategy_effects(view.db, view.filters, dataset, dimension, baseline)
+    effects = data.strategy_effects(view.db, view.filters, chosen, baseline)
     if effects.empty:
-        st.info(f"No model ran both {baseline} and another strategy on {dataset}.")
+        st.info(f"No model ran both {baseline} and another strategy on this set.")
     else:
-        st.caption(f"Strict accuracy of the strategy minus the same model's {baseline} accuracy on their common "
-                   "items; stars: exact McNemar test, Holm-corrected over every cell (* p<.05, ** p<.01, *** p<.001).")
+        st.caption(f"Strict accuracy of the strategy minus the same model's {baseline} accuracy on the set; stars: "
+                   f"exact McNemar test, Holm-corrected over {data.HOLM_FAMILY['ablation']} "
+                   "(* p<.05, ** p<.01, *** p<.001).")
         effects["label"] = [f"{d:+.3f}{m}" for d, m in zip(effects["difference"], effects["mark"])]
         export.chart(charts.matrix(effects, "difference", text="label", x="model", y="strategy",
                                    title=f"accuracy - {baseline}",
@@ -35,7 +39,7 @@ with store_guard():
         export.table(effects.drop(columns=["label"]), f"strategy-effects-{dataset}-{dimension}", key="effects-table")
 
     st.subheader("Failures, refusals and tokens per strategy")
-    failures = data.strategy_failures(view.db, view.filters, dataset)
+    failures = data.strategy_failures(view.db, view.filters, chosen)
     if failures.empty:
         st.info("No predictions match the filters.")
     else:
@@ -51,7 +55,7 @@ with store_guard():
         export.table(failures, f"strategy-failures-{dataset}", key="failures-table")
 
     st.subheader("Label-order position bias")
-    positions = data.position_bias(view.db, view.filters, dataset, dimension)
+    positions = data.position_bias(view.db, view.filters, chosen)
     if positions.empty:
         st.info("Not measured here: run a strategy with `shuffle_labels: true` so the candidate labels are "
                 "presented in a different order per item.")

@@ -3,7 +3,7 @@ cost and latency with the Pareto front."""
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import analysis, data
 from dashboard.components import charts, export, layout
 from dashboard.state import current_view, store_guard
 
@@ -12,63 +12,68 @@ layout.header("Model comparison", "Which model is better, by how much, and is th
 
 with store_guard():
     st.subheader("Metric by model")
-    pairs = data.scored_pairs(view.db, view.filters)
-    dataset, dimension = layout.dataset_dimension(pairs, "compare", layout.NO_SCORES)
-    if dataset is not None:
-        scores = data.scores_long(view.db, view.filters, dataset, dimension)
-        metrics = sorted(scores["metric"].unique())
-        metric = layout.pick("Metric", metrics, "compare-metric", default=data.PRIMARY_METRIC.get(dimension))
-        chosen = scores[scores["metric"] == metric]
-        export.chart(charts.metric_with_ci(chosen, metric), f"{metric}-by-model-{dataset}-{dimension}", chosen,
-                     key="metric-by-model")
-
-    judged = data.judged_dimensions(view.db, view.filters)
-    st.subheader("Pairwise significance")
-    j_dataset, j_dimension = layout.dataset_dimension(judged, "compare-paired", layout.NO_JUDGED)
-    if j_dataset is None:
+    scopes = data.scopes(view.db, view.filters)
+    chosen = layout.scope(scopes, "compare", layout.NO_SCORES)
+    if chosen is None:
         st.stop()
-    runs = data.runs_table(view.db, view.filters)
-    strategies = sorted(runs.loc[runs["dataset"] == j_dataset, "strategy"].unique())
-    strategy = layout.pick("Strategy", strategies, "compare-strategy", default="zero-shot")
-    st.caption("Strict accuracy (unanswered counts as wrong) on the items both models were asked. Cell: row "
-               "model minus column model; stars: exact McNemar test, Holm-corrected over all pairs "
+    st.caption(f"Over **{layout.scope_caption(scopes, chosen)}**; each cell is the newest complete run of its "
+               "model and strategy.")
+    scores = data.scores_long(view.db, view.filters, chosen)
+    metrics = sorted(scores["metric"].unique())
+    metric = layout.pick("Metric", metrics, "compare-metric", default=data.PRIMARY_METRIC.get(chosen.dimension))
+    picked = scores[scores["metric"] == metric]
+    export.chart(charts.metric_with_ci(picked, metric), f"{metric}-by-model-{chosen.dataset}-{chosen.dimension}",
+                 picked, key="metric-by-model")
+    if chosen.dimension not in data.CATEGORICAL:
+        st.info("Pairwise tests, agreement and cost against accuracy are drawn for categorical dimensions "
+                "(polarity, emotion); choose one above.")
+        st.stop()
+
+    st.subheader("Pairwise significance")
+    cells = data.cell_models(view.db, view.filters, chosen)
+    strategy = layout.pick("Strategy", sorted(cells["strategy"].unique()), "compare-strategy", default="zero-shot")
+    st.caption("Strict accuracy (unanswered counts as wrong) on the items of the set. Cell: row model minus column "
+               f"model; stars: exact McNemar test, Holm-corrected over {data.HOLM_FAMILY['pairwise']} "
                "(* p<.05, ** p<.01, *** p<.001).")
-    significance = data.pairwise_significance(view.db, view.filters, j_dataset, j_dimension, strategy)
+    significance = data.pairwise_significance(view.db, view.filters, chosen, strategy)
     if significance.empty:
         st.info("Fewer than two models answered these items under this strategy.")
     else:
         significance["label"] = [f"{d:+.3f}{m}" for d, m in zip(significance["difference"], significance["mark"])]
+        significance["p (Holm)"] = significance["p_holm"].map(analysis.p_text)
         export.chart(charts.matrix(significance, "difference", text="label", title="accuracy difference",
                                    tooltip=["model_a", "model_b", "n_common", "only_a", "only_b",
                                             "p_value", "p_holm"]),
-                     f"significance-{j_dataset}-{j_dimension}-{strategy}", significance, key="significance")
-        export.table(significance.drop(columns=["label"]), f"significance-{j_dataset}-{j_dimension}-{strategy}",
+                     f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", significance, key="significance")
+        export.table(significance.drop(columns=["label"]), f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}",
                      key="significance-table")
 
     st.subheader("Agreement between models")
-    agreement = data.model_agreement(view.db, view.filters, j_dataset, j_dimension, strategy)
+    agreement = data.model_agreement(view.db, view.filters, chosen, strategy)
     if agreement.empty:
         st.info("Fewer than two models answered the same items under this strategy.")
     else:
         agreement["label"] = agreement["kappa"].map(lambda k: f"{k:.2f}")
-        group = data.group_agreement(view.db, view.filters, j_dataset, j_dimension, strategy)
+        group = data.group_agreement(view.db, view.filters, chosen, strategy)
         st.metric("Krippendorff's alpha, all models", f"{group['alpha']:.3f}" if group["alpha"] == group["alpha"]
                   else "–", help=f"Nominal alpha over {group['models']} models and {group['items']} items.",
                   width="content")
         st.caption("Cohen's kappa on the items both models answered (1: always the same label; 0: chance).")
         export.chart(charts.matrix(agreement, "kappa", text="label", title="Cohen's kappa", scheme="viridis",
                                    domain_mid=None, tooltip=["model_a", "model_b", "n_common", "agreement", "kappa"]),
-                     f"agreement-{j_dataset}-{j_dimension}-{strategy}", agreement, key="agreement")
+                     f"agreement-{chosen.dataset}-{chosen.dimension}-{strategy}", agreement, key="agreement")
 
     st.subheader("Accuracy against cost and latency")
-    quality = data.cost_quality(view.db, view.filters, j_dataset, j_dimension)
-    st.caption("Accuracy over answered items; the dashed line joins the Pareto front (nothing is both cheaper "
-               "or faster and more accurate).")
+    quality = data.cost_quality(view.db, view.filters, chosen)
+    st.caption("Strict accuracy (unanswered counts as wrong); the dashed line joins the Pareto front (nothing is "
+               "both cheaper or faster and more accurate).")
     left, right = st.columns(2)
     with left:
-        export.chart(charts.pareto(quality, "cost_per_item_usd", "pareto_cost", "cost per item (USD)"),
-                     f"pareto-cost-{j_dataset}-{j_dimension}", quality, key="pareto-cost")
+        export.chart(charts.pareto(quality, "cost_per_item_usd", "pareto_cost", "cost per item (USD)",
+                                   quality="accuracy_strict"),
+                     f"pareto-cost-{chosen.dataset}-{chosen.dimension}", quality, key="pareto-cost")
     with right:
-        export.chart(charts.pareto(quality, "mean_latency_ms", "pareto_latency", "mean latency per call (ms)"),
-                     f"pareto-latency-{j_dataset}-{j_dimension}", quality, key="pareto-latency")
-    export.table(quality, f"cost-quality-{j_dataset}-{j_dimension}", key="cost-quality")
+        export.chart(charts.pareto(quality, "mean_latency_ms", "pareto_latency", "mean latency per call (ms)",
+                                   quality="accuracy_strict"),
+                     f"pareto-latency-{chosen.dataset}-{chosen.dimension}", quality, key="pareto-latency")
+    export.table(quality, f"cost-quality-{chosen.dataset}-{chosen.dimension}", key="cost-quality")

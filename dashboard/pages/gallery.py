@@ -16,10 +16,13 @@ view = current_view()
 layout.header("Error gallery", "Items ordered by how many of the selected runs got them wrong.")
 
 with store_guard():
-    judged = data.judged_dimensions(view.db, view.filters)
-    dataset, dimension = layout.dataset_dimension(judged, "gallery", layout.NO_JUDGED)
-    if dataset is None:
+    scopes = data.judged_dimensions(view.db, view.filters)
+    chosen = layout.scope(scopes, "gallery", layout.NO_JUDGED)
+    if chosen is None:
         st.stop()
+    dataset = chosen.dataset
+    st.caption(f"Over **{layout.scope_caption(scopes, chosen)}** · {chosen.dimension}; hardness counts one run per "
+               "model and strategy (the newest complete one).")
 
     opened = st.query_params.get(gallery.ITEM_PARAM)
     if opened:
@@ -31,7 +34,7 @@ with store_guard():
             gallery.detail(detail, store=view.db, blur=view.blur, models=view.filters.models)
         st.stop()
 
-    labels = data.gallery_labels(view.db, view.filters, dataset, dimension)
+    labels = data.gallery_labels(view.db, view.filters, chosen)
     row = st.columns(3)
     gold = row[0].selectbox("Gold label", ["(any)"] + labels["gold"], key="gallery-gold")
     predicted = row[1].selectbox("Predicted label", ["(any)"] + labels["predicted"], key="gallery-predicted")
@@ -44,7 +47,7 @@ with store_guard():
                                help="Narrowing the range keeps only answers that stated a confidence in it.")
 
     spec = data.GalleryQuery(
-        dataset=dataset, dimension=dimension, gold=None if gold == "(any)" else gold,
+        scope=chosen, gold=None if gold == "(any)" else gold,
         predicted=None if predicted == "(any)" else predicted, error_types=tuple(error_types or ()),
         confidence=None if tuple(confidence) == (0.0, 1.0) else tuple(confidence), search=search or "",
         page=1, page_size=PAGE_SIZE)

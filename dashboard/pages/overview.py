@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.components import charts, export, layout
 from dashboard.state import current_view, store_guard
+from engine.metrics import cells as ranking
 
 view = current_view()
 layout.header("Overview", f"Results store `{view.db}`")
@@ -20,24 +21,29 @@ with store_guard():
         cell.metric(label, value, border=True)
 
     st.subheader("Leaderboard")
-    pairs = data.scored_pairs(view.db, view.filters)
-    dataset, dimension = layout.dataset_dimension(pairs, "overview", layout.NO_SCORES)
-    if dataset is not None:
-        board = data.leaderboard(view.db, view.filters, dataset, dimension)
-        metric = board["metric"].iloc[0] if len(board) else "accuracy"
-        st.caption(f"{dataset} · {dimension}: {metric} with its bootstrap 95% CI, coverage (share of items "
-                   "answered) and n (items scored) of n_total. Best first.")
+    scopes = data.scopes(view.db, view.filters)
+    chosen = layout.scope(scopes, "overview", layout.NO_SCORES)
+    if chosen is not None:
+        board = data.leaderboard(view.db, view.filters, chosen)
+        metric = board["metric"].iloc[0] if len(board) else "accuracy_strict"
+        st.caption(f"**{layout.scope_caption(scopes, chosen)}** · {chosen.dimension}: {metric} with its 95% CI "
+                   f"(bootstrap; Wilson where the bootstrap degenerates), coverage (share of the set answered) and n. "
+                   f"Ranked on strict accuracy by default (an unanswered item counts as wrong); on any other metric "
+                   f"only rows with coverage ≥ {ranking.MIN_COVERAGE:.0%} and n ≥ {ranking.MIN_N} are ranked — the others "
+                   f"are listed last, unranked. Each row is the newest complete run of its cell.")
         shown = board.assign(**{"95% CI": [layout.ci_text(v, lo, hi) for v, lo, hi in
                                            zip(board["value"], board["ci_low"], board["ci_high"])]})
+        shown["rank"] = [f"{int(r)}" if r == r else "below threshold" for r in shown["rank"]]
         shown = shown.rename(columns={"value": metric})
-        ordered = ["model", "strategy", metric, "95% CI", "coverage", "n", "n_total"]
-        rest = [c for c in shown.columns if c not in ordered + ["metric", "ci_low", "ci_high"]]
-        export.table(shown[[c for c in ordered if c in shown.columns] + rest], f"leaderboard-{dataset}-{dimension}",
-                     key="leaderboard", column_config={
+        ordered = ["rank", "model", "strategy", metric, "95% CI", "coverage", "n", "n_total", "derived", "run_id"]
+        rest = [c for c in shown.columns if c not in ordered + ["metric", "ci_low", "ci_high", "eligible", "best",
+                                                                 "ci_method"]]
+        export.table(shown[[c for c in ordered if c in shown.columns] + rest],
+                     f"leaderboard-{chosen.dataset}-{chosen.dimension}", key="leaderboard", column_config={
                          metric: st.column_config.NumberColumn(format="%.4f"),
                          "coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
         if len(board):
-            export.chart(charts.metric_with_ci(board, metric), f"leaderboard-{dataset}-{dimension}",
+            export.chart(charts.metric_with_ci(board, metric), f"leaderboard-{chosen.dataset}-{chosen.dimension}",
                          board, key="leaderboard-chart")
 
     st.subheader("Datasets")

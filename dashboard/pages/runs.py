@@ -1,5 +1,6 @@
 """Runs: provenance, configuration, cost, duration and errors of every run."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data
@@ -28,6 +29,12 @@ with store_guard():
     if detail is None:
         st.stop()
     row = runs[runs["run_id"] == run_id].iloc[0]
+    if isinstance(row["message"], str) and row["message"]:
+        (st.error if row["status"] == "failed" else st.warning)(row["message"], icon=":material/info:")
+    st.caption(f"Purpose: **{row['purpose']}** · evaluation set: **{row['eval_set_name']}**"
+               + (f" (n = {int(row['eval_set_size'])})" if pd.notna(row["eval_set_size"]) else "")
+               + (" · stands for its cell" if row["stands_for_cell"] else " · history (not shown on the result pages "
+                  "unless pinned in the sidebar's run set)"))
     cells = st.columns(4)
     cells[0].metric("Status", row["status"] or "–", border=True)
     cells[1].metric("Duration", f"{row['duration_s']:.1f} s" if row["duration_s"] == row["duration_s"] else "–",

@@ -40,7 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--no-score", action="store_true", help="do not refresh the scores table afterwards")
     imp.set_defaults(func=cmd_import)
 
-    scores = sub.add_parser("scores", help="every metric for every (dataset, model, strategy, dimension)")
+    scores = sub.add_parser("scores", help="every metric for every cell (dataset, evaluation set, model, strategy, "
+                                           "dimension)",
+                            description="Every metric of the run that stands for each benchmark cell (the newest "
+                                        "complete run of that dataset, evaluation set, model, strategy and "
+                                        "dimension); --all-runs adds the older runs, --purpose analysis|probe|explain "
+                                        "shows those runs instead.")
     _filters(scores)
     scores.add_argument("--json", action="store_true", help="print a JSON array of score records")
     scores.add_argument("--no-store", action="store_true", help="compute only; do not refresh the scores table")
@@ -67,6 +72,12 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES,
                         help=f"bootstrap resamples for the 95%% CIs (default {DEFAULT_RESAMPLES}; 0: none)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
+    parser.add_argument("--run", action="append", dest="run_id", help="only this run id (repeatable; any purpose, "
+                                                                       "history included)")
+    parser.add_argument("--all-runs", action="store_true", help="every run of each cell, not only the one that "
+                                                                "stands for it (column `current`)")
+    parser.add_argument("--purpose", default="benchmark", choices=["benchmark", "analysis", "probe", "explain"],
+                        help="which runs: benchmark cells (default), sidebar analyses, probes or explanations")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -87,14 +98,23 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _compute(args: argparse.Namespace, store: bool) -> pd.DataFrame:
+    """The scores the command shows: refreshed into the store and read back through the one store view
+    (`engine.store.queries.current_scores`), or computed without writing (`--no-store`)."""
     from engine.metrics.scoring import refresh_scores, score_store
+    from engine.store import connect
+    from engine.store.queries import current_scores
 
     filters = {"dataset": args.dataset, "model": args.model, "strategy": args.strategy,
                "dimension": args.dimension}
+    purpose = None if args.run_id else args.purpose
     if store:
-        frame = refresh_scores(args.db, n_resamples=args.resamples, seed=args.seed, **filters)
+        refresh_scores(args.db, n_resamples=args.resamples, seed=args.seed, run_id=args.run_id, **filters)
+        with connect(args.db, read_only=True) as con:
+            frame = current_scores(con, purpose=purpose, all_runs=args.all_runs, run_id=args.run_id, **filters)
     else:
-        frame = score_store(args.db, n_resamples=args.resamples, seed=args.seed, **filters)
+        frame = score_store(args.db, n_resamples=args.resamples, seed=args.seed, run_id=args.run_id,
+                            purpose=purpose, current=not args.all_runs, **filters)
+        frame = _with_eval_set_names(args.db, frame)
     if args.metric:
         unknown = sorted(set(args.metric) - set(frame["metric"]))
         if unknown and len(frame):
@@ -104,9 +124,24 @@ def _compute(args: argparse.Namespace, store: bool) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _with_eval_set_names(db, frame: pd.DataFrame) -> pd.DataFrame:
+    from engine.store import connect
+    from engine.store.evalsets import eval_set_names
+    with connect(db, read_only=True) as con:
+        names = eval_set_names(con)
+    frame = frame.copy()
+    frame["eval_set_name"] = [names.get(e, (None, None))[0] for e in frame["eval_set"]]
+    frame["eval_set_size"] = [names.get(e, (None, None))[1] for e in frame["eval_set"]]
+    return frame
+
+
 def _clean(value):
     if isinstance(value, float) and math.isnan(value):
         return None
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if hasattr(value, "isoformat"):  # timestamps
+        return value.isoformat()
     if hasattr(value, "item"):  # numpy scalars
         return _clean(value.item())
     return value
@@ -141,14 +176,17 @@ def print_table(frame: pd.DataFrame, metrics: list[str] | None = None) -> None:
             continue
         columns = [m for m in (metrics or default) if m in set(part["metric"])]
         table = Table()
-        for name in ("dataset", "model", "strategy", "dimension", "n/total"):
+        for name in ("dataset", "evaluation set", "model", "strategy", "dimension", "n/total", "run"):
             table.add_column(name)
         for metric in columns:
             table.add_column(metric, justify="right")
-        for key, group in part.groupby(["dataset", "model", "strategy", "dimension"], sort=True):
+        part = part.assign(_set=_set_labels(part))
+        for key, group in part.groupby(["dataset", "_set", "model", "strategy", "dimension", "run_id"], sort=True):
             by_metric = group.set_index("metric")
             anchor = by_metric.loc[columns[0]] if columns and columns[0] in by_metric.index else group.iloc[0]
-            cells = [*key, f"{int(anchor['n'])}/{int(anchor['n_total'])}"]
+            dimension = key[4] + (" (derived)" if isinstance(group["derived"].iloc[0], str) else "")
+            cells = [key[0], key[1], key[2], key[3], dimension, f"{int(anchor['n'])}/{int(anchor['n_total'])}",
+                     str(key[5])[:12] + ("" if _is_current(group) else " (older)")]
             for metric in columns:
                 if metric not in by_metric.index or pd.isna(by_metric.loc[metric, "value"]):
                     cells.append("–")
@@ -163,11 +201,23 @@ def print_table(frame: pd.DataFrame, metrics: list[str] | None = None) -> None:
         console.print(table)
 
 
+def _set_labels(frame: pd.DataFrame) -> list[str]:
+    names = frame["eval_set_name"] if "eval_set_name" in frame else frame["eval_set"]
+    sizes = frame["eval_set_size"] if "eval_set_size" in frame else frame["n_total"]
+    return [f"{name} (n={int(size)})" if isinstance(name, str) and pd.notna(size) else str(eid)
+            for name, size, eid in zip(names, sizes, frame["eval_set"])]
+
+
+def _is_current(group: pd.DataFrame) -> bool:
+    return "current" not in group or bool(group["current"].fillna(True).iloc[0])
+
+
 def _shown(value: float, digits: int) -> str:
     return f"{round(float(value), digits) + 0.0:.{digits}f}"  # + 0.0 turns -0.0 into 0.0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    args.no_store = True
     frame = _compute(args, store=False)
     text = write_export(frame, args.format, args.out, **({"digits": args.digits, "percent": args.percent,
                                                           "caption": args.caption, "label": args.label}

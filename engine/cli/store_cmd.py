@@ -23,21 +23,33 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-RUN_COLUMNS = ("run_id", "dataset", "model", "strategy", "status", "n_items", "started_at", "finished_at")
+RUN_COLUMNS = ("run_id", "purpose", "dataset", "eval_set", "eval_set_name", "model", "strategy", "status", "n_items",
+               "started_at", "finished_at", "message")
 
 
 def _runs(args: argparse.Namespace) -> int:
+    """Every run with its full id (what `reparse --run` and `scores --run` take), purpose and evaluation set."""
     with connect(args.db or default_db_path(), read_only=True) as con:
-        rows = con.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at, run_id").fetchall()
+        rows = con.execute("""
+            SELECT r.run_id, coalesce(r.purpose, 'benchmark'), r.dataset, r.eval_set, es.name, r.model, r.strategy,
+                   r.status, r.n_items, r.started_at, r.finished_at, r.message
+            FROM runs r LEFT JOIN eval_sets es ON es.eval_set = r.eval_set ORDER BY r.started_at, r.run_id
+        """).fetchall()
     records = [dict(zip(RUN_COLUMNS, row)) for row in rows]
     if args.json:
         print(json.dumps(records, default=str))
         return 0
+    import shutil
+    import sys
+
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*RUN_COLUMNS[:6])
+    shown = ("run_id", "purpose", "eval_set_name", "model", "strategy", "status", "n_items")
+    table = Table(*shown)
+    table.columns[0].no_wrap = True  # the whole id, always: it is what other commands take
     for record in records:
-        table.add_row(*(str(record[c]) if record[c] is not None else "" for c in RUN_COLUMNS[:6]))
-    Console().print(table)
+        table.add_row(*(str(record[c]) if record[c] is not None else "" for c in shown))
+    width = shutil.get_terminal_size((200, 24)).columns if sys.stdout.isatty() else 1000
+    Console(width=max(width, 120)).print(table)
     return 0

@@ -13,7 +13,8 @@ model × base strategy × probe × dimension:
 * `p_holm` — Holm's (1979) step-down adjustment over the probe family: all probes of one dataset,
   model, base strategy and dimension.
 
-The runs compared are the latest of each (dataset, model, strategy), as everywhere in the scores.
+The runs compared are those that stand for their cells (`engine.metrics.cells`), a base run and its
+probe run over the same evaluation set.
 Groups need gold labels (the scoring groups of `engine.metrics.scoring`); datasets without gold give
 no rows.
 """
@@ -114,12 +115,14 @@ def probe_report(db_path=None, *, dataset: str | None = None, models: list[str] 
             if not pairs:
                 continue
             wanted = sorted({s for base, label, _ in pairs for s in (base, label)})
-            found = {(g.strategy, g.dimension): g for g in load_groups(con, dataset=ds, model=model, strategy=wanted)}
+            # the base run that stands for its cell (benchmark) and the probe run, over the same evaluation set
+            found = {(g.strategy, g.dimension, g.eval_set): g
+                     for g in load_groups(con, dataset=ds, model=model, strategy=wanted, purpose=None)}
             for base, label, probe in pairs:
-                for (strategy, dimension), group_base in found.items():
+                for (strategy, dimension, eval_set), group_base in found.items():
                     if strategy != base or (dimensions and dimension not in dimensions):
                         continue
-                    group_probe = found.get((label, dimension))
+                    group_probe = found.get((label, dimension, eval_set))
                     if group_probe is None:
                         continue
                     rows.append({"dataset": ds, "model": model, "base_strategy": base, "probe": probe,

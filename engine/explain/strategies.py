@@ -85,6 +85,8 @@ def cell_stage(row: int, col: int) -> str:
 class ProbeStrategy:
     """The base strategy, asked about a perturbed copy of the image."""
 
+    purpose = "probe"  # its runs never stand for a benchmark cell
+
     version = "1"
 
     def __init__(self, base, probe: str):
@@ -113,6 +115,8 @@ class ProbeStrategy:
 
 class OcclusionStrategy:
     """The base strategy's answer on the intact image, plus the base strategy once per masked grid cell."""
+
+    purpose = "explain"  # its runs never stand for a benchmark cell
 
     version = "2"
 

@@ -25,6 +25,7 @@ from engine.metrics.frames import load_item_meta
 from engine.metrics.scoring import MISSING_PREFIX, Group, load_groups, score_store
 from engine.metrics.slices import slice_scores, worst_slices as _worst_slices
 from engine.store import connect
+from engine.store.queries import current_scores
 
 __all__ = ["scores", "stored_scores", "groups", "items", "confusion", "per_class", "reliability",
            "accuracy_coverage", "compare", "compare_all", "agreement", "slices", "worst_slices"]
@@ -37,10 +38,12 @@ def scores(db: Db = None, **filters) -> pd.DataFrame:
     return score_store(db, **filters)
 
 
-def stored_scores(db: Db = None) -> pd.DataFrame:
-    """The materialised `scores` table as last refreshed (milliseconds; what the dashboard reads)."""
+def stored_scores(db: Db = None, *, all_runs: bool = False, purpose: str | None = "benchmark",
+                  **filters) -> pd.DataFrame:
+    """The materialised scores as last refreshed (milliseconds; what the dashboard reads): by default the runs
+    that stand for their benchmark cells (`engine.store.queries.current_scores`)."""
     with connect(db, read_only=True) as con:
-        return con.execute("SELECT * FROM scores ORDER BY dataset, model, strategy, dimension, metric").df()
+        return current_scores(con, all_runs=all_runs, purpose=purpose, **filters)
 
 
 def _load(db: Db, **filters) -> list[Group]:

@@ -57,8 +57,10 @@ def finite_or_nan(value, reason: str) -> float:
 METRICS: dict[str, tuple[bool | None, str]] = {
     "accuracy": (True, "share of answered items whose answer equals the gold label"),
     "accuracy_strict": (True, "share of all evaluated items answered correctly (unanswered count as wrong)"),
+    "accuracy_fractional": (True, "answered items' credit, where a gold tied between k labels gives 1/k to an answer "
+                                  "among them (Emotion6 ties); `accuracy` gives such an answer full credit"),
     "accuracy_mapped": (True, "accuracy after mapping the answer's taxonomy onto the gold's (taxonomy-aware credit)"),
-    "coverage": (True, "share of evaluated items with an answer (status ok or partial)"),
+    "coverage": (True, "share of evaluated items with a usable answer (status ok or partial; continuous: a number)"),
     "macro_f1": (True, "unweighted mean of per-class F1 over gold classes (Sokolova & Lapalme 2009)"),
     "weighted_f1": (True, "support-weighted mean of per-class F1 over gold classes"),
     "uar": (True, "unweighted average recall = balanced accuracy (Schuller et al. 2009)"),
@@ -75,6 +77,9 @@ METRICS: dict[str, tuple[bool | None, str]] = {
     "mae": (False, "mean absolute error on the normalised scale"),
     "rmse": (False, "root mean squared error on the normalised scale"),
     "bias": (None, "mean signed error (prediction - gold) on the normalised scale"),
+    "mae_scale": (False, "mean absolute error on the dataset's own scale (unit column, e.g. 1–9)"),
+    "rmse_scale": (False, "root mean squared error on the dataset's own scale"),
+    "bias_scale": (None, "mean signed error (prediction - gold) on the dataset's own scale"),
     "kl": (False, "Kullback & Leibler (1951) divergence KL(gold || prediction), nats, mean over items"),
     "js": (False, "Jensen-Shannon divergence (Lin 1991), base 2, in [0, 1], mean over items"),
     "cosine": (True, "cosine similarity of gold and predicted distributions, mean over items"),

@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = ["DEFAULT_RESAMPLES", "DEFAULT_SEED", "identity", "resample_indices", "percentile_ci", "masked_mean",
            "masked_means", "resample_counts", "resample_count_matrix",
-           "bootstrap_ci"]
+           "bootstrap_ci", "wilson_interval"]
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 20240
@@ -59,6 +59,28 @@ def percentile_ci(values: np.ndarray, level: float = DEFAULT_LEVEL,
     alpha = (1 - level) / 2
     low, high = np.quantile(finite, [alpha, 1 - alpha])
     return float(low), float(high)
+
+
+def wilson_interval(successes: float, n: int, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
+    """Wilson (1927) score interval of a proportion `successes / n`; never zero-width at 0 or 1.
+
+    Used for proportions where the percentile bootstrap degenerates (every resample equal: all right,
+    all wrong, or too few items). (nan, nan) for n = 0.
+
+    >>> low, high = wilson_interval(10, 10)
+    >>> round(low, 3), high
+    (0.722, 1.0)
+    """
+    if n <= 0:
+        return float("nan"), float("nan")
+    from scipy.stats import norm
+    z = float(norm.ppf(1 - (1 - level) / 2))
+    p = min(max(successes / n, 0.0), 1.0)
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    low, high = max(0.0, centre - half), min(1.0, centre + half)
+    return (0.0 if p == 0 else float(low)), (1.0 if p == 1 else float(high))
 
 
 def bootstrap_ci(batch_statistic, n: int, *, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,

@@ -24,7 +24,7 @@ from engine.metrics.base import nan
 from engine.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, identity, percentile_ci, resample_indices
 
 __all__ = ["mcnemar_exact", "permutation_test", "paired_difference", "summarise_difference", "holm", "cohen_h", "discordant_odds_ratio",
-           "krippendorff_alpha", "compare_correct"]
+           "krippendorff_alpha", "compare_correct", "uniform_preference_test", "kappa_from_pairs"]
 
 
 def mcnemar_exact(only_a: int, only_b: int) -> float:
@@ -184,3 +184,33 @@ def compare_correct(correct_a: Sequence[bool], correct_b: Sequence[bool], *, n_r
             "p_mcnemar": mcnemar_exact(only_a, only_b), "p_permutation": permutation_test(a - b, seed=seed),
             "cohen_h": cohen_h(acc_a, acc_b) if n else nan("no items"),
             "odds_ratio": odds, "odds_ratio_low": odds_low, "odds_ratio_high": odds_high}
+
+
+def uniform_preference_test(counts: Sequence[int]) -> float:
+    """Chi-square goodness-of-fit p-value (Pearson 1900) of counts against equal shares: e.g. how often the
+    label shown at each position was chosen, against no position preference. NaN with fewer than two
+    positions or no counts.
+
+    >>> round(uniform_preference_test([10, 10, 10]), 3)
+    1.0
+    """
+    from scipy import stats
+    observed = np.asarray(counts, dtype=float)
+    if observed.sum() == 0 or len(observed) < 2:
+        return float("nan")
+    return float(stats.chisquare(observed).pvalue)
+
+
+def kappa_from_pairs(label_a: Sequence, label_b: Sequence, n: Sequence[int]) -> float:
+    """Cohen's (1960) kappa from counted label pairs (what two raters said, and how often), through the same
+    confusion-matrix code as every other kappa here; NaN when undefined."""
+    from engine.metrics.categorical import kappa_from_confusion
+    labels = sorted({*label_a, *label_b}, key=str)
+    if not labels:
+        return float("nan")
+    code = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((1, len(labels), len(labels)))
+    for a, b, count in zip(label_a, label_b, n):
+        matrix[0, code[a], code[b]] += count
+    return float(kappa_from_confusion(matrix)[0])
+

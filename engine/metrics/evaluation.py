@@ -7,8 +7,12 @@ evaluations over the same items share their resamples (paired). `subset(mask)` r
 slice of items.
 
 Prediction status (shared with the runner): answered = ok or partial; failed (unparsed or absent),
-refused and error (API) are unanswered and counted separately; "missing" marks planned items
-without any prediction row.
+refused and error (API) are unanswered and counted separately; "missing" marks items of the
+evaluation set without any prediction row; "abstained" marks "neutral" given where the gold is a
+two-way polarity (an abstention, not a wrong answer).
+
+`outcomes()` gives the per-item rows the store keeps (table `outcomes`): every page and export
+aggregates those, so correctness is decided here once.
 """
 
 from __future__ import annotations
@@ -59,6 +63,10 @@ class Evaluation:
             out[name] = (self.status == status, None)
         return out
 
+    def outcomes(self) -> pd.DataFrame:
+        """Per item: item_id, status, answered, outcome and the dimension-specific columns of `outcomes`."""
+        raise NotImplementedError
+
     def subset(self, mask: np.ndarray) -> "Evaluation":
         """The same evaluation restricted to the items where `mask` holds."""
         mask = np.asarray(mask, dtype=bool)
@@ -87,10 +95,15 @@ class CategoricalEvaluation(Evaluation):
     tau: np.ndarray | None = None
     rater_share: np.ndarray | None = None
     ceiling: np.ndarray | None = None
+    credit: np.ndarray | None = None  # 1, or 1/k for one of k tied gold labels; 0 when wrong or unanswered
+    derived_values: np.ndarray | None = None  # the answer was derived (polarity from an emotion word)
+    gold_text: np.ndarray | None = None  # the gold label, tied labels joined with " | "
 
     def compute_counts(self, counts: np.ndarray) -> dict[str, np.ndarray]:
         answered = self.answered
         means: dict[str, tuple] = {"accuracy_strict": (self.correct, None)}
+        if self.credit is not None and self.has_ties:
+            means["accuracy_fractional"] = (self.credit, answered)
         if self.mapped_correct is not None:
             means["accuracy_mapped"] = (self.mapped_correct, answered)
         for k, hits in self.top_hits.items():
@@ -109,6 +122,8 @@ class CategoricalEvaluation(Evaluation):
 
         conf = cat.confusion_from_counts(self.t, self.p, len(self.classes), counts, answered)
         out = {"accuracy": cat.accuracy_from_confusion(conf), "accuracy_strict": shares["accuracy_strict"]}
+        if "accuracy_fractional" in shares:
+            out["accuracy_fractional"] = shares["accuracy_fractional"]
         if "accuracy_mapped" in shares:
             out["accuracy_mapped"] = shares["accuracy_mapped"]
         out.update({"macro_f1": cat.macro_f1_from_confusion(conf), "weighted_f1": cat.weighted_f1_from_confusion(conf),
@@ -136,7 +151,8 @@ class CategoricalEvaluation(Evaluation):
     def used(self) -> dict[str, int]:
         """Items each metric uses (the `n` column)."""
         answered = int(self.answered.sum())
-        n = {name: answered for name in ("accuracy", "accuracy_mapped", "macro_f1", "weighted_f1", "uar",
+        n = {name: answered for name in ("accuracy", "accuracy_mapped", "accuracy_fractional", "macro_f1",
+                                         "weighted_f1", "uar",
                                          "cohen_kappa", "label_prior_bias", "positive_rate", "positive_bias",
                                          "top2_accuracy", "top3_accuracy")}
         if self.tau is not None:
@@ -146,6 +162,23 @@ class CategoricalEvaluation(Evaluation):
             n["human_ceiling"] = int(np.isfinite(self.ceiling).sum())
         n["ece"] = n["brier"] = int((self.answered & np.isfinite(self.confidence)).sum())
         return n
+
+    @property
+    def has_ties(self) -> bool:
+        """Some gold is a tie of several labels (Emotion6): `accuracy_fractional` is reported beside `accuracy`."""
+        return self.gold_text is not None and any(" | " in str(g) for g in self.gold_text)
+
+    def outcomes(self) -> pd.DataFrame:
+        answered = self.answered
+        names = [*self.classes, None]
+        outcome = np.where(~answered, "unanswered", np.where(self.correct, "correct", "wrong"))
+        return pd.DataFrame({
+            "item_id": self.items, "status": self.status, "answered": answered, "outcome": outcome,
+            "correct": self.correct, "credit": self.credit if self.credit is not None else self.correct.astype(float),
+            "answer": [names[i] if a else None for i, a in zip(self.p, answered)],
+            "gold": self.gold_text if self.gold_text is not None else [self.classes[i] for i in self.t],
+            "confidence": self.confidence,
+            "derived": self.derived_values if self.derived_values is not None else np.zeros(len(self.items), bool)})
 
     def labels(self) -> tuple[list[str], list[str | None]]:
         """(gold, answer) label lists over the answered items (answers outside the label set as None)."""
@@ -181,7 +214,12 @@ class CategoricalEvaluation(Evaluation):
             answers = [normalize_label(a if a is not None else r, taxonomy or "polarity2").label
                        if (a is not None or r is not None) else None
                        for a, r in zip(frame["label"], frame["raw_label"])]
-        status = frame["status"].to_numpy(dtype=object)
+        status = frame["status"].to_numpy(dtype=object).copy()
+        if taxonomy == "polarity2":  # "neutral" where the gold has no neutral: an abstention, not a wrong answer
+            raw = frame["raw_label"] if "raw_label" in frame else pd.Series([None] * len(frame))
+            neutral = np.array([a is None and isinstance(r, str) and normalize_label(r, "polarity3").label == "neutral"
+                                for a, r in zip(answers, raw)], dtype=bool)
+            status[neutral & np.isin(status, ANSWERED)] = "abstained"
         answered = np.isin(status, ANSWERED)
         code = {label: i for i, label in enumerate(classes)}
         k = len(classes)
@@ -189,10 +227,15 @@ class CategoricalEvaluation(Evaluation):
         t = np.array([code[a] if a in gold else code[gold[0]] for a, gold in zip(answers, gold_sets)], dtype=np.int64)
         correct = answered & np.array([a is not None and a in gold for a, gold in zip(answers, gold_sets)], dtype=bool)
         out_of_set = answered & np.array([a is None for a in answers], dtype=bool)
+        credit = np.where(correct, [1.0 / max(1, len(gold)) for gold in gold_sets], 0.0)
+        methods = frame["method"] if "method" in frame else pd.Series([None] * len(frame))
+        derived_values = answered & (np.full(len(frame), bool(derived)) | (methods.to_numpy(dtype=object) == "derived"))
         ev = cls(items=frame["item_id"].to_numpy(dtype=object), status=status, classes=classes, t=t, p=p,
                  answers=np.array(answers, dtype=object),
                  correct=correct, out_of_set=out_of_set,
-                 confidence=pd.to_numeric(frame["confidence"], errors="coerce").to_numpy(dtype=float))
+                 confidence=pd.to_numeric(frame["confidence"], errors="coerce").to_numpy(dtype=float),
+                 credit=credit.astype(float), derived_values=derived_values,
+                 gold_text=np.array([" | ".join(gold) for gold in gold_sets], dtype=object))
         if not derived and run_taxonomy in TAXONOMIES and taxonomy in TAXONOMIES and run_taxonomy != taxonomy \
                 and not TAXONOMIES[taxonomy].polarity_only:
             mapped = [a if a in code else (map_label(a, run_taxonomy, taxonomy) if a else None) for a in answers]
@@ -219,22 +262,61 @@ class CategoricalEvaluation(Evaluation):
 
 @dataclass
 class ContinuousEvaluation(Evaluation):
+    """Coverage counts usable values only (answered, with a number); errors are also reported on the
+    dataset's own scale (`mae_scale`, `rmse_scale`, `bias_scale`, unit e.g. "1–9")."""
+
     x: np.ndarray = None  # predicted value_norm
     y: np.ndarray = None  # gold value_norm
+    scale: tuple[float, float] | None = None  # the dataset's own scale of this dimension
+    dimension: str = ""
+    assumed_scale: np.ndarray | None = None  # the answer gave a number without its scale
 
     @property
     def valid(self) -> np.ndarray:
         return self.answered & np.isfinite(self.x) & np.isfinite(self.y)
 
+    @property
+    def scale_factor(self) -> float | None:
+        """Normalised units -> the dataset's own units (valence is normalised onto [-1, 1], the rest [0, 1])."""
+        if not self.scale:
+            return None
+        width = float(self.scale[1]) - float(self.scale[0])
+        return width / 2 if self.dimension == "valence" else width
+
+    @property
+    def unit(self) -> str | None:
+        return f"{self.scale[0]:g}–{self.scale[1]:g}" if self.scale else None
+
+    def _rates(self) -> dict[str, tuple[np.ndarray, None]]:
+        rates = super()._rates()
+        rates["coverage"] = (self.answered & np.isfinite(self.x), None)
+        return rates
+
     def compute_counts(self, counts: np.ndarray) -> dict[str, np.ndarray]:
         out = cont.continuous_from_counts(self.x, self.y, self.valid, counts)
         means = {**self._rates(), "out_of_set_rate": (self.answered & ~np.isfinite(self.x), None)}
         out.update(masked_means(means, counts))
+        factor = self.scale_factor
+        if factor is not None:
+            for name in ("mae", "rmse", "bias"):
+                if name in out:
+                    out[f"{name}_scale"] = out[name] * factor
         return out
 
     def used(self) -> dict[str, int]:
         n = int(self.valid.sum())
-        return {name: n for name in ("pearson", "spearman", "ccc", "mae", "rmse", "bias")}
+        return {name: n for name in ("pearson", "spearman", "ccc", "mae", "rmse", "bias", "mae_scale", "rmse_scale",
+                                     "bias_scale")}
+
+    def outcomes(self) -> pd.DataFrame:
+        usable = self.answered & np.isfinite(self.x)
+        error = np.where(self.valid, self.x - self.y, np.nan)
+        factor = self.scale_factor
+        return pd.DataFrame({
+            "item_id": self.items, "status": self.status, "answered": usable,
+            "outcome": np.where(usable, "scored", "unanswered"), "value": np.where(usable, self.x, np.nan),
+            "gold_value": self.y, "error": error, "error_scale": error * factor if factor else np.nan,
+            "derived": np.zeros(len(self.items), dtype=bool)})
 
     def reason(self, metric: str) -> str:
         valid = self.valid
@@ -244,10 +326,14 @@ class ContinuousEvaluation(Evaluation):
         return "undefined for this input"
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame) -> "ContinuousEvaluation":
+    def from_frame(cls, frame: pd.DataFrame, *, dimension: str = "",
+                   scale: tuple[float, float] | None = None) -> "ContinuousEvaluation":
+        methods = frame["method"] if "method" in frame else pd.Series([None] * len(frame))
         return cls(items=frame["item_id"].to_numpy(dtype=object), status=frame["status"].to_numpy(dtype=object),
                    x=pd.to_numeric(frame["value_norm"], errors="coerce").to_numpy(dtype=float),
-                   y=pd.to_numeric(frame["gold_value"], errors="coerce").to_numpy(dtype=float))
+                   y=pd.to_numeric(frame["gold_value"], errors="coerce").to_numpy(dtype=float),
+                   scale=scale, dimension=dimension,
+                   assumed_scale=methods.to_numpy(dtype=object) == "assumed-scale")
 
 
 @dataclass
@@ -270,6 +356,12 @@ class DistributionEvaluation(Evaluation):
 
     def reason(self, metric: str) -> str:
         return "no answered item with both a predicted and a gold distribution"
+
+    def outcomes(self) -> pd.DataFrame:
+        usable = self.answered & self.valid_pair
+        return pd.DataFrame({"item_id": self.items, "status": self.status, "answered": usable,
+                             "outcome": np.where(usable, "scored", "unanswered"),
+                             "error": np.where(usable, self.js, np.nan), "derived": np.zeros(len(self.items), bool)})
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, taxonomy: str | None) -> "DistributionEvaluation":

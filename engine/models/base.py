@@ -118,8 +118,9 @@ class ModelRequest:
     task: TaskSpec = TaskSpec()
     item_key: str = ""  # "dataset/item_id": lets baselines and replay find the item; not part of the hash
 
-    def request_hash(self, adapter: str, model_id: str) -> str:
-        """Cache key: adapter, model, settings, prompt text and image hashes (never image bytes)."""
+    def request_hash(self, adapter: str, model_id: str, identity: dict | None = None) -> str:
+        """Cache key: adapter, model, the adapter's answer-deciding options (`ModelAdapter.cache_identity`),
+        settings, prompt text and image hashes (never image bytes)."""
         body = {
             "adapter": adapter,
             "model": model_id,
@@ -131,6 +132,8 @@ class ModelRequest:
                 for m in self.messages
             ],
         }
+        if identity:  # left out when empty, so keys of adapters without options stay as they were
+            body["identity"] = identity
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
     def describe(self) -> dict:
@@ -188,6 +191,34 @@ class ModelSpec:
     options: dict = field(default_factory=dict)  # adapter-specific (device, dtype, replay file, ...)
 
 
+#: Options that change how requests are served, never what is answered: left out of the cache key, so the
+#: same model on a GPU and on a CPU, or with another batch size, shares its answers.
+SERVING_OPTIONS = frozenset({"device", "device_map", "batch_size", "batch_window_ms", "threads", "http_client",
+                             "max_connections", "timeout_s", "warmup"})
+
+
+def _content_address(value: Any) -> Any:
+    """A file path as the sha256 of the file's bytes (a changed file is another configuration); other values
+    as they are, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _content_address(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_content_address(v) for v in value]
+    if isinstance(value, str) and 0 < len(value) < 4096 and "\0" not in value:
+        from pathlib import Path
+        try:
+            path = Path(value).expanduser()
+            if path.is_file():
+                digest = hashlib.sha256()
+                with path.open("rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+                return f"file-sha256:{digest.hexdigest()}"
+        except (OSError, ValueError):
+            pass
+    return value
+
+
 class ModelAdapter(abc.ABC):
     """Base class of every adapter. Subclasses set `name` and implement `generate`."""
 
@@ -201,6 +232,13 @@ class ModelAdapter(abc.ABC):
     @property
     def model_id(self) -> str:
         return self.spec.model or self.spec.name
+
+    def cache_identity(self) -> dict:
+        """Everything besides the request that decides this adapter's answers, for the response cache key:
+        its options (seed, revision, dtype, a replay file by the sha256 of its content, ...) except those in
+        `SERVING_OPTIONS`. A changed configuration is never served another's answers."""
+        return {str(k): _content_address(v) for k, v in sorted(self.spec.options.items(), key=lambda kv: str(kv[0]))
+                if k not in SERVING_OPTIONS}
 
     async def prepare(self, context: "PrepareContext") -> None:  # noqa: B027 - optional hook
         """Called once before a run: baselines train on the dataset's train split here."""

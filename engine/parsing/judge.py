@@ -105,7 +105,7 @@ class Judge:
             task=TaskSpec(dimensions=(dimension,), taxonomy=spec.taxonomy, scales=dict(spec.scales)))
 
     def request_hash(self, request: ModelRequest) -> str:
-        return request.request_hash(self.adapter.spec.adapter, self.adapter.model_id)
+        return request.request_hash(self.adapter.spec.adapter, self.adapter.model_id, self.adapter.cache_identity())
 
     async def judge(self, text: str, dimension: str, spec: ParseSpec) -> Verdict:
         """Ask the judge about one dimension of one answer; never raises for provider errors."""

@@ -13,7 +13,7 @@ from engine.parsing.types import DimensionParse, ParseResult, ParseSpec
 log = logging.getLogger(__name__)
 
 #: Bump whenever a change alters what any answer parses to; stored with every prediction.
-PARSER_VERSION = "1.0.0"
+PARSER_VERSION = "1.1.0"
 
 KNOWN_DIMENSIONS = ("polarity", "emotion", "ranking", "distribution", "intensity", "valence", "arousal", "confidence")
 

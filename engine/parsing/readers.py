@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.parsing.context import Context, Slot
-from engine.parsing.labels import (NONE_WORDS, distribution_pairs, mentions, read_free, read_list, read_slot,
+from engine.parsing.labels import (NONE_WORDS, choose, distribution_pairs, mentions, read_free, read_list, read_slot,
                                    sentence_at)
 from engine.parsing.scales import PLAIN_NUMBER, read_level, read_number, stated_scale
 from engine.parsing.types import DimensionParse
@@ -83,8 +83,26 @@ def read_categorical(ctx: Context, dimension: str) -> DimensionParse:
     for source in sources:
         reading = source()
         if reading is not None:
-            return reading
+            return _stated_polarity(ctx, reading, taxonomy) if dimension == "polarity" else reading
     return DimensionParse()
+
+
+def _stated_polarity(ctx: Context, reading: DimensionParse, taxonomy: str) -> DimensionParse:
+    """A polarity the answer states wins over one derived from an emotion word: "The image is negative
+    overall. Emotion: surprise" is negative. A reading from an emotion word is marked `derived`."""
+    if reading.value is None or _states_polarity(reading.span or reading.raw or "", taxonomy):
+        return reading
+    stated = [m for m in mentions(ctx.prose, taxonomy) if m.explicit and not m.negated and m.label]
+    if stated:
+        found = choose(stated, ctx.prose)
+        if found is not None and found.value is not None:
+            return found
+    reading.method = "derived"
+    return reading
+
+
+def _states_polarity(text: str, taxonomy: str) -> bool:
+    return any(m.explicit and not m.negated for m in mentions(text, taxonomy))
 
 
 def _free(slot: Slot | None, taxonomy: str) -> DimensionParse | None:

@@ -186,7 +186,27 @@ def _write(db_path, run_id: str, items: list[str], predictions: list[dict], trac
             raise
 
 
-def reparse(db_path: str | Path | None, runs: list[str] | None = None, *, judge: Judge | None = None) -> list[ReparseSummary]:
-    """Re-parse the named runs (every stored run when `runs` is None)."""
-    targets = runs if runs else run_ids(db_path)
-    return [reparse_run(db_path, run_id, judge=judge) for run_id in targets]
+def reparse(db_path: str | Path | None, runs: list[str] | None = None, *, judge: Judge | None = None,
+            refresh: bool = True) -> list[ReparseSummary]:
+    """Re-parse the named runs (every stored run when `runs` is None; an id may be a unique prefix, as
+    `affectlens runs` prints it), then refresh their scores and per-item outcomes."""
+    known = run_ids(db_path)
+    targets = [resolve_run_id(run, known) for run in runs] if runs else known
+    summaries = [reparse_run(db_path, run_id, judge=judge) for run_id in targets]
+    if refresh and targets:
+        from engine.metrics.scoring import refresh_scores
+        refresh_scores(db_path, run_id=targets)
+    return summaries
+
+
+def resolve_run_id(run: str, known: list[str]) -> str:
+    """`run` itself when stored, else the one stored id it starts; KeyError naming the fix otherwise."""
+    if run in known:
+        return run
+    matches = [r for r in known if r.startswith(run)] if run else []
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise KeyError(f"run id prefix {run!r} matches {len(matches)} runs ({', '.join(matches[:3])}, ...); "
+                       "give more of the id")
+    raise KeyError(f"no run {run!r}; list the stored runs with `affectlens runs`")

@@ -142,8 +142,8 @@ def _place(x: float, source: tuple[float, float] | None, scale: tuple[float, flo
         if not source[0] <= x <= source[1]:
             return DimensionParse(None, "partial", span, _fmt(x))
         return DimensionParse(_round(rescale(x, source, scale)), "ok", span, _fmt(x))
-    if low <= x <= high:
-        return DimensionParse(_round(x), "ok", span, _fmt(x))
+    if low <= x <= high:  # no scale stated: read on the requested one, and say so
+        return DimensionParse(_round(x), "ok", span, _fmt(x), method="assumed-scale" if source is None else "rule")
     return DimensionParse(None, "partial", span, _fmt(x))
 
 

@@ -33,9 +33,11 @@ class DimensionParse:
     status: Status = "failed"
     span: str | None = None  # the text the value came from
     raw: str | None = None  # the answer's own word, kept when it is outside the label set
-    method: str = "rule"  # rule | judge | vote
+    method: str = "rule"  # rule | judge | vote | derived (polarity from an emotion word) | assumed-scale
 
     def to_json(self) -> dict:
+        """`{"value", "status"}`: the `affectlens parse` contract. How the value was found (`method`: derived,
+        assumed-scale, judge, ...) is stored with every prediction and shown by `parse --verbose-json`."""
         return {"value": self.value, "status": self.status}
 
 

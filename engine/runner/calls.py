@@ -2,7 +2,7 @@
 
 `ModelClient.call` is what a prompt strategy receives as its `call(stage, request, sample_index)`.
 In order it:
-1. looks the request up by `ModelRequest.request_hash(adapter, model_id)` among every earlier `ok`
+1. looks the request up by `ModelRequest.request_hash(adapter, model_id, identity)` among every earlier `ok`
    or `refused` answer (store and this process) and reuses it without calling the provider;
 2. joins an identical request already in flight instead of sending a second one;
 3. refuses to start a new call once the budget is spent (`ErrorClass.BUDGET`, not stored);
@@ -145,6 +145,7 @@ class ModelClient:
         self.fatal_streak: list[ModelResponse] = []
         self.unavailable: str | None = None
         self._prices: dict[str | None, Any] = {}  # model id -> Price | None (looked up once)
+        self.identity = adapter.cache_identity()  # options that decide answers: part of every cache key
 
     @property
     def model_id(self) -> str:
@@ -153,7 +154,7 @@ class ModelClient:
     async def call(self, run_id: str, dataset: str, item_id: str, stage: str, request: ModelRequest,
                    sample_index: int, counters: RunCounters) -> tuple[ModelResponse, str | None]:
         """The response to `request` and the id of the `responses` row that records it (None: not stored)."""
-        key = request.request_hash(self.config.adapter, self.model_id)
+        key = request.request_hash(self.config.adapter, self.model_id, self.identity)
         while True:
             hit = self.cache.get(key)
             if hit is not None:

@@ -24,7 +24,7 @@ import difflib
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -259,8 +259,14 @@ class StrategyConfig(_Strict):
                                template_dir=self.template_dir, extra=dict(self.extra))
 
 
+PURPOSES = ("benchmark", "analysis", "probe", "explain")
+
+
 class ExperimentConfig(_Strict, _LabelsAndScales):
     name: str = "experiment"
+    # benchmark: its runs stand for comparison cells; analysis: a side look (the dashboard sidebar) shown on its
+    # own; probe and explain runs come from `affectlens explain` and never stand for a benchmark cell.
+    purpose: Literal["benchmark", "analysis", "probe", "explain"] = "benchmark"
     seed: int = 0
     max_cost: float | None = Field(default=None, gt=0)
     image_max_side: int = Field(default=1024, ge=16, le=8192)

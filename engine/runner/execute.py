@@ -181,7 +181,10 @@ async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cos
     finally:
         await asyncio.gather(*(adapter.aclose() for adapter in adapters.values()), return_exceptions=True)
     if refresh:
-        result.scores_refreshed = await asyncio.to_thread(_refresh_scores, db, sorted({d.name for d in datasets}))
+        # this experiment's runs; every run of its datasets when a killed invocation's answers were merged first
+        scope = ({"dataset": sorted({d.name for d in datasets})} if result.merged_leftovers
+                 else {"run_id": sorted({p.run_id for p in plans})})
+        result.scores_refreshed = await asyncio.to_thread(_refresh_scores, db, scope)
     return result
 
 
@@ -232,6 +235,7 @@ def _unique_datasets(plans: list[RunPlan]) -> list[DatasetPlan]:
 def _prepare_store(db: Path, config: ExperimentConfig, plans: list[RunPlan], adapters: dict):
     """Store datasets and `running` rows; load caches and answered items (one connection)."""
     from engine.store import connect
+    from engine.store.evalsets import write_eval_set
     from engine.store.writes import write_dataset, write_run
 
     caches: dict[str, ResponseCache] = {}
@@ -242,6 +246,7 @@ def _prepare_store(db: Path, config: ExperimentConfig, plans: list[RunPlan], ada
             stored = con.execute("SELECT manifest_sha256 FROM datasets WHERE dataset = ?", [data.name]).fetchall()
             if not stored or stored[0][0] != data.full.manifest_sha256():
                 write_dataset(con, data.full, image_rows=_image_rows(data.full))
+            write_eval_set(con, data.eval_set())
         for model in config.models:
             cache = ResponseCache()
             cache.load(con, model.adapter, adapters[model.name].model_id)
@@ -281,7 +286,8 @@ def _run_row(plan: RunPlan, config: ExperimentConfig, adapter, started_at) -> di
             "manifest_sha256"], "training_pool": {"source": data.pool_source, "n_items": len(data.pool),
                                                   "sha256": plan.settings["dataset"]["pool"]},
                        "prompt_template_sha256": plan.template_hash, "run_settings": plan.settings},
-        "status": "running", "n_items": len(data.targets().items),
+        "status": "running", "n_items": len(data.targets().items), "eval_set": plan.settings["dataset"]["eval_set"],
+        "purpose": plan.purpose,
         "started_at": started_at or datetime.now(), "finished_at": None, "message": None,
     }
 
@@ -372,12 +378,12 @@ def _finish_runs(db: Path, executors: list[RunExecutor], rows: dict[str, dict]) 
             write_run(con, row)
 
 
-def _refresh_scores(db: Path, datasets: list[str]) -> bool:
-    """Recompute the scores of the experiment's datasets (every model and strategy on them)."""
+def _refresh_scores(db: Path, scope: dict[str, list[str]]) -> bool:
+    """Recompute the scores, evaluations and outcomes of the runs in `scope` (run ids or datasets)."""
     try:
         from engine.metrics.scoring import refresh_scores
     except ImportError:
         log.warning("scores not computed: engine.metrics.scoring is not available")
         return False
-    refresh_scores(db, dataset=datasets)
+    refresh_scores(db, **scope)
     return True

@@ -1,8 +1,10 @@
 """An experiment expanded into runs: which items each run evaluates, with what, and under which id.
 
-A run is one dataset x model x strategy with the experiment's dimensions. Its id is a sha256 over
-everything that decides the answers -- the evaluated items' manifest hash (before `limit`, so a
-larger limit later extends the same run), the exemplar pool's hash where one is used, the model's
+A run is one dataset x model x strategy with the experiment's dimensions over one evaluation set
+(`engine.store.evalsets`). Its id is a sha256 over everything that decides the answers -- the
+evaluation set (its id and the manifest hash of its items, so a 10-item run and a 100-item run are
+two runs; the response cache answers the items they share without a second call), the exemplar
+pool's hash where one is used, the model's
 answer settings (adapter, model id, generation settings, options; not concurrency, rates, URLs,
 prices or secrets), the strategy with its options and template hash, dimensions, taxonomy, scales,
 image size and seed. The parser version is not part of it: re-parsing is a separate step.
@@ -11,7 +13,15 @@ Which items are evaluated: the `split:` when given; otherwise every item outside
 train split. Training items (exemplars for few-shot, fitting data for the `features` and
 `majority` baselines) come from the train split; a dataset without one gets a seeded held-out pool
 (`holdout:` items, `engine.prompts.holdout_pool`) when some run needs training items, and those
-items are then not evaluated by any run of the experiment, so every run sees the same items.
+items are then not evaluated by any run of the experiment, so every run sees the same items. The
+evaluation set is fixed per dataset before any model is asked: `limit` takes the first N evaluated
+items in the dataset's own order, `items:` lists them. Its name says how it was drawn
+("emotion6 · 30 held out for training (seed 0) · first 150"); declare `holdout: N` on a dataset
+without a train split to get the same set in every experiment, whatever its strategies need.
+
+A run's purpose (`benchmark`, `analysis`, `probe`, `explain`) is the experiment's `purpose:`, except
+that probe and occlusion strategies always make `probe` and `explain` runs: those never stand for a
+benchmark cell (`engine.metrics.cells`).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from engine.errors import ConfigError
 from engine.models.base import TaskSpec
 from engine.parsing.types import DEFAULT_SCALES, ParseSpec
 from engine.runner.config import DatasetConfig, ExperimentConfig, ModelConfig, StrategyConfig
+from engine.store.evalsets import EvalSet
 
 __all__ = ["RunPlan", "DatasetPlan", "plan_dataset", "plan_runs", "load_datasets"]
 
@@ -49,19 +60,43 @@ class DatasetPlan:
     taxonomy: str
     polarity_taxonomy: str
     scales: dict[str, tuple[float, float]]
+    seed: int = 0
+    _targets: Dataset | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return self.full.name
 
     def targets(self) -> Dataset:
-        """The items this invocation evaluates (`items:` and limit applied)."""
-        chosen = self.evaluated
+        """The items this invocation evaluates (`items:` and limit applied): the evaluation set."""
+        if self._targets is None:
+            chosen = self.evaluated
+            if self.config.items:
+                wanted = set(self.config.items)
+                chosen = chosen.subset()
+                chosen.items = [item for item in self.evaluated.items if item.item_id in wanted]
+            self._targets = chosen.subset(limit=self.limit)
+        return self._targets
+
+    def eval_set(self) -> EvalSet:
+        """The evaluation set: the target items, with a name and the rule that drew them."""
+        targets = self.targets()
+        parts = [self.name]
+        if self.config.split:
+            parts.append(f"split {self.config.split}")
+        elif self.pool_source == "train split":
+            parts.append("outside the train split")
+        if self.pool_source == "holdout":
+            parts.append(f"{len(self.pool)} held out for training (seed {self.seed})")
         if self.config.items:
-            wanted = set(self.config.items)
-            chosen = chosen.subset()
-            chosen.items = [item for item in self.evaluated.items if item.item_id in wanted]
-        return chosen.subset(limit=self.limit)
+            parts.append(f"{len(self.config.items)} listed items")
+        if self.limit:
+            parts.append(f"first {self.limit}")
+        rule = {"split": self.config.split, "items": list(self.config.items or []) or None, "limit": self.limit,
+                "training_pool": {"source": self.pool_source, "n_items": len(self.pool),
+                                  "seed": self.seed if self.pool_source == "holdout" else None},
+                "manifest_sha256": targets.manifest_sha256(), "dataset_manifest_sha256": self.full.manifest_sha256()}
+        return EvalSet(self.name, tuple(item.item_id for item in targets.items), " · ".join(parts), rule)
 
 
 @dataclass
@@ -78,6 +113,7 @@ class RunPlan:
     image_max_side: int
     template_hash: str
     settings: dict[str, Any] = field(default_factory=dict)
+    purpose: str = "benchmark"  # benchmark | analysis | probe | explain
 
     @property
     def strategy_label(self) -> str:
@@ -195,7 +231,7 @@ def plan_dataset(config: ExperimentConfig, entry: DatasetConfig, dataset: Datase
     scales = {**{d: tuple(s) for d, s in dataset.scales.items()}, **config.scales, **entry.scales}
     return DatasetPlan(entry, dataset, evaluated, pool, source, min(limits) if limits else None, taxonomy,
                        entry.polarity_taxonomy or _detect_polarity_taxonomy(dataset),
-                       {d: tuple(map(float, s)) for d, s in scales.items() if d in CONTINUOUS})
+                       {d: tuple(map(float, s)) for d, s in scales.items() if d in CONTINUOUS}, config.seed)
 
 
 def _infer_taxonomy(dataset: Dataset) -> str | None:
@@ -232,7 +268,7 @@ def plan_runs(config: ExperimentConfig, datasets: list[Dataset], *, limit: int |
     runs = []
     for entry, dataset in zip(config.datasets, datasets, strict=True):
         data = plan_dataset(config, entry, dataset, needs_pool=trains or k_max > 0, limit=limit, pool_size=pool_size)
-        manifest = data.evaluated.manifest_sha256()
+        evaluation_set = data.eval_set()
         for model, strategy_entry, strategy in pairs:
             options = strategy_entry.options(config.seed)
             if "polarity" in config.dimensions:
@@ -242,7 +278,8 @@ def plan_runs(config: ExperimentConfig, datasets: list[Dataset], *, limit: int |
             except ValueError as exc:
                 raise ConfigError(f"strategies: {strategy_entry.run_label}: {exc}") from None
             settings = {
-                "dataset": {"name": data.name, "manifest_sha256": manifest, "split": entry.split,
+                "dataset": {"name": data.name, "eval_set": evaluation_set.eval_set,
+                            "manifest_sha256": evaluation_set.rule["manifest_sha256"], "split": entry.split,
                             "pool": _pool_digest(data.pool) if strategy.name in POOL_STRATEGIES
                             or model.adapter in TRAINED_ADAPTERS or model.adapter == "majority" else None},
                 "model": model.answer_settings(),
@@ -253,9 +290,10 @@ def plan_runs(config: ExperimentConfig, datasets: list[Dataset], *, limit: int |
                 "scales": {d: list(s) for d, s in sorted(data.scales.items())},
                 "image_max_side": config.image_max_side, "seed": config.seed,
             }
+            purpose = getattr(strategy, "purpose", None) or config.purpose
             runs.append(RunPlan(run_id=_digest(settings)[:16], experiment=config.name, data=data, model=model,
                                 strategy_config=strategy_entry, strategy=strategy, options=options,
                                 dimensions=tuple(config.dimensions), seed=config.seed,
                                 image_max_side=config.image_max_side, template_hash=template_hash,
-                                settings=settings))
+                                settings=settings, purpose=purpose))
     return runs

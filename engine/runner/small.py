@@ -28,7 +28,7 @@ def run_small_analysis(db_path: str | os.PathLike, dataset: dict[str, Any] | str
     entry = {"path": dataset} if isinstance(dataset, (str, os.PathLike)) else dict(dataset)
     entry["limit"] = int(n_images)
     model_entries = [{"name": m, "adapter": m} if isinstance(m, str) else dict(m) for m in models]
-    config = parse_config({"name": name, "seed": seed, "max_cost": max_cost, "dimensions": list(dimensions),
+    config = parse_config({"name": name, "purpose": "analysis", "seed": seed, "max_cost": max_cost, "dimensions": list(dimensions),
                            "datasets": [entry], "models": model_entries, "strategies": [strategy]},
                           source="analysis settings")
     return run_experiment(config, db_path, quiet=True, progress=on_progress or (lambda event: None))

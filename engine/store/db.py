@@ -23,7 +23,8 @@ import pandas as pd
 DEFAULT_DB = "results.duckdb"
 LOCK_TIMEOUT_S = float(os.environ.get("AFFECTLENS_LOCK_TIMEOUT", "30"))
 
-__all__ = ["default_db_path", "connect", "migrate", "upsert", "schema_version", "migrations", "StoreLockedError"]
+__all__ = ["default_db_path", "connect", "migrate", "upsert", "schema_version", "migrations", "StoreLockedError",
+           "transaction"]
 
 
 class StoreLockedError(RuntimeError):
@@ -75,6 +76,18 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
         yield con
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT around the block; ROLLBACK and re-raise when it fails."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def migrations() -> list[tuple[int, str, str]]:

@@ -107,6 +107,7 @@ def build_store(db: Path, images: Path) -> Path:
     """Write the dataset, four runs, their responses, predictions and traces, and score them."""
     from engine.datasets.registry import load_dataset
     from engine.store import connect
+    from engine.store.evalsets import EvalSet, write_eval_set
     from engine.store.writes import write_dataset, write_predictions, write_responses, write_run, write_traces
 
     dataset = load_dataset({"name": DATASET, "path": str(_manifest(images)), **DATASET_ENTRY})
@@ -114,9 +115,11 @@ def build_store(db: Path, images: Path) -> Path:
     started = datetime(2026, 1, 1, 12, 0, 0)
     with connect(db) as con:
         write_dataset(con, dataset)
+        every_item = write_eval_set(con, EvalSet(DATASET, tuple(item_id(stem) for stem in GOLD), f"{DATASET} · every item"))
         for number, ((model, strategy), answers) in enumerate(ANSWERS.items()):
             rid = run_id(model, strategy)
-            write_run(con, {"run_id": rid, "experiment": "seed", "dataset": DATASET, "model": model,
+            write_run(con, {"run_id": rid, "experiment": "seed", "dataset": DATASET, "model": model, "eval_set": every_item,
+                            "purpose": "benchmark",
                             "adapter": "replay", "model_id": f"{model}-1", "model_id_resolved": f"{model}-1-2026",
                             "strategy": strategy, "dimensions": ["emotion", "valence", "arousal"],
                             "taxonomy": "ekman7", "prompt_hash": f"p-{strategy}", "parser_version": "1.0.0",

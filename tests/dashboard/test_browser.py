@@ -41,9 +41,11 @@ def base_url(store, tmp_path_factory):
 def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_path):
     target = Path(os.environ.get("AFFECTLENS_SCREENSHOTS") or tmp_path)
     judged = data.judged_dimensions(store, data.Filters())
-    dataset, dimension = judged.iloc[0]["dataset"], ("emotion" if "emotion" in set(judged["dimension"]) else
-                                                     judged.iloc[0]["dimension"])
-    first = data.gallery_page(store, data.Filters(), data.GalleryQuery(dataset, dimension))
+    top = judged.iloc[0]
+    dimension = "emotion" if "emotion" in set(judged.loc[judged["eval_set"] == top["eval_set"], "dimension"]) \
+        else top["dimension"]
+    first = data.gallery_page(store, data.Filters(), data.GalleryQuery(data.Scope(top["dataset"], top["eval_set"],
+                                                                                  dimension)))
     hardest = first.items["item_id"].iloc[0]
     pages = {**browser.PAGES, f"gallery?item={hardest}": "gallery-detail"}
     with browser.chromium() as page:
@@ -58,7 +60,7 @@ def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_pat
             if name == "gallery":
                 assert page.locator('[data-testid="stImage"] img').count() == min(24, first.total)
             if name == "gallery-detail":
-                assert f"{dataset} / {hardest}" in main.inner_text()
+                assert f"{top['dataset']} / {hardest}" in main.inner_text()
                 assert page.locator('[data-testid="stImage"] img').count() >= 1
             shot = browser.screenshot(page, (target if name in DOCUMENTED else tmp_path) / f"{name}.png")
             assert shot.stat().st_size > 10_000

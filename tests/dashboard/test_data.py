@@ -11,11 +11,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
+from sklearn.metrics import cohen_kappa_score
 
 import seed
 from tests.dashboard.conftest import PAGES, texts
 from dashboard import analysis, connection, data
+from engine.store.evalsets import eval_set_id
+
+def scope(dimension: str) -> data.Scope:
+    """The seeded store's one evaluation set (every item of `faces`) on `dimension`."""
+    return data.Scope("faces", eval_set_id("faces", [seed.item_id(s) for s in seed.GOLD]), dimension)
+
 
 HOSTILE = ["'; DROP TABLE predictions; --", "x' OR '1'='1", "\"; DELETE FROM runs; --", "faces' --", "%", "\\"]
 
@@ -33,13 +39,16 @@ def test_hostile_filter_values_match_nothing(seeded, hostile):
         assert data.store_summary(seeded, filters)["runs"] == 0
         assert data.runs_table(seeded, filters).empty
         assert data.scored_pairs(seeded, filters).empty
-        assert data.pairwise_significance(seeded, filters, "faces", "emotion", "zero-shot").empty
-        assert data.gallery_page(seeded, filters, data.GalleryQuery("faces", "emotion")).total == 0
-    assert data.gallery_page(seeded, data.Filters(), data.GalleryQuery("faces", "emotion", gold=hostile)).total == 0
-    assert data.gallery_page(seeded, data.Filters(), data.GalleryQuery(hostile, hostile, search=hostile)).total == 0
+        assert data.pairwise_significance(seeded, filters, scope("emotion"), "zero-shot").empty
+        assert data.gallery_page(seeded, filters, data.GalleryQuery(scope("emotion"))).total == 0
+    assert data.gallery_page(seeded, data.Filters(), data.GalleryQuery(scope("emotion"), gold=hostile)).total == 0
+    assert data.gallery_page(seeded, data.Filters(), data.GalleryQuery(data.Scope(hostile, hostile, hostile),
+                                                                       search=hostile)).total == 0
+    assert data.gallery_page(seeded, data.Filters(pinned=(hostile,)), data.GalleryQuery(scope("emotion"))).total \
+        == len(seed.GOLD)  # an unknown pinned run pins nothing
     assert data.item_detail(seeded, data.Filters(), "faces", hostile) is None
     assert data.run_detail(seeded, hostile) is None
-    assert data.leaderboard(seeded, data.Filters(), hostile, hostile).empty
+    assert data.leaderboard(seeded, data.Filters(), data.Scope(hostile, hostile, hostile)).empty
     assert _counts(seeded) == before
 
 
@@ -59,9 +68,9 @@ def test_hostile_url_filters_show_no_match_on_every_page(app, seeded):
 def test_gallery_pages_cover_every_item_once_in_order(seeded):
     seen = []
     page_size = 3
-    first = data.gallery_page(seeded, data.Filters(), data.GalleryQuery("faces", "emotion", page_size=page_size))
+    first = data.gallery_page(seeded, data.Filters(), data.GalleryQuery(scope("emotion"), page_size=page_size))
     for number in range(1, -(-first.total // page_size) + 1):
-        page = data.gallery_page(seeded, data.Filters(), data.GalleryQuery("faces", "emotion", page=number,
+        page = data.gallery_page(seeded, data.Filters(), data.GalleryQuery(scope("emotion"), page=number,
                                                                            page_size=page_size))
         assert len(page.items) <= page_size
         seen += page.items["item_id"].tolist()
@@ -72,7 +81,7 @@ def test_gallery_pages_cover_every_item_once_in_order(seeded):
 
 
 def test_polarity_is_read_through_the_taxonomy_when_only_emotion_was_asked(seeded):
-    matrix = data.confusion(seeded, data.Filters(), "faces", "polarity", "alpha", "cot")
+    matrix = data.confusion(seeded, data.Filters(), scope("polarity"), "alpha", "cot")
     answers = seed.ANSWERS[("alpha", "cot")]
     polarity = {s: "positive" if a in seed.POSITIVE else "negative" for s, a in answers.items()}
     gold = {s: "positive" if g[0] in seed.POSITIVE else "negative" for s, g in seed.GOLD.items()}
@@ -135,59 +144,28 @@ def test_a_locked_store_is_a_message_on_the_page(fresh_store, monkeypatch):
 
 # --- statistics --------------------------------------------------------------------------------------
 
-def test_holm_textbook_example():
-    assert analysis.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert analysis.holm([]) == []
-    assert np.isnan(analysis.holm([float("nan"), 0.2])[0])
-
-
-def test_mcnemar_exact_against_scipy():
+def test_statistics_on_the_page_come_from_the_engine(seeded):
+    """Pairwise McNemar and Cohen's kappa shown by the dashboard equal independent recomputation from the
+    seed's answer table (scipy, scikit-learn); the dashboard keeps no statistic of its own."""
     from scipy import stats
 
-    for b, c in [(0, 0), (3, 1), (10, 2), (7, 7), (0, 9)]:
-        expected = 1.0 if b + c == 0 else stats.binomtest(min(b, c), b + c, 0.5).pvalue
-        assert analysis.mcnemar_exact(b, c) == pytest.approx(expected)
-
-
-def test_kappa_and_per_class_scores_against_scikit_learn():
-    rng = np.random.default_rng(3)
-    labels = ["anger", "fear", "joy", "sadness"]
-    a, b = rng.choice(labels, 300), rng.choice(labels, 300, p=[0.4, 0.2, 0.2, 0.2])
-    b[:120] = a[:120]
-    pairs = pd.DataFrame({"label_a": a, "label_b": b}).value_counts().rename("n").reset_index()
-    assert analysis.cohen_kappa(pairs) == pytest.approx(cohen_kappa_score(a, b))
-    confusion = pd.DataFrame({"gold": a, "predicted": b}).value_counts().rename("n").reset_index()
-    ours = analysis.per_class_scores(confusion).set_index("label")
-    precision, recall, f1, support = precision_recall_fscore_support(a, b, labels=labels, zero_division=np.nan)
-    assert ours.loc[labels, "precision"].tolist() == pytest.approx(precision.tolist())
-    assert ours.loc[labels, "recall"].tolist() == pytest.approx(recall.tolist())
-    assert ours.loc[labels, "f1"].tolist() == pytest.approx(f1.tolist())
-    assert ours.loc[labels, "support"].tolist() == support.tolist()
-
-
-def test_krippendorff_alpha_against_the_engine_and_a_textbook_case():
-    rng = np.random.default_rng(5)
-    raters = rng.choice(["a", "b", "c"], size=(4, 60)).astype(object)
-    raters[1, :30] = raters[0, :30]
-    raters[2, rng.integers(0, 60, 10)] = None  # missing values
-    counts = pd.DataFrame([{"unit": u, "label": v} for row in raters for u, v in enumerate(row) if v is not None])
-    counts = counts.value_counts().rename("n").reset_index()
-    from engine.metrics.compare import krippendorff_alpha
-
-    assert analysis.krippendorff_alpha_nominal(counts) == pytest.approx(krippendorff_alpha(raters.tolist()))
-    # Two raters who always agree: alpha = 1.
-    perfect = pd.DataFrame({"unit": [0, 1, 2], "label": ["x", "y", "x"], "n": [2, 2, 2]})
-    assert analysis.krippendorff_alpha_nominal(perfect) == pytest.approx(1.0)
+    pairs = data.pairwise_significance(seeded, data.Filters(), scope("emotion"), "zero-shot")
+    row = pairs.iloc[0]
+    a, b = seed.ANSWERS[(row["model_a"], "zero-shot")], seed.ANSWERS[(row["model_b"], "zero-shot")]
+    only_a = sum(seed.correct(s, a[s]) and not seed.correct(s, b[s]) for s in seed.GOLD)
+    only_b = sum(seed.correct(s, b[s]) and not seed.correct(s, a[s]) for s in seed.GOLD)
+    assert (row["only_a"], row["only_b"]) == (only_a, only_b)
+    expected = 1.0 if only_a + only_b == 0 else stats.binomtest(min(only_a, only_b), only_a + only_b, 0.5).pvalue
+    assert row["p_value"] == pytest.approx(expected) and row["p_holm"] == pytest.approx(min(1.0, expected))
+    agreement = data.model_agreement(seeded, data.Filters(), scope("emotion"), "cot")
+    a, b = seed.ANSWERS[("alpha", "cot")], seed.ANSWERS[("beta", "cot")]
+    both = [s for s in seed.GOLD if seed.answered(a[s]) and seed.answered(b[s])]
+    assert agreement["kappa"].iloc[0] == pytest.approx(cohen_kappa_score([a[s] for s in both], [b[s] for s in both]))
 
 
 def test_pareto_front():
     frame = pd.DataFrame({"cost": [1.0, 2.0, 3.0, 2.5, np.nan], "accuracy": [0.6, 0.8, 0.79, 0.9, 0.99]})
     assert analysis.pareto_front(frame, "cost", "accuracy").tolist() == [True, True, False, True, False]
-
-
-def test_expected_calibration_error():
-    bins = pd.DataFrame({"mean_confidence": [0.9, 0.6], "accuracy": [1.0, 0.0], "n": [3, 1]})
-    assert analysis.expected_calibration_error(bins) == pytest.approx(3 / 4 * 0.1 + 1 / 4 * 0.6)
 
 
 def test_engine_writes_while_the_dashboard_reads_continuously(fresh_store, monkeypatch):

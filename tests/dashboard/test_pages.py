@@ -91,7 +91,7 @@ def test_dimensions_confusion_counts(app):
     app.switch_page("pages/dimensions.py").run()
     assert not app.exception
     charts = app.get("vega_lite_chart")
-    assert len(charts) >= 4  # confusion, per-class F1, circumplex, bias, calibration
+    assert len(charts) >= 3  # emotion: confusion, per-class F1, calibration
     ece = _frame_with(app, "ece")
     assert set(ece["model"]) == {"alpha", "beta"}
     answers = ece.set_index(["model", "strategy"])["answers"]

@@ -63,8 +63,12 @@ def test_run_a_small_analysis_without_freezing_and_see_it_appear(fresh_store, mo
     added = runs[runs["model"] == "color-affect"]
     assert len(added) == 1 and added["status"].iloc[0] == "complete" and added["n_items"].iloc[0] == 5
     assert "color-affect" in texts(at)  # the success message names the model
+    assert added["purpose"].iloc[0] == "analysis"
     at.switch_page("pages/overview.py").run()
-    assert {m.label: m.value for m in at.metric}["Models"] == "3"
+    # an analysis is shown on its own: it never joins the benchmark models, cells or leaderboard
+    assert {m.label: m.value for m in at.metric}["Models"] == "2"
+    board = next(f.value for f in at.dataframe if "95% CI" in f.value.columns)
+    assert "color-affect" not in set(board["model"])
 
 
 def test_upload_is_checked_and_analysed_with_an_offline_baseline(app):

@@ -19,7 +19,11 @@ SCORES = pd.DataFrame([
     ("twitter_2", "qwen_vl", "cot", "polarity", "macro_f1", 0.70, float("nan"), float("nan")),
     ("oasis", "gpt-4o", "zero-shot", "valence", "mae", 0.21, 0.19, 0.23),
     ("oasis", "qwen_vl", "cot", "valence", "mae", 0.35, 0.31, 0.39),
-], columns=["dataset", "model", "strategy", "dimension", "metric", "value", "ci_low", "ci_high"])
+], columns=["dataset", "model", "strategy", "dimension", "metric", "value", "ci_low", "ci_high"]).assign(n=200, n_total=200)
+COVERAGE = pd.DataFrame([(d, m, s, dim, "coverage", 1.0, 0.98, 1.0) for d, m, s, dim in
+                         SCORES[["dataset", "model", "strategy", "dimension"]].drop_duplicates().itertuples(index=False)],
+                        columns=SCORES.columns[:8]).assign(n=200, n_total=200)
+SCORES = pd.concat([SCORES, COVERAGE], ignore_index=True)
 
 
 def test_latex_booktabs_bold_best_and_plus_minus():
@@ -37,13 +41,34 @@ def test_latex_booktabs_bold_best_and_plus_minus():
     assert r"twitter\_2" in text and "twitter_2" not in text  # escaped
     header = next(line for line in text.splitlines() if line.startswith("Dataset"))
     assert "Acc. $\\uparrow$" in header and "MAE $\\downarrow$" in header
-    assert r"\begin{tabular}{llllrrr}" in text  # dataset, dimension, model, strategy; three metrics
+    assert r"\begin{tabular}{llllrrrrrr}" in text  # dataset, dimension, model, strategy; four metrics, n, coverage
+    assert r"\multicolumn{10}{l}{\textit{twitter\_2 (n = 200)}}" in text  # which items each block is over
+
+
+def test_a_sparse_model_is_neither_ranked_first_nor_bold():
+    """8 answers out of 810, all right: accuracy 1.000 over answered items, but below the coverage and n
+    thresholds, so it is marked and not bold; strict accuracy ranks it last."""
+    rows = []
+    for model, accuracy, coverage, strict, n in (("silent", 1.0, 8 / 810, 8 / 810, 8), ("full", 0.71, 1.0, 0.71, 810)):
+        rows += [("fi", model, "zero-shot", "emotion", "accuracy", accuracy, accuracy - 0.03, min(1, accuracy + 0.03), n),
+                 ("fi", model, "zero-shot", "emotion", "coverage", coverage, coverage, coverage, 810),
+                 ("fi", model, "zero-shot", "emotion", "accuracy_strict", strict, strict - 0.01, strict + 0.01, 810)]
+    frame = pd.DataFrame(rows, columns=["dataset", "model", "strategy", "dimension", "metric", "value", "ci_low",
+                                        "ci_high", "n"]).assign(n_total=810)
+    text = latex_table(frame, ["accuracy", "accuracy_strict"])
+    body = [line for line in text.splitlines() if line.startswith("fi &")]
+    assert body[0].split(" & ")[1] == "full"  # ordered by strict accuracy: the full model first
+    silent = next(line for line in body if " silent " in f" {line} ")
+    assert r"\textbf" not in silent.split(" & ")[3] and r"1.000 $\pm$ 0.015$^\dagger$" in silent
+    full = next(line for line in body if " full " in f" {line} ")
+    assert r"\textbf{0.710}" in full and "810" in full and "0.01" in silent
+    assert "below the ranking thresholds" in text
 
 
 def test_latex_percent_and_ties():
     tied = SCORES.copy()
     tied.loc[1, "value"] = 0.812
-    text = latex_table(tied[tied["metric"] == "accuracy"], percent=True)
+    text = latex_table(tied[tied["metric"].isin(["accuracy", "coverage"])], ["accuracy"], percent=True)
     assert text.count(r"\textbf{81.2}") == 2 and r"$\pm$ 3.0" in text
 
 

@@ -15,7 +15,7 @@ from engine.metrics import api
 from engine.metrics.compare import holm
 from engine.metrics.scoring import refresh_scores, score_store
 from engine.taxonomy import map_label
-from tests.metrics.metrics_fixtures import EMOTIONS, N, POLARITY, build
+from tests.metrics.metrics_fixtures import EMOTIONS, MISSING, N, POLARITY, build
 
 ANSWERED = ("ok", "partial")
 
@@ -45,7 +45,7 @@ def test_groups_and_latest_run(scores):
                     ("beta", "zero-shot", "polarity"), ("flat", "zero-shot", "valence"),
                     ("ranker", "zero-shot", "ranking")}
     beta = pick(scores, "beta", "zero-shot", "emotion", "accuracy")
-    assert beta["run_id"] == "run-beta" and "latest of 2 runs" in beta["note"]
+    assert beta["run_id"] == "run-beta" and "newest complete of 2 runs" in beta["note"]
 
 
 @pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
@@ -88,7 +88,8 @@ def test_emotion_metrics(toy, scores):
 
 def test_polarity_derived_from_emotion_answers(toy, scores):
     keep = [i for i in range(N) if POLARITY.get(toy.gold[i])]  # items with a polarity gold
-    answered = np.array([toy.alpha_status[i] in ANSWERED for i in keep])
+    # "neutral" on a two-way polarity is an abstention (unanswered), not a wrong answer
+    answered = np.array([toy.alpha_status[i] in ANSWERED and toy.alpha[i] != "neutral" for i in keep])
     gold = [POLARITY[toy.gold[i]] for i in keep]
     answer = [POLARITY.get(toy.alpha[i]) if toy.alpha[i] else None for i in keep]
     correct = np.array([a == g for a, g in zip(answer, gold)])
@@ -141,9 +142,10 @@ def test_valence_distribution_and_degenerate(toy, scores):
 
 def test_planned_items_without_rows_count_as_unanswered(scores):
     row = pick(scores, "alpha", "cot", "emotion", "accuracy_strict")
-    assert row["n_total"] == N + 10 and row["value"] == pytest.approx(N / (N + 10))
+    assert row["n_total"] == N and row["value"] == pytest.approx((N - MISSING) / N)
     assert pick(scores, "alpha", "cot", "emotion", "accuracy")["value"] == 1.0
-    assert "10 planned items" in row["note"]
+    assert pick(scores, "alpha", "cot", "emotion", "coverage")["value"] == pytest.approx((N - MISSING) / N)
+    assert f"{MISSING} items of the set without an answer row" in row["note"]
 
 
 def test_refresh_materialises_the_table(toy):

@@ -78,5 +78,7 @@ def test_predictions_and_trace_rows_in_a_real_store(db_path):
     assert distribution["sadness"] == pytest.approx(0.7) and stored["distribution"]["label"] == "sadness"
     assert all(r["confidence"] == pytest.approx(0.8) for r in stored.values())
     assert {r["parser_version"] for r in stored.values()} == {PARSER_VERSION}
-    assert {r["method"] for r in stored.values()} == {"rule"}
+    # polarity came from the emotion word (nothing stated it): marked derived; the rest was read as stated
+    assert stored["polarity"]["method"] == "derived"
+    assert {r["method"] for d, r in stored.items() if d != "polarity"} == {"rule"}
     assert list(trace["steps"])[:2] == ["Step 1: a child cries.", "Step 2: grey sky."]

@@ -25,7 +25,7 @@ def test_run_id_depends_on_what_decides_answers_only(tmp_path):
                    max_attempts=2, api_key_env="OTHER_KEY", price={"input": 1, "output": 2}),
         experiment(manifest, ["http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1"]),
         {**base, "max_cost": 3.0, "name": "renamed experiment"},
-        {**base, "datasets": [{**base["datasets"][0], "limit": 2}]},
+        {**base, "datasets": [{**base["datasets"][0], "limit": 4}]},  # the same four items
     ]
     for config in same:
         assert _run_ids(config) == [reference]
@@ -38,6 +38,7 @@ def test_run_id_depends_on_what_decides_answers_only(tmp_path):
         {**base, "image_max_side": 128},
         {**base, "strategies": [{"name": "zero-shot", "language": "zh"}]},
         {**base, "strategies": [{"name": "zero-shot", "system_prompt": "Be brief."}]},
+        {**base, "datasets": [{**base["datasets"][0], "limit": 2}]},  # another evaluation set: another run
     ]
     ids = [_run_ids(config)[0] for config in different]
     assert reference not in ids and len(set(ids)) == len(ids)

@@ -121,14 +121,19 @@ def test_requests_per_minute_are_never_exceeded(tmp_path, db_path):
     assert max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals) <= 4
 
 
-def test_limit_extends_the_same_run(tmp_path, db_path):
+def test_a_larger_limit_is_another_run_that_pays_only_for_the_new_items(tmp_path, db_path):
     manifest = write_dataset(tmp_path / "data", 8)
     with FakeVendorServer("openai", answer="positive") as fake:
         small = run_experiment(experiment(manifest, fake.base_url), db_path, limit=3, quiet=True)
         assert fake.count == 3
         full = run_experiment(experiment(manifest, fake.base_url), db_path, quiet=True)
-        assert fake.count == 8 and full.runs[0].run_id == small.runs[0].run_id
-    assert rows(db_path, "SELECT count(*) FROM predictions") == [(8,)]
+        assert fake.count == 8  # the three items both sets share came from the response cache
+        assert full.runs[0].run_id != small.runs[0].run_id  # the run id covers the evaluation set
+    # each run keeps its own set and size: the 3-item run did not become the 8-item run or vice versa
+    assert rows(db_path, "SELECT r.n_items, e.n_items FROM runs r JOIN eval_sets e USING (eval_set) "
+                         "ORDER BY r.n_items") == [(3, 3), (8, 8)]
+    assert rows(db_path, "SELECT count(*) FROM predictions") == [(11,)]
+    assert rows(db_path, "SELECT count(*) FROM responses WHERE cached") == [(3,)]
 
 
 def test_max_cost_stops_cleanly_and_a_rerun_continues(tmp_path, db_path):

@@ -218,9 +218,13 @@ def _shown(value: float, digits: int) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     args.no_store = True
+    metrics = args.metric
+    if args.format == "latex":  # the table needs every row's coverage and n to apply the ranking rule
+        args.metric = None
     frame = _compute(args, store=False)
     text = write_export(frame, args.format, args.out, **({"digits": args.digits, "percent": args.percent,
-                                                          "caption": args.caption, "label": args.label}
+                                                          "caption": args.caption, "label": args.label,
+                                                          "metrics": metrics}
                                                          if args.format == "latex" else {}))
     if text is not None:
         sys.stdout.write(text)

@@ -125,7 +125,9 @@ def load_emoset(path: str | Path) -> Dataset:
             elif field == "object":
                 value = [value] if isinstance(value, str) else list(value)
                 label = None
-                unknown[field] += sum(1 for v in value if known.get(field) and v not in known[field])
+                missing = sum(1 for v in value if known.get(field) and v not in known[field])
+                if missing:
+                    unknown[field] += missing
             else:
                 label = value
             if label is not None and known.get(field) and label not in known[field]:

@@ -8,7 +8,7 @@ package registers them all; `loader_info(name)` describes each release.
 """
 
 from engine.datasets import (abstract, affectnet, artphoto, ckplus, emoset, emotion6, fer2013,  # noqa: F401
-                             ferplus, fi, folder, manifest, oasis, rafdb, sfew, twitter1, twitter2, unbiasedemo)
+                             ferplus, fi, folder, hf, manifest, oasis, rafdb, sfew, twitter1, twitter2, unbiasedemo)
 from engine.datasets.base import (CATEGORICAL, CONTINUOUS, DIMENSIONS, Dataset, DatasetInfo, Gold, Item,
                                   LoadProblem, get_loader, loader_info, loader_names, normalise_value,
                                   register_loader)

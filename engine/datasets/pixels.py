@@ -1,9 +1,11 @@
-"""Images shipped as pixel values in a CSV cell (FER2013) written as PNG files in a content-addressed cache.
+"""Images that arrive as data rather than files -- pixel values in a CSV cell (FER2013), image bytes in
+a Parquet or Arrow column (Hugging Face datasets) -- written to a content-addressed cache.
 
-Each image is encoded once as an 8-bit grey PNG and stored as `<cache>/<sha[:2]>/<sha>.png`, where
-`sha` is the sha256 of the PNG bytes, i.e. the image's identity everywhere else in AffectLens. The same
-pixels always give the same bytes, so a second load finds every file in place and writes nothing.
-The cache is `cache_dir` when given, else `$AFFECTLENS_CACHE/pixels`, else `~/.cache/affectlens/pixels`.
+Each image is stored once as `<cache>/<sha[:2]>/<sha>.<ext>`, where `sha` is the sha256 of its bytes,
+i.e. the image's identity everywhere else in AffectLens; `ext` follows the content (png, jpg, ...).
+Pixels are encoded as an 8-bit grey PNG; the same pixels always give the same bytes, so a second load
+finds every file in place and writes nothing. The cache is `cache_dir` when given, else
+`$AFFECTLENS_CACHE/pixels`, else `~/.cache/affectlens/pixels`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from PIL import Image
 
 from engine.errors import DatasetError
 
-__all__ = ["pixel_cache", "PixelWriter"]
+__all__ = ["pixel_cache", "ImageCache", "PixelWriter"]
+
+_MAGIC = ((b"\x89PNG", "png"), (b"\xff\xd8", "jpg"), (b"GIF8", "gif"), (b"BM", "bmp"), (b"RIFF", "webp"),
+          (b"II*\x00", "tif"), (b"MM\x00*", "tif"))
 
 
 def pixel_cache(cache_dir: str | Path | None = None) -> Path:
@@ -37,14 +42,37 @@ def pixel_cache(cache_dir: str | Path | None = None) -> Path:
     return folder
 
 
-class PixelWriter:
-    """Turns one pixel cell into a cached PNG; `written` counts files this writer created."""
+class ImageCache:
+    """Stores image bytes by content; `written` counts the files this instance created."""
 
-    def __init__(self, folder: Path, side: int = 48):
+    def __init__(self, folder: Path):
         self.folder = folder
-        self.side = side
         self.written = 0
         self._seen: set[str] = set()
+
+    def add(self, data: bytes) -> tuple[str, str]:
+        """(path relative to the cache folder, sha256) of `data`, written once."""
+        sha = hashlib.sha256(data).hexdigest()
+        suffix = next((ext for magic, ext in _MAGIC if data.startswith(magic)), "bin")
+        relative = f"{sha[:2]}/{sha}.{suffix}"
+        if sha not in self._seen:
+            target = self.folder / relative
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                temporary = target.with_name(f".{sha}.{os.getpid()}.tmp")
+                temporary.write_bytes(data)
+                os.replace(temporary, target)  # atomic: a reader never sees half a file
+                self.written += 1
+            self._seen.add(sha)
+        return relative, sha
+
+
+class PixelWriter(ImageCache):
+    """Turns one pixel cell into a cached PNG."""
+
+    def __init__(self, folder: Path, side: int = 48):
+        super().__init__(folder)
+        self.side = side
 
     def __call__(self, cell: str, column: str = "pixels") -> tuple[str, str]:
         """(path relative to the cache, sha256); ValueError naming the cell's fault."""
@@ -60,16 +88,4 @@ class PixelWriter:
             raise ValueError(f"column {column!r} holds values outside 0-255 ({values.min()}..{values.max()})")
         buffer = io.BytesIO()
         Image.fromarray(values.astype(np.uint8).reshape(self.side, self.side)).save(buffer, "PNG")
-        data = buffer.getvalue()
-        sha = hashlib.sha256(data).hexdigest()
-        relative = f"{sha[:2]}/{sha}.png"
-        if sha not in self._seen:
-            target = self.folder / relative
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                temporary = target.with_name(f".{sha}.{os.getpid()}.tmp")
-                temporary.write_bytes(data)
-                os.replace(temporary, target)  # atomic: a reader never sees half a file
-                self.written += 1
-            self._seen.add(sha)
-        return relative, sha
+        return self.add(buffer.getvalue())

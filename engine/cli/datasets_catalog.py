@@ -89,3 +89,21 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     print(f"installed {len(result.installed)} file(s) in {result.target}")
     print(f"config entry: {{name: {result.name}, path: {result.target}}}")
     return 0
+
+
+def format_markdown(rows: list[dict[str, Any]]) -> str:
+    """The README's table of supported releases and their config entries (`datasets list --markdown`)."""
+    access = {"public": "download: `affectlens datasets fetch {name}`", "page": "download page",
+              "request": "on request", "account": "site account"}
+    lines = ["| set | gold AffectLens reads | files read | get it | licence | cite |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        gold = ", ".join(row["dimensions"]) + (f" ({row['taxonomy']})" if row["taxonomy"] else "")
+        images = ", ".join(f"{k} {v:,}" for k, v in row["expected"].items())
+        how = access.get(row["access"], row["access"]).format(name=row["name"])
+        reads = row["reads"].replace("<", "&lt;").replace(">", "&gt;")  # <id> would be read as an HTML tag
+        lines.append(f"| `{row['name']}`: {row['title']} ({images}) | {gold} | {reads} | "
+                     f"{how}: <{row['homepage']}> | {row['licence']} | {row['citation']} |")
+    lines += ["", "```yaml", "datasets:"]
+    lines += [f"  - {row['config']}" for row in rows]
+    lines.append("```")
+    return "\n".join(lines) + "\n"

@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "the store")
     _db(listing)
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.add_argument("--markdown", action="store_true", help="print the supported releases as the README's "
+                                                                 "Markdown table and config entries")
     listing.set_defaults(func=cmd_list)
 
     show = sub.add_parser("show", help="counts, dimensions, scales, label balance, splits and problems")
@@ -97,6 +99,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     from engine.cli.datasets_catalog import format_releases, releases
     from engine.datasets import get_loader, loader_info, loader_names, stored_datasets
 
+    if args.markdown:
+        from engine.cli.datasets_catalog import format_markdown
+        sys.stdout.write(format_markdown(releases()))
+        return 0
     db = _db_path(args)
     formats = [{"format": name, "about": (get_loader(name).__doc__ or "").strip().splitlines()[0]}
                for name in loader_names()]

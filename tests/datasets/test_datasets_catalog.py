@@ -65,3 +65,13 @@ def test_show_compares_what_was_found_with_the_release(tmp_path, capsys):
     assert main(["datasets", "show", "rafdb", "--path", str(tmp_path), "-o", "check_images=false"]) == 0
     out = capsys.readouterr().out
     assert "train" in out and "0 / 12,271   12,271 missing" in out and "20 / 3,068    3,048 missing" in out
+
+
+def test_readme_table_is_the_generated_one(capsys):
+    """The README's release table is `datasets list --markdown` (regenerate it when a release changes)."""
+    from tests.support import REPO
+
+    assert main(["datasets", "list", "--markdown"]) == 0
+    generated = capsys.readouterr().out
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert generated in readme, "README.md's dataset table is stale: paste `affectlens datasets list --markdown`"

@@ -57,16 +57,19 @@ def test_fer2013_fixture_bad_rows_and_usage(tmp_path):
         [6, _pixels(3), "PrivateTest"],
         [2, _pixels(4).replace("4", "999", 1), "PublicTest"],  # a value above 255
         [1, _pixels(5), "Holdout"],               # unknown Usage
+        [4, _pixels(6).replace(" 7 ", " x ", 1), "Training"],  # not a number
     ])
     ds = load_dataset("fer2013", path=tmp_path / "fer2013.csv", cache_dir=tmp_path / "c")
     assert [(i.item_id, i.gold["emotion"].label, i.split) for i in ds.items] == [
         ("00000", "happiness", "train"), ("00003", "neutral", "test")]
     messages = {p.row: p.message for p in ds.problems}
-    assert set(messages) == {"fer2013.csv line 3", "fer2013.csv line 4", "fer2013.csv line 6", "fer2013.csv line 7"}
+    assert set(messages) == {"fer2013.csv line 3", "fer2013.csv line 4", "fer2013.csv line 6", "fer2013.csv line 7",
+                             "fer2013.csv line 8"}
     assert "code 7 is not one of 0-6" in messages["fer2013.csv line 3"]
     assert "holds 3 values, expected 2304" in messages["fer2013.csv line 4"]
     assert "outside 0-255" in messages["fer2013.csv line 6"]
     assert "'Holdout'" in messages["fer2013.csv line 7"]
+    assert "holds 'x', not an integer" in messages["fer2013.csv line 8"]
 
 
 # ---------------------------------------------------------------- FERPlus

@@ -77,15 +77,18 @@ class PixelWriter(ImageCache):
 
     def __call__(self, cell: str, column: str = "pixels") -> tuple[str, str]:
         """(path relative to the cache, sha256); ValueError naming the cell's fault."""
-        with warnings.catch_warnings():  # a bad token ends the parse early (and warns); caught below
-            warnings.simplefilter("ignore")
-            values = np.fromstring(str(cell), dtype=np.int64, sep=" ")  # 5x faster than split() + array
+        try:
+            with warnings.catch_warnings():  # older numpy warns and stops early at a bad token, newer raises
+                warnings.simplefilter("ignore")
+                values = np.fromstring(str(cell), dtype=np.int64, sep=" ")  # 5x faster than split() + array
+        except ValueError:
+            values = np.zeros(0, dtype=np.int64)
         if values.size != self.side * self.side:
             parts = str(cell).split()  # the slow path, only to say exactly what is wrong
             if len(parts) != self.side * self.side:
                 raise ValueError(f"column {column!r} holds {len(parts)} values, expected {self.side * self.side} "
                                  f"({self.side}x{self.side} grey pixels)")
-            bad = next((p for p in parts if not p.isdigit()), parts[values.size])
+            bad = next((p for p in parts if not p.isdigit()), parts[min(values.size, len(parts) - 1)])
             raise ValueError(f"column {column!r} holds {bad!r}, not an integer pixel value")
         if values.min() < 0 or values.max() > 255:
             raise ValueError(f"column {column!r} holds values outside 0-255 ({values.min()}..{values.max()})")

@@ -37,8 +37,9 @@ _IGNORED = ("description",)
 def load_dataset(name_or_spec: str | Mapping[str, Any], path: str | Path | None = None, **options: Any) -> Dataset:
     """Load a dataset from a name or a config entry; returns the Dataset with its problems listed.
 
-    `format` (alias `loader`) defaults to `name` when that is a known loader (emotion6, oasis,
-    twitter1, manifest, folder; csv/tsv/jsonl mean manifest). Common options: `limit` (first N
+    `format` (alias `loader`) defaults to `name` when that is a known loader (a release such as
+    emotion6 or rafdb -- `loader_names()` -- or manifest, folder, hf; csv/tsv/jsonl mean manifest).
+    For `hf`, `path` may also be a Hub id (`org/name`) read from the local cache. Common options: `limit` (first N
     usable items), `split` (a named split or split value), `check_images` (True/"decode", "header"
     or False), `strict` (raise on any problem), `workers`, `base_dir` (relative paths start here).
     Every other option goes to the format's loader and must be one it takes.

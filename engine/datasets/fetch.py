@@ -112,6 +112,8 @@ def _unpack(archive: Path, kind: str, target: Path) -> list[str]:
         with zipfile.ZipFile(archive) as bundle:
             names = bundle.namelist()
             strip = _members_root(names)
+            for name in names:  # every member is checked before anything is written
+                _safe(name, strip, target)
             for info in bundle.infolist():
                 out = _safe(info.filename, strip, target)
                 if out is None or info.is_dir():
@@ -124,9 +126,11 @@ def _unpack(archive: Path, kind: str, target: Path) -> list[str]:
         with tarfile.open(archive) as bundle:
             members = bundle.getmembers()
             strip = _members_root([m.name for m in members])
-            for member in members:
+            for member in members:  # every member is checked before anything is written
                 if member.issym() or member.islnk():
                     raise FetchError(f"the archive member {member.name!r} is a link; the archive is refused")
+                _safe(member.name, strip, target)
+            for member in members:
                 out = _safe(member.name, strip, target)
                 if out is None or not member.isfile():
                     continue

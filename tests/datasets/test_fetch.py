@@ -168,7 +168,7 @@ def test_archive_member_leaving_the_target_is_refused(server, tmp_path):
     server.content["/evil.zip"] = data
     with pytest.raises(FetchError, match="would leave"):
         fetch_dataset("emotion6", tmp_path / "t", url=server.base + "/evil.zip", sha256=hashlib.sha256(data).hexdigest())
-    assert not (tmp_path / "escape.txt").exists()
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "t" / "ok.txt").exists()
 
 
 def test_request_form_sets_are_refused_with_where_to_ask(capsys):
@@ -181,3 +181,35 @@ def test_request_form_sets_are_refused_with_where_to_ask(capsys):
     assert "needs an account" in capsys.readouterr().err
     assert main(["datasets", "fetch", "nosuchset"]) == 2
     assert "no download is registered for 'nosuchset'" in capsys.readouterr().err
+
+
+def test_tar_archive_from_a_given_url_and_links_refused(server, tmp_path):
+    import tarfile
+
+    def tar(members: dict[str, bytes], link: str | None = None) -> bytes:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                bundle.addfile(info, io.BytesIO(data))
+            if link:
+                info = tarfile.TarInfo("twitter/evil")
+                info.type, info.linkname = tarfile.SYMTYPE, link
+                bundle.addfile(info)
+        return buffer.getvalue()
+
+    good = tar({"twitter/groundTruthLabel.txt": b"Image\tSentiment\r\n1.jpg\tpositive\r\n",
+                "twitter/partition1/1.jpg": write_image(tmp_path / "1.jpg").read_bytes()})
+    server.content["/twitter.tar.gz"] = good
+    # a set with only a download page: fetch works once the user gives a direct link
+    result = fetch_dataset("twitter2", tmp_path / "t2", url=server.base + "/twitter.tar.gz",
+                           sha256=hashlib.sha256(good).hexdigest())
+    assert sorted(result.installed) == ["groundTruthLabel.txt", "partition1/1.jpg"]
+    assert [i.item_id for i in load_dataset("twitter2", path=tmp_path / "t2").items] == ["1.jpg"]
+    evil = tar({"twitter/a.txt": b"x"}, link="/etc/passwd")
+    server.content["/evil.tar.gz"] = evil
+    with pytest.raises(FetchError, match="is a link; the archive is refused"):
+        fetch_dataset("twitter2", tmp_path / "t3", url=server.base + "/evil.tar.gz",
+                      sha256=hashlib.sha256(evil).hexdigest())
+    assert not (tmp_path / "t3" / "a.txt").exists()  # checked before anything was written

@@ -144,6 +144,7 @@ _V = {
     "neutral": ("neutral", "neutrality", "no emotion", "neutral expression", "indifferent",
                 "expressionless", "中性", "中立", "平淡"),
     "contempt": ("contempt", "contemptuous", "scorn", "disdain", "轻蔑", "蔑视"),
+    "love": ("love", "loving", "affection", "affectionate", "tenderness", "爱", "喜爱"),
     "positive": ("positive", "pos", "positively", "good", "pleasant", "积极", "正面", "正向"),
     "negative": ("negative", "neg", "negatively", "bad", "unpleasant", "消极", "负面", "负向"),
 }
@@ -153,6 +154,7 @@ _POLARITY = {
     "happiness": "positive", "joy": "positive",
     "anger": "negative", "disgust": "negative", "fear": "negative", "sadness": "negative",
     "contempt": "negative",
+    "love": "positive",
     # Surprise is ambivalent; for two-way polarity it is counted positive, as the Emotion6 and
     # FER sentiment groupings usually do. Neutral has no two-way polarity.
     "surprise": "positive",
@@ -188,6 +190,12 @@ TAXONOMIES: dict[str, Taxonomy] = {
             tuple(_label(n, "happiness" if n == "joy" else n)
                   for n in ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")),
             "Emotion6 (Peng et al., 2015): Ekman's six with 'joy', plus neutral.",
+        ),
+        Taxonomy(
+            "unbiasedemo6",
+            tuple(_label(n, "happiness" if n == "joy" else n)
+                  for n in ("anger", "fear", "joy", "love", "sadness", "surprise")),
+            "UnBiasedEmo (Panda et al., 2018): anger, fear, joy, love, sadness, surprise.",
         ),
         Taxonomy("polarity2", (_label("positive"), _label("negative")), "Two-way sentiment.", True),
         Taxonomy("polarity3", (_label("positive"), _label("negative"), _label("neutral")),

@@ -1,4 +1,5 @@
-"""`affectlens datasets list | show | load`: the known formats, stored datasets, and one dataset's summary."""
+"""`affectlens datasets list | show | load | fetch`: the supported releases and formats, stored datasets,
+one dataset's summary (checked against its release), and verified downloads."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description="List dataset formats and stored datasets, summarise or store one.")
     sub = parser.add_subparsers(dest="datasets_command", required=True, metavar="ACTION")
 
-    listing = sub.add_parser("list", help="built-in formats and the datasets in the store")
+    listing = sub.add_parser("list", help="supported releases (licence, citation), formats, and the datasets in "
+                                          "the store")
     _db(listing)
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.add_argument("--markdown", action="store_true", help="print the supported releases as the README's "
+                                                                 "Markdown table and config entries")
     listing.set_defaults(func=cmd_list)
 
     show = sub.add_parser("show", help="counts, dimensions, scales, label balance, splits and problems")
@@ -37,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load.add_argument("--no-images", action="store_true", help="skip the images table (colour statistics)")
     load.set_defaults(func=cmd_load)
 
+    from engine.cli.datasets_catalog import register_fetch
+    register_fetch(sub)
+
 
 def _db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help="results store (default: $AFFECTLENS_DB or results.duckdb)")
@@ -44,8 +51,9 @@ def _db(parser: argparse.ArgumentParser) -> None:
 
 def _source(parser: argparse.ArgumentParser, path_required: bool = False) -> None:
     parser.add_argument("--path", required=path_required, help="dataset folder, or the manifest file")
-    parser.add_argument("--format", default=None, help="emotion6 | oasis | twitter1 | csv | jsonl | folder "
-                                                       "(default: the name, when it is a built-in one)")
+    parser.add_argument("--format", default=None, help="a release (emotion6, rafdb, ...; see `datasets list`), or "
+                                                       "csv | jsonl | folder | hf (default: the name, when it is a "
+                                                       "built-in one)")
     parser.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
                         help="loader option, value read as YAML; dotted keys nest "
                              "(-o image_col=file -o label_cols.polarity=sentiment -o 'scales.valence=[1,9]')")
@@ -88,18 +96,27 @@ def _db_path(args: argparse.Namespace):
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from engine.datasets import get_loader, loader_names, stored_datasets
+    from engine.cli.datasets_catalog import format_releases, releases
+    from engine.datasets import get_loader, loader_info, loader_names, stored_datasets
 
+    if args.markdown:
+        from engine.cli.datasets_catalog import format_markdown
+        sys.stdout.write(format_markdown(releases()))
+        return 0
     db = _db_path(args)
     formats = [{"format": name, "about": (get_loader(name).__doc__ or "").strip().splitlines()[0]}
                for name in loader_names()]
     stored = stored_datasets(db)
     if args.json:
-        print(json.dumps({"formats": formats, "stored": stored, "db": str(db)}, default=str, indent=2))
+        print(json.dumps({"formats": formats, "releases": releases(), "stored": stored, "db": str(db)},
+                         default=str, indent=2))
         return 0
-    print("Dataset formats (use as `format:` in a config, or as the name of a built-in dataset):")
+    sys.stdout.write(format_releases(releases()))
+    print()
+    print("Generic formats (use as `format:` in a config):")
     for entry in formats:
-        print(f"  {entry['format']:<10} {entry['about']}")
+        if loader_info(entry["format"]) is None:
+            print(f"  {entry['format']:<10} {entry['about']}")
     print("  (csv, tsv and jsonl are manifest; imagefolder is folder)")
     print()
     if not stored:
@@ -134,11 +151,16 @@ def cmd_show(args: argparse.Namespace) -> int:
         else:
             raise AffectLensError(f"no dataset {args.name!r} in {db}; give --path (and --format) to read one "
                                   "from disk, or see `affectlens datasets list`")
+    from engine.cli.datasets_catalog import format_check, release_check
+
     summary = describe_dataset(dataset, max_problems=args.problems)
+    check = release_check(dataset)
+    if check is not None:
+        summary["release"] = check
     if args.json:
         print(json.dumps(summary, default=str, indent=2))
     else:
-        sys.stdout.write(format_summary(summary))
+        sys.stdout.write(format_summary(summary) + format_check(check))
     return 0
 
 

@@ -23,7 +23,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                          description="Run every dataset x model x strategy of an experiment config into the "
                                      "results store. Rerunning the same command resumes: answered items are "
                                      "skipped and identical requests are answered from the store.")
-    run.add_argument("config", help="experiment YAML (see data/configs/)")
+    run.add_argument("config", help="experiment YAML (see data/configs/); with --suite, a YAML of models only")
+    run.add_argument("--suite", metavar="NAME", help="run a packaged benchmark suite (gpt4v-emotion-image) on the "
+                                                     "models in CONFIG, over the datasets you have")
+    run.add_argument("--data", metavar="DIR", help="--suite: folder holding one sub-folder per dataset "
+                                                   "(twitter1, twitter2, abstract, artphoto, ckplus, ferplus, sfew, "
+                                                   "rafdb)")
+    run.add_argument("--gpt4v", metavar="DIR", help="--suite: the published GPT-4V predictions "
+                                                    "(zeroQiaoba/gpt4v-emotion results layout), imported alongside")
     run.add_argument("--db", help=DB_HELP)
     run.add_argument("--limit", type=int, help="evaluate at most N items per dataset")
     run.add_argument("--max-cost", type=float, metavar="USD",
@@ -48,11 +55,34 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.runner import load_config, run_experiment
 
-    config = load_config(args.config)
     if args.limit is not None and args.limit < 1:
         raise ValueError("--limit must be 1 or more")
+    if args.suite:
+        return cmd_suite(args)
+    if args.data or args.gpt4v:
+        raise ValueError("--data and --gpt4v go with --suite NAME")
+    config = load_config(args.config)
     result = run_experiment(config, args.db, limit=args.limit, max_cost=args.max_cost, quiet=args.quiet)
     return report(result, args.db)
+
+
+def cmd_suite(args: argparse.Namespace) -> int:
+    """`run --suite`: every task of the suite whose dataset is present, then the table in the paper's shape."""
+    from engine.suites import format_table, run_suite
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr)
+
+    result = run_suite(args.suite, args.config, db_path=args.db, data_dir=args.data, gpt4v_dir=args.gpt4v,
+                       limit=args.limit, max_cost=args.max_cost, quiet=args.quiet, log=log)
+    if not result.ran and not result.imported:
+        print("nothing was run: none of the suite's datasets was found (give --data DIR or dataset_paths:)",
+              file=sys.stderr)
+        return 2
+    print(f"{result.suite.paper}\nprotocol: {result.suite.protocol}\n")
+    sys.stdout.write(format_table(result))
+    print(f"\nResults: {result.db_path}   (affectlens scores --db {result.db_path} for every metric)")
+    return 1 if result.failed else 3 if result.stopped else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -112,15 +112,45 @@ class Dataset:
         return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a release is and what it should contain: shown by `datasets list`, checked by `datasets show`.
+
+    `expected` maps a split name (or "all") to the number of images the official release has there;
+    `access` is "public" (a direct download), "page" (download by hand from `homepage`), "request"
+    (a licence or request form first) or "account" (a site login first).
+    """
+
+    title: str
+    citation: str
+    licence: str
+    homepage: str
+    access: str = "page"
+    dimensions: tuple[str, ...] = ()
+    taxonomy: str | None = None
+    expected: dict[str, int] = field(default_factory=dict)
+    reads: str = ""  # the files the loader reads, in the release's own names
+    config: str = ""  # the config entry, e.g. "{name: rafdb, path: data/RAF-DB/basic}"
+
+
 Loader = Callable[..., Dataset]
 _LOADERS: dict[str, Loader] = {}
+_INFO: dict[str, DatasetInfo] = {}
 
 
-def register_loader(name: str) -> Callable[[Loader], Loader]:
+def register_loader(name: str, info: DatasetInfo | None = None) -> Callable[[Loader], Loader]:
+    """Register a loader under `name`; `info` describes the release it reads (generic formats have none)."""
     def wrap(fn: Loader) -> Loader:
         _LOADERS[name] = fn
+        if info is not None:
+            _INFO[name] = info
         return fn
     return wrap
+
+
+def loader_info(name: str) -> DatasetInfo | None:
+    """The release description registered with loader `name`, or None for a generic format."""
+    return _INFO.get(name)
 
 
 def loader_names() -> list[str]:

@@ -48,24 +48,27 @@ def _text(path: Path) -> str:
         raise DatasetError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
 
 
-def read_csv(path: Path, delimiter: str = ",") -> tuple[list[str], list[Row], list[LoadProblem]]:
+def read_csv(path: Path, delimiter: str = ",", fieldnames: list[str] | None = None, quotechar: str = '"'
+             ) -> tuple[list[str], list[Row], list[LoadProblem]]:
     """Header, rows and problems of a CSV file; `where` of each row is "<file> line N" (header = line 1).
 
     A row with more or fewer cells than the header, or an unclosed quote, is reported and skipped;
     reading resumes on the next line, so one broken row costs only itself. Old-Mac CR line endings
-    are accepted.
+    are accepted. `fieldnames` names the columns of a file without a header line (its line 1 is data);
+    `quotechar` is the quote character (Abstract's ground truth quotes with ').
     """
     lines = _text(path).splitlines(keepends=True)
-    if not lines or not lines[0].strip():
+    if fieldnames is None and (not lines or not lines[0].strip()):
         raise DatasetError(f"{path} is empty or has no header line; the first line must name the columns")
-    header = [cell.strip() for cell in next(csv.reader([lines[0]], delimiter=delimiter))]
+    header = list(fieldnames) if fieldnames is not None else \
+        [cell.strip() for cell in next(csv.reader([lines[0]], delimiter=delimiter, quotechar=quotechar))]
     if not header or len(set(header)) != len(header):
         dupes = sorted({c for c in header if header.count(c) > 1})
         raise DatasetError(f"{path}: the header names {', '.join(map(repr, dupes))} more than once; "
                            "give each column its own name")
     rows: list[Row] = []
     problems: list[LoadProblem] = []
-    pos = 1
+    pos = 0 if fieldnames is not None else 1
 
     def feed() -> Iterator[str]:
         nonlocal pos
@@ -73,7 +76,7 @@ def read_csv(path: Path, delimiter: str = ",") -> tuple[list[str], list[Row], li
             pos += 1
             yield lines[pos - 1]
 
-    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+    reader = csv.reader(feed(), delimiter=delimiter, quotechar=quotechar, strict=True)
     while pos < len(lines):
         start = pos
         if not lines[start].strip():
@@ -87,7 +90,7 @@ def read_csv(path: Path, delimiter: str = ",") -> tuple[list[str], list[Row], li
         except csv.Error as exc:
             problems.append(LoadProblem(where, f"cannot be read as CSV ({exc}); check its quotes"))
             pos = start + 1
-            reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+            reader = csv.reader(feed(), delimiter=delimiter, quotechar=quotechar, strict=True)
             continue
         if len(cells) != len(header):
             spanned = pos - start
@@ -97,7 +100,7 @@ def read_csv(path: Path, delimiter: str = ",") -> tuple[list[str], list[Row], li
             problems.append(LoadProblem(where, f"has {len(cells)} cells where the header has {len(header)} "
                                                f"({hint}); the row is skipped"))
             pos = start + 1  # resume right after the broken line
-            reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+            reader = csv.reader(feed(), delimiter=delimiter, quotechar=quotechar, strict=True)
             continue
         rows.append((where, dict(zip(header, (cell.strip() for cell in cells)))))
     return header, rows, problems
@@ -167,12 +170,13 @@ def _real(folder: Path, cache: dict[Path, Path]) -> Path:
     return cache[folder]
 
 
-def items_from_rows(rows: list[Row], make: Callable[[dict], Item], problems: list[LoadProblem], *,
+def items_from_rows(rows: list[Row], make: Callable[[dict], Item | None], problems: list[LoadProblem], *,
                     repeat_fix: str = "") -> tuple[list[Item], dict[str, str]]:
     """Items made from `(where, record)` rows, and where each came from.
 
     A row whose `make` raises ValueError, or whose item id an earlier row already gave, becomes a
     `LoadProblem` naming its line (`repeat_fix` says how to tell repeats apart) and is skipped.
+    A row for which `make` returns None is left out on purpose (the loader counts it) without a problem.
     """
     items, refs = [], {}
     for where, record in rows:
@@ -180,6 +184,8 @@ def items_from_rows(rows: list[Row], make: Callable[[dict], Item], problems: lis
             item = make(record)
         except ValueError as exc:
             problems.append(LoadProblem(where, f"{exc}; the row is skipped"))
+            continue
+        if item is None:
             continue
         if item.item_id in refs:
             problems.append(LoadProblem(where, f"id {item.item_id!r} repeats {refs[item.item_id]}{repeat_fix}; "

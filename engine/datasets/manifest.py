@@ -89,24 +89,40 @@ def load_manifest(path: str | Path, image_col: str = "image", label_cols: dict |
                   fmt: str | None = None, delimiter: str | None = None) -> Dataset:
     """CSV/TSV/JSONL manifest: one row per image, gold columns mapped to dimensions by `label_cols`."""
     file = require_file(Path(path), "manifest file", "give path: the CSV or JSONL file listing the images")
+    header, rows, problems = read_table(file, fmt, delimiter)
+    return dataset_from_records(file.stem, "manifest", str(file), Path(root) if root else file.parent, header, rows,
+                                problems, image_col=image_col, label_cols=label_cols, scales=scales,
+                                taxonomy=taxonomy, polarity_taxonomy=polarity_taxonomy, label_values=label_values,
+                                id_col=id_col, split_col=split_col, meta_cols=meta_cols,
+                                meta={"manifest": file.name})
+
+
+def dataset_from_records(name: str, loader: str, source: str, root: Path | None, header: list[str], rows: list,
+                         problems: list, *, image_col: str = "image", label_cols: dict | None = None,
+                         scales: dict | None = None, taxonomy: str | None = None,
+                         polarity_taxonomy: str | None = None, label_values: dict | None = None,
+                         id_col: str | None = None, split_col: str | None = None,
+                         meta_cols: list[str] | None = None, meta: dict | None = None) -> Dataset:
+    """A Dataset from `(where, record)` rows under a column mapping (the manifest rules; `source` names
+    the file or dataset in messages). Shared by the manifest and Hugging Face loaders."""
+    file = source
     label_cols = dict(label_cols or {})
     label_values = {dim: {str(k): v for k, v in (mapping or {}).items()}
                     for dim, mapping in (label_values or {}).items()}
     unknown = [dim for dim in label_cols if dim not in LABEL_DIMENSIONS]
     if unknown:
-        raise DatasetError(f"manifest {file}: label_cols names unknown dimension(s) {', '.join(unknown)}; "
+        raise DatasetError(f"{loader} {file}: label_cols names unknown dimension(s) {', '.join(unknown)}; "
                            f"choose from {', '.join(LABEL_DIMENSIONS)}")
     scales = {dim: tuple(float(x) for x in scale) for dim, scale in (scales or {}).items()}
     for dim in label_cols:
         if dim in CONTINUOUS and dim not in scales:
-            raise DatasetError(f"manifest {file}: column {label_cols[dim]!r} gives {dim} but no scale is set; "
+            raise DatasetError(f"{loader} {file}: column {label_cols[dim]!r} gives {dim} but no scale is set; "
                                f"add scales: {{{dim}: [LOW, HIGH]}} (the rating scale of the source)")
-    header, rows, problems = read_table(file, fmt, delimiter)
     wanted = {"image_col": image_col, "id_col": id_col, "split_col": split_col,
               **{f"label_cols.{dim}": col for dim, col in label_cols.items()}}
     missing = {key: col for key, col in wanted.items() if col and col not in header}
     if missing and rows:
-        raise DatasetError(f"manifest {file}: no column {', '.join(f'{c!r} (from {k})' for k, c in missing.items())}; "
+        raise DatasetError(f"{loader} {file}: no column {', '.join(f'{c!r} (from {k})' for k, c in missing.items())}; "
                            f"its columns are: {', '.join(header)}")
 
     def cell(record: dict, dim: str):
@@ -117,7 +133,7 @@ def load_manifest(path: str | Path, image_col: str = "image", label_cols: dict |
 
     for dim in label_values:
         if dim not in label_cols:
-            raise DatasetError(f"manifest {file}: label_values names {dim!r}, which label_cols does not map")
+            raise DatasetError(f"{loader} {file}: label_values names {dim!r}, which label_cols does not map")
     emotion_values = [str(cell(r, "emotion")) for _, r in rows if "emotion" in label_cols and cell(r, "emotion")]
     taxonomy = get_taxonomy(taxonomy).name if taxonomy else _choose_taxonomy(emotion_values)
     if taxonomy is None and ({"emotion", "distribution"} & set(label_cols)):
@@ -137,11 +153,10 @@ def load_manifest(path: str | Path, image_col: str = "image", label_cols: dict |
         return item
 
     items, refs = items_from_rows(rows, make, problems, repeat_fix="; give each row its own id (id_col) or image")
-    dataset = Dataset(file.stem, "manifest", Path(root) if root else file.parent, items,
+    dataset = Dataset(name, loader, root, items,
                       taxonomy=taxonomy or (taxonomies["polarity"] if "polarity" in label_cols else None),
                       scales={d: s for d, s in scales.items() if d in label_cols}, problems=problems,
-                      meta={"manifest": file.name, "label_cols": label_cols,
-                            "polarity_taxonomy": taxonomies["polarity"]})
+                      meta={**(meta or {}), "label_cols": label_cols, "polarity_taxonomy": taxonomies["polarity"]})
     return set_row_refs(dataset, refs)
 
 

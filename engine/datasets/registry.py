@@ -37,8 +37,9 @@ _IGNORED = ("description",)
 def load_dataset(name_or_spec: str | Mapping[str, Any], path: str | Path | None = None, **options: Any) -> Dataset:
     """Load a dataset from a name or a config entry; returns the Dataset with its problems listed.
 
-    `format` (alias `loader`) defaults to `name` when that is a known loader (emotion6, oasis,
-    twitter1, manifest, folder; csv/tsv/jsonl mean manifest). Common options: `limit` (first N
+    `format` (alias `loader`) defaults to `name` when that is a known loader (a release such as
+    emotion6 or rafdb -- `loader_names()` -- or manifest, folder, hf; csv/tsv/jsonl mean manifest).
+    For `hf`, `path` may also be a Hub id (`org/name`) read from the local cache. Common options: `limit` (first N
     usable items), `split` (a named split or split value), `check_images` (True/"decode", "header"
     or False), `strict` (raise on any problem), `workers`, `base_dir` (relative paths start here).
     Every other option goes to the format's loader and must be one it takes.
@@ -65,8 +66,11 @@ def load_dataset(name_or_spec: str | Mapping[str, Any], path: str | Path | None 
     base_dir = Path(common.pop("base_dir")) if common.get("base_dir") else None
     if spec.get("path") is None:
         raise DatasetError(f"dataset {name!r}: no path given; add path: (the dataset folder, or the manifest file)")
-    source = _resolve(spec.pop("path"), base_dir)
-    if not source.exists():
+    raw_path = spec.pop("path")
+    source = _resolve(raw_path, base_dir)
+    if not source.exists() and getattr(loader, "accepts_hub_ids", False) and _hub_id(raw_path):
+        source = Path(str(raw_path))  # a Hub id, resolved from the local cache by the loader
+    elif not source.exists():
         raise DatasetError(f"dataset {name!r}: {source} does not exist; check path: (relative paths start at "
                            f"{base_dir or Path.cwd()})")
     if loader_name == "manifest":
@@ -74,10 +78,15 @@ def load_dataset(name_or_spec: str | Mapping[str, Any], path: str | Path | None 
         if spec.get("root"):
             spec["root"] = _resolve(spec["root"], base_dir)
     _check_options(name, loader_name, loader, spec)
-    dataset = loader(source, **spec)
+    dataset = loader(source if source.exists() else str(raw_path), **spec)
     dataset.name = str(name or dataset.name)
     dataset.meta.setdefault("source", str(source))
     return check_items(dataset, **common)
+
+
+def _hub_id(text) -> bool:
+    from engine.datasets.hf import is_hub_id
+    return is_hub_id(str(text))
 
 
 def _resolve(path: str | Path, base_dir: Path | None) -> Path:

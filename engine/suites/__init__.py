@@ -179,10 +179,11 @@ def _table(suite: Suite, db: Path) -> tuple[list[dict[str, Any]], list[str]]:
     if not db.exists():
         return [], []
     names = [task.dataset for task in suite.tasks]
-    with connect(db, read_only=True) as con:
-        frame = con.execute("SELECT dataset, model, strategy, dimension, metric, value, n, n_total FROM scores "
-                            "WHERE metric IN ('accuracy', 'coverage') AND dataset IN (SELECT unnest(?))",
-                            [names]).fetch_df()
+    from engine.store.queries import current_scores
+
+    with connect(db, read_only=True) as con:  # the run that stands for each cell; the largest set first
+        frame = current_scores(con, dataset=names, metric=["accuracy", "coverage"])
+    frame = frame.sort_values("n_total", ascending=False, kind="mergesort")
     models = list(dict.fromkeys(sorted(frame["model"], key=lambda m: (m == PUBLISHED_MODEL, m))))
     rows = []
     for task in suite.tasks:

@@ -1,7 +1,7 @@
 """AffectLens dashboard entry point: routes to the pages and draws the shared sidebar, nothing else.
 
 Run with `streamlit run dashboard/app.py`. Adding a page is one line in PAGES; a listed page whose file
-is not shipped in this build is left out of the navigation.
+is missing is an error naming it, never a page silently left out.
 """
 
 import sys
@@ -27,7 +27,9 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="AffectLens", page_icon=":material/mood:", layout="wide")
-navigation = st.navigation([st.Page(HERE / file, title=title, icon=icon)
-                            for file, title, icon in PAGES if (HERE / file).exists()])
+missing = [file for file, _title, _icon in PAGES if not (HERE / file).exists()]
+if missing:
+    raise FileNotFoundError(f"dashboard page(s) {', '.join(missing)} missing under {HERE}; reinstall AffectLens")
+navigation = st.navigation([st.Page(HERE / file, title=title, icon=icon) for file, title, icon in PAGES])
 sidebar.render()
 navigation.run()

@@ -28,13 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command module not shipped in this build
-                continue
-            raise
-        module.register(sub)
+        # A command module that fails to import is a broken installation: the error says so, with its
+        # traceback, instead of the command silently missing from --help.
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -46,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AffectLensError as exc:
+        _traceback(args)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (FileNotFoundError, KeyError, ValueError, ImportError) as exc:
+        _traceback(args)
         # Library errors already carry a message naming the item and the fix.
         # KeyError's own str() adds quotes; subclasses with a message of their own keep it.
         plain_key_error = isinstance(exc, KeyError) and type(exc).__str__ is KeyError.__str__ and exc.args
@@ -58,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+
+
+def _traceback(args: argparse.Namespace) -> None:
+    """With -v, every error shows where it came from; without, only its message naming the fix."""
+    if getattr(args, "verbose", False):
+        import traceback
+        traceback.print_exc(file=sys.stderr)
 
 
 if __name__ == "__main__":

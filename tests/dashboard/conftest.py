@@ -22,7 +22,7 @@ def _pages() -> list[str]:
     tree = ast.parse(APP.read_text())
     listed = next(ast.literal_eval(node.value) for node in tree.body
                   if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES")
-    return [file for file, _title, _icon in listed if (APP.parent / file).exists()]
+    return [file for file, _title, _icon in listed]  # a listed page without its file fails the tests
 
 
 PAGES = _pages()

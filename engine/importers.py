@@ -29,7 +29,7 @@ import pandas as pd
 
 from engine.datasets.base import CATEGORICAL, CONTINUOUS, Dataset, Gold, Item, normalise_value
 from engine.errors import AffectLensError
-from engine.store import connect, upsert
+from engine.store import connect, transaction, upsert
 from engine.store.evalsets import EvalSet, write_eval_set
 from engine.store.writes import write_dataset, write_predictions, write_run
 from engine.taxonomy import TAXONOMIES, get_taxonomy, infer_taxonomy, normalize_label
@@ -346,8 +346,7 @@ def import_predictions(path: str | os.PathLike, *, dataset: str, model: str, dim
         drawn = f"test list {Path(test_list).name}" if test_list is not None else f"the items of {path.name}"
         evaluation_set = EvalSet(dataset, tuple(members), f"{dataset} · {drawn}",
                                  {"source": "import", "test_list_sha256": test_sha, "file_sha256": file_sha})
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute("DELETE FROM predictions WHERE run_id = ?", [run_id])
             write_eval_set(con, evaluation_set)
             write_run(con, {
@@ -366,10 +365,6 @@ def import_predictions(path: str | os.PathLike, *, dataset: str, model: str, dim
                                "imported_at": now.isoformat(), "problems": problems[:50]},
             })
             write_predictions(con, [{"run_id": run_id, "dataset": dataset, **p} for p in predictions])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
     statuses = Counter(p["status"] for p in predictions)
     return ImportResult(run_id, dataset, model, strategy, dimension, gold_taxonomy, answer_taxonomy,
                         len(predictions), statuses["ok"] + statuses["partial"], statuses["partial"],

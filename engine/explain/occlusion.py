@@ -32,7 +32,7 @@ from PIL import Image
 
 from engine.datasets.base import normalise_value
 from engine.explain.strategies import OCCLUDE_STAGE, occlusion_settings
-from engine.store import connect, upsert
+from engine.store import connect, transaction, upsert
 
 MEASURES = ("valence_change", "probability_drop", "rank_drop", "label_flip")
 _CELL_STAGE = re.compile(rf"^{OCCLUDE_STAGE}:(\d+):(\d+)$")
@@ -187,8 +187,7 @@ def store_maps(db_path, maps: list[SaliencyMap]) -> int:
         return 0
     frame = pd.DataFrame([m.row() for m in maps])
     with connect(db_path) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             keys = frame.loc[frame["method"] == "occlusion", ["dataset", "item_id", "model", "strategy"]]
             if len(keys):
                 con.register("_replaced_maps", keys)
@@ -197,10 +196,6 @@ def store_maps(db_path, maps: list[SaliencyMap]) -> int:
                                  AND e.model = k.model AND e.strategy = k.strategy""")
                 con.unregister("_replaced_maps")
             written = upsert(con, "explanations", frame, json_columns=("meta",))
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
     return written
 
 

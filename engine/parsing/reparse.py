@@ -25,7 +25,7 @@ from engine.parsing.judge import JUDGE_STAGE, Judge, apply_stored
 from engine.parsing.parser import KNOWN_DIMENSIONS, PARSER_VERSION, parse_answer
 from engine.parsing.rows import predictions_from_parse, trace_row
 from engine.parsing.types import DEFAULT_SCALES, ParseResult, ParseSpec
-from engine.store.db import connect
+from engine.store.db import connect, transaction
 from engine.store.writes import write_predictions, write_responses, write_traces
 
 FINAL_STAGES = ("answer", "judge")
@@ -169,8 +169,7 @@ def _write(db_path, run_id: str, items: list[str], predictions: list[dict], trac
     if not items:
         return
     with connect(db_path) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.register("_reparsed_items", pd.DataFrame({"item_id": items}))
             for table in ("predictions", "traces"):
                 con.execute(f"DELETE FROM {table} WHERE run_id = ? AND item_id IN (SELECT item_id FROM _reparsed_items)",
@@ -180,10 +179,6 @@ def _write(db_path, run_id: str, items: list[str], predictions: list[dict], trac
             write_traces(con, traces)
             write_responses(con, judge_rows)
             con.execute("UPDATE runs SET parser_version = ? WHERE run_id = ?", [PARSER_VERSION, run_id])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
 
 
 def reparse(db_path: str | Path | None, runs: list[str] | None = None, *, judge: Judge | None = None,

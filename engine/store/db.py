@@ -107,14 +107,9 @@ def _apply_migrations(con: duckdb.DuckDBPyConnection) -> None:
     for version, name, sql in migrations():
         if version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
 
 
 def migrate(path: str | os.PathLike | None = None) -> int:

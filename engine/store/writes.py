@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from engine.datasets.base import Dataset, normalise_value
-from engine.store.db import upsert
+from engine.store.db import transaction, upsert
 
 RESPONSE_COLUMNS = (
     "response_id", "run_id", "dataset", "item_id", "sample_index", "stage", "request_hash", "status",
@@ -28,8 +28,7 @@ PREDICTION_COLUMNS = (
 
 def write_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, *, image_rows: Sequence[dict] = ()) -> None:
     """Store a dataset's description, items and gold (replacing an earlier load of the same name)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table in ("gold", "items"):
             con.execute(f"DELETE FROM {table} WHERE dataset = ?", [dataset.name])
         upsert(con, "datasets", pd.DataFrame([{
@@ -67,10 +66,6 @@ def write_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, *, image_row
                                                                  "scale_high")), json_columns=("distribution",))
         if image_rows:
             upsert(con, "images", pd.DataFrame(list(image_rows)))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _typed(frame: pd.DataFrame, float_columns: Iterable[str]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ Run with `streamlit run dashboard/app.py`. Adding a page is one line in PAGES; a
 is not shipped in this build is left out of the navigation.
 """
 
+import logging
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # `streamlit run dashboard/app.py` from a source checkout
     sys.path.insert(0, str(HERE.parent))
 
+from dashboard import guard, settings  # noqa: E402
 from dashboard.components import sidebar  # noqa: E402
 
 # (file, title, icon): the navigation in order
@@ -27,7 +29,18 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="AffectLens", page_icon=":material/mood:", layout="wide")
+hosted = settings.viewer_mode()
+if hosted:  # a hosted dashboard never shows tracebacks, exception types or messages to visitors
+    st.set_option("client.showErrorDetails", "none")
+guard.install_upload_gate(settings.viewer_mode)
 navigation = st.navigation([st.Page(HERE / file, title=title, icon=icon)
                             for file, title, icon in PAGES if (HERE / file).exists()])
 sidebar.render()
-navigation.run()
+try:
+    navigation.run()
+except Exception as exc:  # noqa: BLE001 - the page's bug: a short note instead of a traceback
+    if not hosted:
+        raise
+    logging.getLogger("affectlens.dashboard").exception("page failed")
+    st.error("This page could not be drawn. The error has been logged on the server; try another page or "
+             "reload.", icon=":material/error:")

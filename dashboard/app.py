@@ -15,6 +15,7 @@ if str(HERE.parent) not in sys.path:  # `streamlit run dashboard/app.py` from a 
     sys.path.insert(0, str(HERE.parent))
 
 from dashboard import guard, settings  # noqa: E402
+from engine.secrets import scrubbed_stderr_logging  # noqa: E402
 from dashboard.components import sidebar  # noqa: E402
 
 # (file, title, icon): the navigation in order
@@ -28,6 +29,7 @@ PAGES = [
     ("pages/runs.py", "Runs", ":material/history:"),
 ]
 
+scrubbed_stderr_logging("affectlens", "engine", "dashboard")  # the server's log lines pass the one scrub
 st.set_page_config(page_title="AffectLens", page_icon=":material/mood:", layout="wide")
 hosted = settings.viewer_mode()
 if hosted:  # a hosted dashboard never shows tracebacks, exception types or messages to visitors

@@ -27,7 +27,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = ["SECRET_KEYS", "MASK", "REDACTED", "is_secret_key", "secret_key_paths", "url_credential_problem",
-           "scrub", "scrub_text", "known_secrets", "register_secret", "ScrubFilter", "install_log_filter"]
+           "scrub", "scrub_text", "known_secrets", "register_secret", "ScrubFilter", "install_log_filter",
+           "scrubbed_stderr_logging"]
 
 #: key names (and suffixes) that hold credentials
 SECRET_KEYS = ("api_key", "apikey", "key", "token", "password", "passwd", "secret", "authorization",
@@ -207,3 +208,18 @@ def install_log_filter(logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(f, ScrubFilter) for f in handler.filters):
             handler.addFilter(ScrubFilter())
+
+
+def scrubbed_stderr_logging(*names: str, level: int = logging.INFO) -> None:
+    """Give each named logger one stderr handler with a `ScrubFilter` (once; for processes such as the
+    dashboard whose root logger has no handler of ours)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(getattr(h, "_affectlens_scrubbed", False) for h in logger.handlers):
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            handler.addFilter(ScrubFilter())
+            handler._affectlens_scrubbed = True
+            logger.addHandler(handler)
+            logger.setLevel(min(logger.level or level, level))
+            logger.propagate = False

@@ -58,9 +58,10 @@ def session_id() -> str | None:
 def client_address() -> str | None:
     """The client's address as the server sees it (behind a proxy: the proxy's, see docs/hosting.md)."""
     try:
-        return st.context.ip_address
+        address = st.context.ip_address
     except Exception:  # noqa: BLE001
         return None
+    return address if isinstance(address, str) and address else None
 
 
 def _throttle_keys() -> list[str]:

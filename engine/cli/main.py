@@ -8,6 +8,7 @@ import logging
 import sys
 
 from engine.errors import AffectLensError
+from engine.secrets import install_log_filter, scrub_text
 
 # Each module defines register(subparsers) and sets `func` on the parsers it adds.
 COMMAND_MODULES = (
@@ -43,17 +44,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    install_log_filter()  # every log line passes the one scrub
     try:
         return int(args.func(args) or 0)
     except AffectLensError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {scrub_text(str(exc))}", file=sys.stderr)
         return 2
     except (FileNotFoundError, KeyError, ValueError, ImportError) as exc:
         # Library errors already carry a message naming the item and the fix.
         # KeyError's own str() adds quotes; subclasses with a message of their own keep it.
         plain_key_error = isinstance(exc, KeyError) and type(exc).__str__ is KeyError.__str__ and exc.args
         message = exc.args[0] if plain_key_error else exc
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {scrub_text(str(message))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)

@@ -90,7 +90,18 @@ class Throttle:
                     self._records.pop(key, None)
 
 
-THROTTLE = Throttle()
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+
+
+#: the server's throttle; AFFECTLENS_SIGNIN_DELAY_S, AFFECTLENS_SIGNIN_LOCKOUT_AFTER and
+#: AFFECTLENS_SIGNIN_LOCKOUT_S (environment) tune it
+THROTTLE = Throttle(base_delay_s=_env_number("AFFECTLENS_SIGNIN_DELAY_S", BASE_DELAY_S),
+                    lockout_after=int(_env_number("AFFECTLENS_SIGNIN_LOCKOUT_AFTER", LOCKOUT_AFTER)),
+                    lockout_s=_env_number("AFFECTLENS_SIGNIN_LOCKOUT_S", LOCKOUT_S))
 
 # ---------------------------------------------------------------------------------------------------
 # signed sign-in tokens

@@ -56,11 +56,25 @@ def session_id() -> str | None:
 
 
 def client_address() -> str | None:
-    """The client's address as the server sees it (behind a proxy: the proxy's, see docs/hosting.md)."""
-    try:
-        address = st.context.ip_address
-    except Exception:  # noqa: BLE001
-        return None
+    """The client's address as the server sees it (loopback included). Behind a reverse proxy that is
+    the proxy's, unless `AFFECTLENS_TRUST_FORWARDED=1` says the proxy's X-Forwarded-For is to be
+    believed (only set it when the proxy overwrites that header; see docs/hosting.md)."""
+    if settings.flag("AFFECTLENS_TRUST_FORWARDED"):
+        try:
+            forwarded = st.context.headers.get("X-Forwarded-For") or ""
+        except Exception:  # noqa: BLE001
+            forwarded = ""
+        if forwarded.split(",")[0].strip():
+            return forwarded.split(",")[0].strip()
+    try:  # st.context.ip_address hides loopback; the throttle needs it too
+        from streamlit.runtime.context import _get_client_context
+        client = _get_client_context()
+        address = client.remote_ip if client is not None else None
+    except Exception:  # noqa: BLE001 - another Streamlit: its public property
+        try:
+            address = st.context.ip_address
+        except Exception:  # noqa: BLE001
+            address = None
     return address if isinstance(address, str) and address else None
 
 

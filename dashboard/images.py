@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,9 +126,14 @@ def check_upload(name: str, data: bytes, *, max_mb: float | None = None,
                              "(set AFFECTLENS_MAX_UPLOAD_MB to change it)")
     unreadable = (OSError, UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError)
     try:
-        with Image.open(io.BytesIO(data)) as image:  # reads the header only
-            image_format = image.format
-            width, height = image.size
+        with warnings.catch_warnings():  # the pixel limit is ours to report, below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
+                image_format = image.format
+                width, height = image.size
+    except Image.DecompressionBombError:  # over twice Pillow's limit: refused by the header alone
+        raise UploadRejected(f"{name} has far more pixels than the limit of {max_pixels / 1e6:.0f} MP: "
+                             "shrink it first") from None
     except unreadable as exc:
         raise UploadRejected(f"{name} is not a readable image ({exc.__class__.__name__}); "
                              f"upload one of: {', '.join(ALLOWED_EXTENSIONS)}") from None

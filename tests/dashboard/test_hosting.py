@@ -161,6 +161,8 @@ def test_upload_pixel_limit_is_read_from_the_header_before_decoding():
     started = time.perf_counter()
     with pytest.raises(images.UploadRejected, match="13000×13000 pixels"):
         images.check_upload("huge.png", bomb, max_mb=10)
+    with pytest.raises(images.UploadRejected, match="far more pixels than the limit"):
+        images.check_upload("huger.png", _png_header_only(20000, 20000), max_mb=10)
     assert time.perf_counter() - started < 2.0  # generous: a decode would allocate ~500 MB first
 
 

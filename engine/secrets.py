@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = ["SECRET_KEYS", "MASK", "REDACTED", "is_secret_key", "secret_key_paths", "url_credential_problem",
-           "scrub", "scrub_text", "known_secrets", "register_secret", "ScrubFilter", "install_log_filter",
+           "scrub", "scrub_text", "redact_keys", "known_secrets", "register_secret", "ScrubFilter", "install_log_filter",
            "scrubbed_stderr_logging"]
 
 #: key names (and suffixes) that hold credentials
@@ -47,6 +47,8 @@ KEY_PATTERNS = re.compile(r"(?<![A-Za-z0-9])(?:sk-[A-Za-z0-9_\-*]{8,}|AIza[0-9A-
 _URL_USERINFO = re.compile(r"(?<=://)[^/\s@:\"',{}<>\\]*:[^/\s@\"',{}<>\\]+@")
 _QUERY_SECRET = re.compile(r"(?i)([?&;](?:api[-_]?key|key|token|access[-_]?token|secret|password|sig|signature"
                            r"|auth|authorization|client[-_]?secret)=)[^&\s\"'#]+")
+_QUERY_WORDS = ("key=", "token=", "secret=", "password=", "sig=", "signature=", "auth=", "authorization=")
+_KEY_PREFIXES = ("sk-", "AIza", "xai-", "hf_")
 _BEARER = re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=\-]{8,}")
 
 
@@ -106,9 +108,11 @@ def _secret_env_name(name: str) -> bool:
 
 def register_secret(value: str | None) -> None:
     """Mask `value` wherever `scrub` runs from now on (keys read from st.secrets, a password)."""
+    global _env_cache
     if value and len(str(value)) >= MIN_SECRET_LEN:
         with _lock:
             _registered.add(str(value))
+            _env_cache = (-1.0, ())  # re-read at the next scrub
 
 
 def known_secrets() -> tuple[str, ...]:
@@ -118,29 +122,36 @@ def known_secrets() -> tuple[str, ...]:
     now = time.monotonic()
     stamp, values = _env_cache
     if now - stamp > _ENV_REFRESH_S:
-        values = tuple(v for k, v in os.environ.items() if _secret_env_name(k) and len(v) >= MIN_SECRET_LEN)
-        _env_cache = (now, values)
-    with _lock:
-        every = set(values) | _registered
-    return tuple(sorted(every, key=len, reverse=True))
+        with _lock:
+            every = {v for k, v in os.environ.items() if _secret_env_name(k) and len(v) >= MIN_SECRET_LEN}
+            values = tuple(sorted(every | _registered, key=len, reverse=True))
+            _env_cache = (now, values)
+    return values
 
 
 # ---------------------------------------------------------------------------------------------------
 # scrubbing
 
 def scrub_text(text: str, extra: Iterable[str | None] = ()) -> str:
-    """`text` with known secret values, key shapes, URL credentials and bearer tokens masked."""
+    """`text` with known secret values, key shapes, URL credentials and bearer tokens masked.
+
+    Each pattern runs only when a cheap substring test says it could match, so clean text (the
+    common case, on every stored row) costs a few microseconds.
+    """
     if not text:
         return text
     for secret in (*known_secrets(), *(s for s in extra if s and len(s) >= 4)):
         if secret in text:
             text = text.replace(secret, MASK)
-    if "://" in text:
+    if "://" in text and "@" in text:
         text = _URL_USERINFO.sub(MASK + "@", text)
-    if "=" in text:
+    if "=" in text and any(word in text.lower() for word in _QUERY_WORDS):
         text = _QUERY_SECRET.sub(lambda m: m.group(1) + MASK, text)
-    text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
-    return KEY_PATTERNS.sub(MASK, text)
+    if "earer" in text or "EARER" in text:
+        text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+    if any(prefix in text for prefix in _KEY_PREFIXES):
+        text = KEY_PATTERNS.sub(MASK, text)
+    return text
 
 
 def scrub(value: Any, extra: Iterable[str | None] = (), *, keys: bool = True) -> Any:
@@ -155,8 +166,8 @@ def scrub(value: Any, extra: Iterable[str | None] = (), *, keys: bool = True) ->
         return value
     if isinstance(value, str):
         return scrub_text(value, extra)
-    if keys and secret_key_paths(value):
-        value = _redact_keys(value)
+    if keys:
+        value = redact_keys(value)
     try:
         flat = json.dumps(value, default=str, ensure_ascii=False)
     except (TypeError, ValueError):
@@ -166,11 +177,34 @@ def scrub(value: Any, extra: Iterable[str | None] = (), *, keys: bool = True) ->
     return _walk(value, extra)
 
 
-def _redact_keys(value: Any) -> Any:
+def _has_secret_key(value: Any, skip: tuple[str, ...] = ()) -> bool:
     if isinstance(value, Mapping):
-        return {k: (REDACTED if is_secret_key(str(k)) else _redact_keys(v)) for k, v in value.items()}
+        for k, v in value.items():
+            if k in skip:
+                continue
+            if is_secret_key(str(k)) or (isinstance(v, (Mapping, list, tuple)) and _has_secret_key(v, skip)):
+                return True
+        return False
     if isinstance(value, (list, tuple)):
-        return [_redact_keys(v) for v in value]
+        return any(isinstance(v, (Mapping, list, tuple)) and _has_secret_key(v, skip) for v in value)
+    return False
+
+
+def redact_keys(value: Any, skip: tuple[str, ...] = ()) -> Any:
+    """`value` with the value under every secret-looking key (any depth) replaced by `<redacted>`; the
+    same object when there is none. Subtrees under a key in `skip` (a request's `messages`, whose
+    keys are the wire format's own) are left as they are; their text is still scrubbed by value."""
+    if not _has_secret_key(value, skip):
+        return value
+    return _redact_keys(value, skip)
+
+
+def _redact_keys(value: Any, skip: tuple[str, ...] = ()) -> Any:
+    if isinstance(value, Mapping):
+        return {k: (v if k in skip else REDACTED if is_secret_key(str(k)) else _redact_keys(v, skip))
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_keys(v, skip) for v in value]
     return value
 
 

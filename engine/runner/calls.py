@@ -27,7 +27,7 @@ from engine.runner.cache import CachedAnswer, ResponseCache
 from engine.runner.config import ModelConfig
 from engine.runner.journal import Journal
 from engine.runner.policy import Budget, CallPolicy, not_sent
-from engine.secrets import scrub, scrub_text
+from engine.secrets import redact_keys, scrub_text
 
 __all__ = ["Budget", "ModelClient", "ModelUnavailableError", "RunCounters", "response_row"]
 
@@ -72,7 +72,8 @@ def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_
         "sample_index": sample_index, "stage": stage, "request_hash": request_hash, "status": response.status,
         "error_class": response.error_class.value if response.error_class else None,
         "error_message": scrub_text(response.error_message), "text": scrub_text(response.text),
-        "raw_request": scrub_text(_json(scrub(raw_request if raw_request is not None else response.raw_request))),
+        "raw_request": scrub_text(_json(redact_keys(raw_request if raw_request is not None else response.raw_request,
+                                                     skip=("messages",)))),
         "raw_response": scrub_text(_json(response.raw_response)), "model_id_resolved": response.model_id_resolved,
         "input_tokens": response.input_tokens, "output_tokens": response.output_tokens, "cost_usd": cost,
         "latency_ms": response.latency_ms, "attempts": attempts, "cached": cached,

@@ -32,8 +32,7 @@ PAGES = [
 scrubbed_stderr_logging("affectlens", "engine", "dashboard")  # the server's log lines pass the one scrub
 st.set_page_config(page_title="AffectLens", page_icon=":material/mood:", layout="wide")
 hosted = settings.viewer_mode()
-if hosted:  # a hosted dashboard never shows tracebacks, exception types or messages to visitors
-    st.set_option("client.showErrorDetails", "none")
+guard.set_error_details(hosted)  # hosted: no tracebacks, exception types or messages in the browser
 guard.install_upload_gate(settings.viewer_mode)
 navigation = st.navigation([st.Page(HERE / file, title=title, icon=icon)
                             for file, title, icon in PAGES if (HERE / file).exists()])

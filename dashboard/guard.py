@@ -212,3 +212,23 @@ def install_upload_gate(viewer_mode_check) -> bool:
     runtime.is_active_session = is_active_session
     runtime._affectlens_upload_gate = True
     return True
+
+
+# ---------------------------------------------------------------------------------------------------
+# error details
+
+_configured_details: list[str] = []  # the value before viewer mode lowered it (restored when it is off)
+
+
+def set_error_details(hosted: bool) -> None:
+    """`client.showErrorDetails = "none"` while viewer mode is on (no exception types, messages or
+    tracebacks in the browser); the configured value again when it is off."""
+    import streamlit as st
+    from streamlit import config
+
+    current = str(config.get_option("client.showErrorDetails"))
+    if hosted and current != "none":
+        _configured_details[:] = [current]
+        st.set_option("client.showErrorDetails", "none")
+    elif not hosted and _configured_details:
+        st.set_option("client.showErrorDetails", _configured_details.pop())

@@ -176,3 +176,14 @@ def test_upload_preview_is_downscaled():
     with Image.open(io.BytesIO(checked.preview)) as preview:
         assert max(preview.size) == images.PREVIEW_PX and preview.format == "JPEG"
     assert images.check_upload("small.png", _png(), max_mb=10).preview
+
+
+def test_viewer_mode_turns_error_details_off_and_back(viewer, monkeypatch):
+    from streamlit import config
+
+    before = config.get_option("client.showErrorDetails")
+    AppTest.from_file(str(APP), default_timeout=60).run()
+    assert config.get_option("client.showErrorDetails") == "none"
+    monkeypatch.delenv("AFFECTLENS_VIEWER_MODE")
+    AppTest.from_file(str(APP), default_timeout=60).run()
+    assert config.get_option("client.showErrorDetails") == before != "none"

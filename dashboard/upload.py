@@ -2,8 +2,8 @@
 
 Every call goes through the runner's call policy (`engine.runner.policy.CallPolicy`): the model's
 rate limits, timeout and retries, its price, and a budget (`AFFECTLENS_MAX_UPLOAD_COST`, USD per
-analysis). Nothing is written to the store: the answers and their cost are shown in the sidebar only. Baselines that must be
-trained on a dataset first (`majority`, `features`) are not offered here.
+analysis). Nothing is written to the store: the answers and their cost are shown in the sidebar only.
+Baselines that must be trained on a dataset first (`majority`, `features`) are not offered here.
 """
 
 from __future__ import annotations

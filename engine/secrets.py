@@ -27,8 +27,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = ["SECRET_KEYS", "MASK", "REDACTED", "is_secret_key", "secret_key_paths", "url_credential_problem",
-           "scrub", "scrub_text", "redact_keys", "known_secrets", "register_secret", "ScrubFilter", "install_log_filter",
-           "scrubbed_stderr_logging"]
+           "scrub", "scrub_text", "redact_keys", "known_secrets", "register_secret", "ScrubFilter",
+           "install_log_filter", "scrubbed_stderr_logging"]
 
 #: key names (and suffixes) that hold credentials
 SECRET_KEYS = ("api_key", "apikey", "key", "token", "password", "passwd", "secret", "authorization",

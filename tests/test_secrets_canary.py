@@ -98,7 +98,8 @@ def test_nested_and_url_secrets_are_refused_without_echo(tmp_path, canary_env):
             "Authorization": f"Bearer {CANARIES['OPENAI_API_KEY']}"}}},
         "options.extra_body.key": {"options": {"extra_body": {"key": CANARIES["GEMINI_API_KEY"]}}},
         "base_url: never put a credential": {"base_url": f"http://user:{CANARIES['ANTHROPIC_API_KEY']}@127.0.0.1:9/v1"},
-        "its query string carries 'api-key'": {"base_url": f"http://127.0.0.1:9/v1?api-key={CANARIES['LAB_SERVER_TOKEN']}"},
+        "its query string carries 'api-key'": {
+            "base_url": f"http://127.0.0.1:9/v1?api-key={CANARIES['LAB_SERVER_TOKEN']}"},
     }
     for expected, model in cases.items():
         config = tmp_path / "bad.yaml"

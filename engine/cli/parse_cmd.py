@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reparse.add_argument("--judge-key-env", default=None,
                          help="environment variable holding the judge's API key (never the key itself)")
     reparse.add_argument("--judge-price", default=None, metavar="IN,OUT",
-                         help="the judge's USD per 1M input and output tokens, e.g. 0.15,0.6 (default: the price table)")
+                         help="the judge's USD per 1M input and output tokens, e.g. 0.15,0.6 "
+                              "(default: the price table)")
     reparse.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight at once")
     reparse.add_argument("--judge-max-attempts", type=int, default=6, help="calls per judge request (retries + 1)")
     reparse.add_argument("--max-cost", type=float, default=None,

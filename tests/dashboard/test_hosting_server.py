@@ -25,7 +25,8 @@ def hosted(seeded, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hosted")
     log = folder / "server.log"
     env = {"AFFECTLENS_VIEWER_MODE": "1", "AFFECTLENS_PASSWORD": PASSWORD,
-           "AFFECTLENS_COOKIE_SECRET": "cookie-secret-for-the-test", "AFFECTLENS_SIGNIN_DELAY_S": "15", "AFFECTLENS_THUMBNAIL_DIR": str(folder / "t")}
+           "AFFECTLENS_COOKIE_SECRET": "cookie-secret-for-the-test", "AFFECTLENS_SIGNIN_DELAY_S": "15",
+           "AFFECTLENS_THUMBNAIL_DIR": str(folder / "t")}
     with browser.serve(seeded, env=env, log_path=log) as url:
         yield url, log
 

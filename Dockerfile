@@ -29,7 +29,7 @@ USER affectlens
 ENV AFFECTLENS_DB=/data/results.duckdb \
     AFFECTLENS_VIEWER_MODE=1 \
     XDG_CACHE_HOME=/cache \
-    STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=type
+    STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=none
 
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c \

@@ -4,6 +4,7 @@ Run with `streamlit run dashboard/app.py`. Adding a page is one line in PAGES; a
 is missing is an error naming it, never a page silently left out.
 """
 
+import logging
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # `streamlit run dashboard/app.py` from a source checkout
     sys.path.insert(0, str(HERE.parent))
 
+from dashboard import guard, settings  # noqa: E402
+from engine.secrets import scrubbed_stderr_logging  # noqa: E402
 from dashboard.components import sidebar  # noqa: E402
 
 # (file, title, icon): the navigation in order
@@ -26,10 +29,21 @@ PAGES = [
     ("pages/runs.py", "Runs", ":material/history:"),
 ]
 
+scrubbed_stderr_logging("affectlens", "engine", "dashboard")  # the server's log lines pass the one scrub
 st.set_page_config(page_title="AffectLens", page_icon=":material/mood:", layout="wide")
+hosted = settings.viewer_mode()
+guard.set_error_details(hosted)  # hosted: no tracebacks, exception types or messages in the browser
+guard.install_upload_gate(settings.viewer_mode)
 missing = [file for file, _title, _icon in PAGES if not (HERE / file).exists()]
 if missing:
     raise FileNotFoundError(f"dashboard page(s) {', '.join(missing)} missing under {HERE}; reinstall AffectLens")
 navigation = st.navigation([st.Page(HERE / file, title=title, icon=icon) for file, title, icon in PAGES])
 sidebar.render()
-navigation.run()
+try:
+    navigation.run()
+except Exception as exc:  # noqa: BLE001 - the page's bug: a short note instead of a traceback
+    if not hosted:
+        raise
+    logging.getLogger("affectlens.dashboard").exception("page failed")
+    st.error("This page could not be drawn. The error has been logged on the server; try another page or "
+             "reload.", icon=":material/error:")

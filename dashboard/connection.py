@@ -26,6 +26,7 @@ IDLE_S = 0.25
 MAX_AGE_S = 5.0
 COOL_DOWN_S = 0.3  # after a handle reached MAX_AGE_S, readers wait this long so a waiting writer gets in
 OPEN_TIMEOUT_S = 5.0
+REQUIRED_TABLES = ("datasets", "runs", "responses", "predictions")  # what makes a file an AffectLens store
 
 
 class StoreBusy(RuntimeError):
@@ -77,6 +78,17 @@ def _open(path: str) -> _Handle:
             raise StoreMissing(f"{path} is not a readable AffectLens store ({type(exc).__name__}); "
                                "pick another file in the sidebar") from exc
         raise
+    try:
+        tables = {name for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    except duckdb.Error:
+        tables = set()
+    missing = sorted(set(REQUIRED_TABLES) - tables)
+    if missing:
+        stack.close()
+        raise StoreMissing(f"{Path(path).name} is a DuckDB file but not an AffectLens results store (it has no "
+                           f"{', '.join(missing)} table); create one with `affectlens demo` or `affectlens run "
+                           "CONFIG.yaml`, or pick another file in the sidebar")
     return _Handle(stack, con)
 
 

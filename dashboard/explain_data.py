@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -30,10 +31,18 @@ def _guarded(db: str) -> Iterator[None]:
     if not Path(db).exists():
         raise StoreMissing(f"no results store at {db}; create one with `affectlens demo` or "
                            "`affectlens run CONFIG.yaml`, or pick another file in the sidebar")
+    from dashboard.connection import reader
+
+    with reader(db):  # a DuckDB file that is not an AffectLens store becomes StoreMissing with its message
+        pass
     try:
         yield
     except StoreLockedError as exc:
         raise StoreBusy(f"the engine is writing to {db}; results will appear when it is done") from exc
+    except duckdb.CatalogException as exc:  # an older store without the explain tables
+        raise StoreMissing(f"{Path(db).name} lacks a table the Explain page reads ({exc.__class__.__name__}); "
+                           "it was written by an older AffectLens: any `affectlens` command that writes to it "
+                           "brings its schema up to date") from exc
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=64)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,9 @@ def thumbnail(path: Path | None, sha256: str | None, *, size: int = THUMBNAIL_PX
     return data
 
 
+PREVIEW_PX = 512
+
+
 @dataclass(frozen=True)
 class CheckedUpload:
     data: bytes
@@ -94,28 +98,71 @@ class CheckedUpload:
     width: int
     height: int
     sha256: str
+    preview: bytes = b""  # a JPEG at most PREVIEW_PX on its longer side: what the browser is sent
 
 
 class UploadRejected(ValueError):
     pass
 
 
-def check_upload(name: str, data: bytes, *, max_mb: float | None = None) -> CheckedUpload:
-    """Accept an uploaded file only if it is a decodable image of an allowed type within the size limit."""
+def pixel_limit() -> int:
+    """Most pixels an uploaded image may have: the engine's limit (Pillow's decompression-bomb guard),
+    or `AFFECTLENS_MAX_UPLOAD_PIXELS` when set lower."""
+    engine_limit = int(Image.MAX_IMAGE_PIXELS or 89_478_485)
+    return min(engine_limit, int(settings.number("AFFECTLENS_MAX_UPLOAD_PIXELS", engine_limit)))
+
+
+def check_upload(name: str, data: bytes, *, max_mb: float | None = None,
+                 max_pixels: int | None = None) -> CheckedUpload:
+    """Accept an uploaded file only if it is an image of an allowed type within the size and pixel limits.
+
+    The pixel count is read from the header before anything is decoded, so an oversized image costs
+    nothing; an accepted one is decoded once, at reduced scale where the format allows, into the preview.
+    """
     max_mb = settings.max_upload_mb() if max_mb is None else max_mb
+    max_pixels = pixel_limit() if max_pixels is None else max_pixels
     if len(data) > max_mb * 1024 * 1024:
         raise UploadRejected(f"{name} is {len(data) / 1024 / 1024:.1f} MB; the limit is {max_mb:g} MB "
                              "(set AFFECTLENS_MAX_UPLOAD_MB to change it)")
+    unreadable = (OSError, UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError)
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image_format = image.format
-            width, height = image.size
-            image.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
+        with warnings.catch_warnings():  # the pixel limit is ours to report, below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
+                image_format = image.format
+                width, height = image.size
+    except Image.DecompressionBombError:  # over twice Pillow's limit: refused by the header alone
+        raise UploadRejected(f"{name} has far more pixels than the limit of {max_pixels / 1e6:.0f} MP: "
+                             "shrink it first") from None
+    except unreadable as exc:
         raise UploadRejected(f"{name} is not a readable image ({exc.__class__.__name__}); "
                              f"upload one of: {', '.join(ALLOWED_EXTENSIONS)}") from None
     if image_format not in ALLOWED_FORMATS:
         raise UploadRejected(f"{name} is a {image_format} image; upload one of: {', '.join(ALLOWED_EXTENSIONS)}")
-    return CheckedUpload(data, ALLOWED_FORMATS[image_format], width, height, hashlib.sha256(data).hexdigest())
+    if width * height > max_pixels:
+        raise UploadRejected(f"{name} is {width}×{height} pixels ({width * height / 1e6:.0f} MP); the limit is "
+                             f"{max_pixels / 1e6:.0f} MP: shrink it first")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+        preview = _preview(data)
+    except unreadable as exc:
+        raise UploadRejected(f"{name} is not a readable image ({exc.__class__.__name__}); "
+                             f"upload one of: {', '.join(ALLOWED_EXTENSIONS)}") from None
+    return CheckedUpload(data, ALLOWED_FORMATS[image_format], width, height, hashlib.sha256(data).hexdigest(),
+                         preview)
+
+
+def _preview(data: bytes, size: int = PREVIEW_PX) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("RGB", (size, size))  # JPEG decodes at a reduced scale directly
+        image = ImageOps.exif_transpose(image)
+        if image.mode in ("RGBA", "LA", "P"):
+            image = image.convert("RGBA")
+            background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(background, image)
+        image = image.convert("RGB")
+        image.thumbnail((size, size))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+        return out.getvalue()

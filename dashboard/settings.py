@@ -97,8 +97,10 @@ def cloud_key_environment() -> dict[str, str]:
 
 
 def redact(text: str) -> str:
-    """`text` with every configured secret value (cloud keys, the viewer password) replaced by ***."""
-    secrets = [v for v in [*cloud_key_environment().values(), secret("AFFECTLENS_PASSWORD")] if v and len(v) >= 4]
-    for value in secrets:
-        text = text.replace(value, "***")
-    return text
+    """`text` through the engine's one scrub (`engine.secrets.scrub_text`), also masking the configured
+    secret values that may come from `st.secrets` rather than the environment (cloud keys, the viewer
+    password, the cookie secret)."""
+    from engine.secrets import scrub_text
+
+    configured = [*cloud_key_environment().values(), secret("AFFECTLENS_PASSWORD"), secret("AFFECTLENS_COOKIE_SECRET")]
+    return scrub_text(text, [v for v in configured if v and len(v) >= 4])

@@ -62,8 +62,11 @@ def store_guard() -> Iterator[None]:
     try:
         yield
     except StoreMissing as exc:
-        st.info(str(exc), icon=":material/folder_open:")
+        from dashboard.exposure import public_text
+        st.info(public_text(str(exc)), icon=":material/folder_open:")
         st.stop()
     except StoreBusy as exc:
-        st.info(f"{exc}. This page shows the new results on the next refresh.", icon=":material/hourglass_top:")
+        from dashboard.exposure import public_text
+        st.info(public_text(f"{exc}. This page shows the new results on the next refresh."),
+                icon=":material/hourglass_top:")
         st.stop()

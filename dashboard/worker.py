@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from dashboard.jobs import AnalysisRequest, JobStatus, write_status
+from engine.secrets import scrub_text
 
 
 def run(folder: Path) -> int:
@@ -35,9 +36,9 @@ def run(folder: Path) -> int:
         result = run_small_analysis(request.db, request.dataset, request.models, request.strategy,
                                     n_images=request.n_images, dimensions=request.dimensions,
                                     max_cost=request.max_cost, on_progress=on_progress)
-    except Exception as exc:  # reported on the page; the traceback goes to worker.log
-        traceback.print_exc()
-        status.state, status.message = "failed", f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # reported on the page; the traceback goes to worker.log, scrubbed
+        print(scrub_text(traceback.format_exc()), file=sys.stderr, flush=True)
+        status.state, status.message = "failed", scrub_text(f"{type(exc).__name__}: {exc}")
         write_status(folder, status)
         return 1
     status.state = "done"

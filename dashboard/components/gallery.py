@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import images
 from dashboard.components import charts, export
 from dashboard.data import GalleryPage, ItemDetail
+from engine.secrets import scrub, scrub_text
 
 try:  # occlusion and attention maps, where the interpretability part is installed
     from dashboard.components import heatmaps
@@ -173,9 +174,11 @@ def detail(item: ItemDetail, *, store: str, blur: bool, models: tuple[str, ...] 
             with st.expander(title):
                 if _present(response["error_message"]):
                     kind = response["error_class"] if _present(response["error_class"]) else "error"
-                    st.error(f"{kind}: {response['error_message']}")
-                st.code(response["text"] if _present(response["text"]) else "", language=None, wrap_lines=True)
-                raw = response["raw_response"]
+                    # stores written before the one scrub may still hold a key: scrubbed again for display
+                    st.error(f"{kind}: {scrub_text(response['error_message'])}")
+                st.code(scrub_text(response["text"]) if _present(response["text"]) else "", language=None,
+                        wrap_lines=True)
+                raw = scrub(response["raw_response"])
                 if _present(raw):
                     try:
                         st.json(json.loads(raw) if isinstance(raw, str) else raw, expanded=False)

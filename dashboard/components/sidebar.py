@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, settings
+from pathlib import PurePath
+
+from dashboard import data, exposure, settings
 from dashboard.components import auth, run_panel, upload_panel
 from dashboard.state import BLUR_KEY, FILTER_KEYS, PINNED_KEY, STORE_KEY, current_view
 
@@ -58,16 +60,20 @@ def render() -> None:
     with st.sidebar:
         st.markdown("### :material/mood: AffectLens")
         allowed = auth.can_act()
-        if STORE_KEY not in st.session_state:
-            st.session_state[STORE_KEY] = settings.default_store()
-        st.text_input("Results file", key=STORE_KEY, disabled=not allowed,
-                      help="A DuckDB store written by `affectlens run`, `affectlens demo` or `import-predictions`."
-                           + ("" if allowed else " Sign in to choose another file."))
+        if allowed:
+            if STORE_KEY not in st.session_state:
+                st.session_state[STORE_KEY] = settings.default_store()
+            st.text_input("Results file", key=STORE_KEY,
+                          help="A DuckDB store written by `affectlens run`, `affectlens demo` or `import-predictions`.")
+        else:  # viewer mode, not signed in: the configured store, by its name only
+            st.session_state.pop(STORE_KEY, None)
+            st.text_input("Results file", value=PurePath(settings.default_store()).name, disabled=True,
+                          key="store-name-shown", help="Sign in to choose another file.")
         view = current_view()
         try:
             options = data.filter_options(view.db)
         except (data.StoreMissing, data.StoreBusy) as exc:
-            st.caption(str(exc))
+            st.caption(exposure.public_text(str(exc)))
             options = {}
         with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
             _filters(options)
@@ -78,8 +84,10 @@ def render() -> None:
                 st.session_state[BLUR_KEY] = settings.blur_default()
             st.toggle("Blur images until clicked", key=BLUR_KEY,
                       help="For sensitive material: gallery images stay blurred until you click 'Show image'.")
-            st.button("Reload results", icon=":material/refresh:", type="tertiary", on_click=data.clear_caches,
-                      help="Forget cached query results (they also refresh whenever the store file changes).")
+            # The query cache is shared by every session: in viewer mode only a signed-in person may clear it.
+            if allowed:
+                st.button("Reload results", icon=":material/refresh:", type="tertiary", on_click=data.clear_caches,
+                          help="Forget cached query results (they also refresh whenever the store file changes).")
         auth.sign_in_box()
         run_panel.render(view, enabled=allowed)
         upload_panel.render(enabled=allowed)

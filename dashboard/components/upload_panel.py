@@ -8,6 +8,25 @@ from dashboard import images, jobs, settings, upload
 
 RESULT_KEY = "upload-result"
 REQUEST_KEY = "upload-requested"
+CHECKED_KEY = "upload-checked"  # (sha256, CheckedUpload | error text): each file is checked once
+
+
+def _checked(uploaded) -> images.CheckedUpload:
+    """The upload's check, done once per file content (reruns reuse it); raises UploadRejected."""
+    import hashlib
+
+    data = uploaded.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    cached = st.session_state.get(CHECKED_KEY)
+    if not cached or cached[0] != digest:
+        try:
+            cached = (digest, images.check_upload(uploaded.name, data, max_mb=settings.max_upload_mb()))
+        except images.UploadRejected as exc:
+            cached = (digest, str(exc))
+        st.session_state[CHECKED_KEY] = cached
+    if isinstance(cached[1], str):
+        raise images.UploadRejected(cached[1])
+    return cached[1]
 
 
 def render(*, enabled: bool) -> None:
@@ -25,13 +44,14 @@ def render(*, enabled: bool) -> None:
         strategy = st.selectbox("Strategy", jobs.STRATEGIES, key="upload-strategy")
         if uploaded is None:
             st.session_state.pop(RESULT_KEY, None)
+            st.session_state.pop(CHECKED_KEY, None)
             return
         try:
-            checked = images.check_upload(uploaded.name, uploaded.getvalue(), max_mb=limit)
+            checked = _checked(uploaded)
         except images.UploadRejected as exc:
             st.error(str(exc))
             return
-        st.image(checked.data, caption=f"{checked.width}×{checked.height}", width="stretch")
+        st.image(checked.preview, caption=f"{checked.width}×{checked.height}", width="stretch")
         st.button("Analyse", key="upload-run", icon=":material/psychology:", disabled=not models,
                   on_click=st.session_state.__setitem__, args=(REQUEST_KEY, checked.sha256))
         if st.session_state.get(REQUEST_KEY) == checked.sha256:

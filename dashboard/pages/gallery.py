@@ -28,7 +28,9 @@ with store_guard():
     if opened:
         detail = data.item_detail(view.db, view.filters, dataset, opened)
         if detail is None:
-            st.warning(f"No item {opened!r} in {dataset}.")
+            # the id comes from the address: shown as plain code, never as markdown (no links, no formatting)
+            st.warning("No item with this id in the chosen dataset:", icon=":material/search_off:")
+            st.code(opened[:200], language=None)
             st.button("Back to the gallery", on_click=gallery.close_item, key="gallery-missing-back")
         else:
             gallery.detail(detail, store=view.db, blur=view.blur, models=view.filters.models)

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, exposure
 from dashboard.components import charts, export, layout
 from dashboard.state import current_view, store_guard
 from engine.metrics import cells as ranking
 
 view = current_view()
-layout.header("Overview", f"Results store `{view.db}`")
+layout.header("Overview", f"Results store `{exposure.public_path(view.db)}`")
 
 with store_guard():
     summary = data.store_summary(view.db, view.filters)

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, exposure
 from dashboard.components import export, layout
 from dashboard.state import current_view, store_guard
 
@@ -45,10 +45,10 @@ with store_guard():
     left, right = st.columns(2)
     with left:
         st.markdown("**Configuration** (secrets removed)")
-        st.json(detail["config"] or {}, expanded=1)
+        st.json(exposure.public_record(detail["config"] or {}), expanded=1)
     with right:
         st.markdown("**Provenance**")
-        st.json(detail["provenance"] or {}, expanded=1)
+        st.json(exposure.public_record(detail["provenance"] or {}), expanded=1)
     st.markdown("**Errors by class**")
     if detail["errors"].empty:
         st.caption("No failed calls.")

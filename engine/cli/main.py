@@ -8,6 +8,7 @@ import logging
 import sys
 
 from engine.errors import AffectLensError
+from engine.secrets import install_log_filter, scrub_text
 
 # Each module defines register(subparsers) and sets `func` on the parsers it adds.
 COMMAND_MODULES = (
@@ -39,11 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    install_log_filter()  # every log line passes the one scrub
     try:
         return int(args.func(args) or 0)
     except AffectLensError as exc:
         _traceback(args)
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {scrub_text(str(exc))}", file=sys.stderr)
         return 2
     except (FileNotFoundError, KeyError, ValueError, ImportError) as exc:
         _traceback(args)
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         # KeyError's own str() adds quotes; subclasses with a message of their own keep it.
         plain_key_error = isinstance(exc, KeyError) and type(exc).__str__ is KeyError.__str__ and exc.args
         message = exc.args[0] if plain_key_error else exc
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {scrub_text(str(message))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
@@ -62,7 +64,7 @@ def _traceback(args: argparse.Namespace) -> None:
     """With -v, every error shows where it came from; without, only its message naming the fix."""
     if getattr(args, "verbose", False):
         import traceback
-        traceback.print_exc(file=sys.stderr)
+        print(scrub_text(traceback.format_exc()), file=sys.stderr, end="")
 
 
 if __name__ == "__main__":

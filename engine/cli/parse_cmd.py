@@ -44,6 +44,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="optional judge for answers the rules cannot read (e.g. openai-compatible, hf, replay)")
     reparse.add_argument("--judge-model", default="", help="the judge's model id")
     reparse.add_argument("--judge-base-url", default=None, help="the judge's server, e.g. http://127.0.0.1:8000/v1")
+    reparse.add_argument("--judge-key-env", default=None,
+                         help="environment variable holding the judge's API key (never the key itself)")
+    reparse.add_argument("--judge-price", default=None, metavar="IN,OUT",
+                         help="the judge's USD per 1M input and output tokens, e.g. 0.15,0.6 "
+                              "(default: the price table)")
+    reparse.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight at once")
+    reparse.add_argument("--judge-max-attempts", type=int, default=6, help="calls per judge request (retries + 1)")
+    reparse.add_argument("--max-cost", type=float, default=None,
+                         help="USD the judge may spend in this invocation; stops asking once reached")
     reparse.add_argument("--json", action="store_true", help="print the summaries as a JSON array")
     reparse.set_defaults(func=run_reparse)
 
@@ -112,8 +121,26 @@ def run_reparse(args: argparse.Namespace) -> int:
         from engine.models import ModelSpec
         from engine.parsing.judge import Judge
 
+        from engine.errors import ConfigError
+        from engine.runner.policy import Budget
+        from engine.secrets import url_credential_problem
+
+        if args.judge_base_url and (problem := url_credential_problem(args.judge_base_url)):
+            raise ConfigError(f"--judge-base-url: never put a credential in the URL ({problem}); give the server "
+                              "address alone and name the key's environment variable with --judge-key-env")
+        options = {}
+        if args.judge_price:
+            try:
+                low, high = (float(v) for v in args.judge_price.split(","))
+            except ValueError:
+                raise ConfigError("--judge-price takes two numbers, USD per 1M input and output tokens: "
+                                  "e.g. --judge-price 0.15,0.6") from None
+            options["price"] = {"input": low, "output": high}
         judge = Judge.from_spec(ModelSpec("parse-judge", args.judge_adapter, model=args.judge_model,
-                                          base_url=args.judge_base_url))
+                                          base_url=args.judge_base_url, api_key_env=args.judge_key_env,
+                                          max_attempts=max(1, args.judge_max_attempts), options=options,
+                                          concurrency=max(1, args.judge_concurrency)),
+                                budget=Budget(args.max_cost))
     summaries = reparse(args.db, None if args.all else args.run, judge=judge)
     if args.json:
         print(json.dumps([s.to_json() for s in summaries], ensure_ascii=False))
@@ -128,5 +155,8 @@ def run_reparse(args: argparse.Namespace) -> int:
             detail = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
             print(f"  {dimension:<12} {detail}")
         if s.judged or s.judge_calls:
-            print(f"  judged readings: {s.judged} (new judge calls: {s.judge_calls})")
+            spend = f", ${s.judge_cost:.4f}" if s.judge_cost else ""
+            print(f"  judged readings: {s.judged} (new judge calls: {s.judge_calls}{spend})")
+        if s.judge_unsent:
+            print(f"  {s.judge_unsent} judge requests not sent: the --max-cost budget was spent")
     return 0

@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from engine.secrets import scrub_text
+
 DB_HELP = "results store (default: $AFFECTLENS_DB or results.duckdb)"
 REPO = Path(__file__).resolve().parents[2]
 # Metrics shown in the score table after a run (the dashboard and `affectlens scores` show all).
@@ -131,7 +133,7 @@ def report(result, db: str | None, demo: bool = False) -> int:
     for run in result.runs:
         if run.message:
             console.print(f"[bold]{escape(run.model)} × {escape(run.strategy)} on {escape(run.dataset)}[/bold]: "
-                          f"{escape(run.message)}", highlight=False)
+                          f"{escape(scrub_text(run.message))}", highlight=False)
     scores = _score_table(result, wide=console.width >= 130)
     if scores.row_count or not result.scores_refreshed:
         console.print(scores, highlight=False)

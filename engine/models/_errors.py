@@ -12,7 +12,6 @@ import asyncio
 import email.utils
 import json
 import os
-import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,9 +19,7 @@ from typing import Any
 from engine.errors import ConfigError
 from engine.models.base import ErrorClass, ModelResponse, ModelSpec
 
-# Vendor key shapes, masked wherever they appear (an error body may echo a key back).
-_KEY_PATTERNS = re.compile(r"(?<![A-Za-z0-9])(?:sk-[A-Za-z0-9_\-*]{8,}|AIza[0-9A-Za-z_\-]{20,}|xai-[A-Za-z0-9]{16,})")
-MASK = "***"
+from engine.secrets import MASK, scrub  # noqa: F401 - MASK is part of this module's interface
 
 
 def read_api_key(spec: ModelSpec, default_envs: Iterable[str], *, required: bool = True) -> str | None:
@@ -51,29 +48,9 @@ def key_hint(spec: ModelSpec, default_envs: Iterable[str]) -> str:
 
 
 def scrub_secrets(value: Any, secrets: Iterable[str | None] = ()) -> Any:
-    """A copy of `value` (str, dict, list, nested) with the given secrets and key-shaped strings masked."""
-    known = [s for s in secrets if s and len(s) >= 4]
-    if value is None or isinstance(value, (int, float, bool)):
-        return value
-    flat = value if isinstance(value, str) else json.dumps(value, default=str)
-    if not any(secret in flat for secret in known) and not _KEY_PATTERNS.search(flat):
-        return value  # the common case, checked at C speed; walk only when something must go
-
-    def scrub_text(text: str) -> str:
-        for secret in known:
-            text = text.replace(secret, MASK)
-        return _KEY_PATTERNS.sub(MASK, text)
-
-    def walk(obj: Any) -> Any:
-        if isinstance(obj, str):
-            return scrub_text(obj)
-        if isinstance(obj, Mapping):
-            return {k: walk(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return [walk(v) for v in obj]
-        return obj
-
-    return walk(value)
+    """A copy of `value` (str, dict, list, nested) with the given secrets, every known secret value and
+    key-shaped strings masked (`engine.secrets.scrub`, the one redaction)."""
+    return scrub(value, secrets, keys=False)
 
 
 def parse_retry_after(headers: Mapping[str, str] | None, body: Any = None) -> float | None:

@@ -5,7 +5,9 @@ Any `engine.models` adapter can judge (an openai-compatible local server, `hf`, 
 short fixed prompt (`JUDGE_PROMPT_VERSION`). Its reply is read with the same rules as any answer
 slot; a judged reading has `method="judge"`, so scores can be reported with and without judged
 parses. Each call is stored as a `responses` row with stage "parse_judge" (prompt in `raw_request`,
-verdict in `text`), which `reparse` reuses instead of calling again.
+verdict in `text`, with its attempts and `cost_usd`), which `reparse` reuses instead of calling again.
+Calls go through the runner's call policy (`engine.runner.policy.CallPolicy`): retries with backoff,
+the judge model's rate limits, its price, and the shared `--max-cost` budget.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Verdict:
     response: ModelResponse | None
     reading: DimensionParse
     reused: bool = False
+    attempts: int = 1
+    cost: float | None = None
 
 
 def judge_prompt(text: str, dimension: str, spec: ParseSpec, max_chars: int = 4000) -> str:
@@ -77,17 +81,15 @@ def read_verdict(reply: str | None, dimension: str, spec: ParseSpec) -> Dimensio
 class Judge:
     """Wraps a model adapter that judges unreadable answers."""
 
-    def __init__(self, adapter: ModelAdapter, *, max_chars: int = 4000, concurrency: int | None = None):
+    def __init__(self, adapter: ModelAdapter, *, max_chars: int = 4000, concurrency: int | None = None,
+                 policy: Any = None, budget: Any = None, prices: dict[str, Any] | None = None):
+        """`policy`: a `CallPolicy` for the adapter (default: one from its spec, spending from `budget`)."""
+        from engine.runner.policy import CallPolicy
+
         self.adapter = adapter
         self.max_chars = max_chars
-        self._concurrency = concurrency or max(1, adapter.spec.concurrency)
-        self._limit: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-
-    def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        if self._limit is None or self._limit[0] is not loop:  # one semaphore per event loop
-            self._limit = (loop, asyncio.Semaphore(self._concurrency))
-        return self._limit[1]
+        self.policy = policy or CallPolicy.from_spec(adapter, budget=budget, prices=prices,
+                                                     concurrency=concurrency or max(1, adapter.spec.concurrency))
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, **kw: Any) -> "Judge":
@@ -110,13 +112,11 @@ class Judge:
     async def judge(self, text: str, dimension: str, spec: ParseSpec) -> Verdict:
         """Ask the judge about one dimension of one answer; never raises for provider errors."""
         request = self.request(text, dimension, spec)
-        async with self._semaphore():
-            try:
-                response = await self.adapter.generate(request)
-            except Exception as exc:  # noqa: BLE001 - an adapter bug must not lose the item
-                response = ModelResponse(status="error", error_message=f"{type(exc).__name__}: {exc}")
+        sent = await self.policy.send(request)  # retries, rate limits, budget, cost; never raises for the provider
+        response = sent.response
         reading = read_verdict(response.text if response.status == "ok" else None, dimension, spec)
-        return Verdict(dimension, request, self.request_hash(request), response, reading)
+        return Verdict(dimension, request, self.request_hash(request), response, reading, attempts=sent.attempts,
+                       cost=sent.cost)
 
     async def fill(self, text: str, result: ParseResult, spec: ParseSpec,
                    stored: dict[str, str] | None = None) -> list[Verdict]:
@@ -141,8 +141,12 @@ class Judge:
         return verdicts
 
     def response_row(self, verdict: Verdict, run_id: str, dataset: str, item_id: str) -> dict[str, Any] | None:
-        """The `responses` row recording one new judge call (None for a reused verdict)."""
-        if verdict.reused or verdict.response is None:
+        """The `responses` row recording one new judge call, scrubbed (None for a reused verdict or one the
+        budget stopped before it was sent)."""
+        from engine.models.base import ErrorClass
+        from engine.secrets import scrub, scrub_text
+
+        if verdict.reused or verdict.response is None or verdict.response.error_class is ErrorClass.BUDGET:
             return None
         response = verdict.response
         raw_request = {**verdict.request.describe(), "judge_for": verdict.dimension, "judge": self.name,
@@ -152,10 +156,11 @@ class Judge:
             "run_id": run_id, "dataset": dataset, "item_id": item_id, "sample_index": 0, "stage": JUDGE_STAGE,
             "request_hash": verdict.request_hash, "status": response.status,
             "error_class": response.error_class.value if response.error_class else None,
-            "error_message": response.error_message, "text": response.text, "raw_request": raw_request,
-            "raw_response": response.raw_response, "model_id_resolved": response.model_id_resolved,
+            "error_message": scrub_text(response.error_message), "text": scrub_text(response.text),
+            "raw_request": scrub(raw_request), "raw_response": scrub(response.raw_response, keys=False),
+            "model_id_resolved": response.model_id_resolved,
             "input_tokens": response.input_tokens, "output_tokens": response.output_tokens,
-            "latency_ms": response.latency_ms, "attempts": 1,
+            "latency_ms": response.latency_ms, "attempts": verdict.attempts, "cost_usd": verdict.cost,
         }
 
     async def aclose(self) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from engine.parsing.aggregate import aggregate
+from engine.models.base import ErrorClass
 from engine.parsing.judge import JUDGE_STAGE, Judge, apply_stored
 from engine.parsing.parser import KNOWN_DIMENSIONS, PARSER_VERSION, parse_answer
 from engine.parsing.rows import predictions_from_parse, trace_row
@@ -41,7 +42,9 @@ class ReparseSummary:
     skipped_items: int = 0  # every response an error: rows left as they were
     statuses: dict[str, dict[str, int]] = field(default_factory=dict)  # dimension -> status -> count
     judged: int = 0  # readings taken from a judge (new calls or stored verdicts)
-    judge_calls: int = 0
+    judge_calls: int = 0  # judge requests sent (each may have taken several attempts)
+    judge_cost: float = 0.0  # USD the judge's calls cost (also in responses.cost_usd)
+    judge_unsent: int = 0  # judge requests not sent because the --max-cost budget was spent
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -143,7 +146,11 @@ def _judge_all(judge: Judge, parsed, spec: ParseSpec, stored, run_id: str, summa
 
     rows = []
     for (item_id, dataset, _, _), verdicts in zip(jobs, asyncio.run(run_all())):
-        summary.judge_calls += sum(1 for v in verdicts if not v.reused)
+        sent = [v for v in verdicts if not v.reused and v.response is not None]
+        unsent = [v for v in sent if v.response.error_class is ErrorClass.BUDGET]
+        summary.judge_unsent += len(unsent)
+        summary.judge_calls += len(sent) - len(unsent)
+        summary.judge_cost += sum(v.cost or 0.0 for v in sent)
         summary.judged += sum(1 for v in verdicts if v.reading.status == "ok")
         rows += [row for v in verdicts if (row := judge.response_row(v, run_id, dataset, item_id))]
     return rows

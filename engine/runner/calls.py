@@ -1,4 +1,4 @@
-"""One model's calls: cache, de-duplication, admission, timeout, retries, cost, journal.
+"""One model's calls: cache, de-duplication, then the call policy (admission, timeout, retries, cost), journal.
 
 `ModelClient.call` is what a prompt strategy receives as its `call(stage, request, sample_index)`.
 In order it:
@@ -24,9 +24,10 @@ from typing import Any
 
 from engine.models.base import ErrorClass, ModelAdapter, ModelRequest, ModelResponse
 from engine.runner.cache import CachedAnswer, ResponseCache
-from engine.runner.config import ModelConfig, is_secret_key
+from engine.runner.config import ModelConfig
 from engine.runner.journal import Journal
-from engine.runner.limits import Admission, RetryPolicy, send_with_retries, timeout_failure
+from engine.runner.policy import Budget, CallPolicy, not_sent
+from engine.secrets import redact_keys, scrub_text
 
 __all__ = ["Budget", "ModelClient", "ModelUnavailableError", "RunCounters", "response_row"]
 
@@ -48,22 +49,6 @@ class ModelUnavailableError(RuntimeError):
 
 
 @dataclass
-class Budget:
-    """Spend of this invocation against `--max-cost` (USD); `None` means no cap."""
-
-    max_cost: float | None = None
-    spent: float = 0.0
-
-    @property
-    def exhausted(self) -> bool:
-        return self.max_cost is not None and self.spent >= self.max_cost
-
-    def add(self, cost: float | None) -> None:
-        if cost:
-            self.spent += cost
-
-
-@dataclass
 class RunCounters:
     """What one run did in this invocation (the progress bar and the summary read these)."""
 
@@ -80,22 +65,20 @@ class RunCounters:
 def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_index: int, request_hash: str | None,
                  response: ModelResponse, attempts: int, cost: float | None, cached: bool = False,
                  raw_request: dict | None = None) -> dict[str, Any]:
-    """One `responses` row (secrets removed from the raw request)."""
+    """One `responses` row, scrubbed: secret-looking keys out of the raw request, and every known secret
+    value, key shape or URL credential masked in the text, the error and the raw exchange."""
     return {
         "response_id": new_id(), "run_id": run_id, "dataset": dataset, "item_id": item_id,
         "sample_index": sample_index, "stage": stage, "request_hash": request_hash, "status": response.status,
         "error_class": response.error_class.value if response.error_class else None,
-        "error_message": response.error_message, "text": response.text,
-        "raw_request": _json(_redact_request(raw_request if raw_request is not None else response.raw_request)),
-        "raw_response": _json(response.raw_response), "model_id_resolved": response.model_id_resolved,
+        "error_message": scrub_text(response.error_message), "text": scrub_text(response.text),
+        "raw_request": scrub_text(_json(redact_keys(raw_request if raw_request is not None else response.raw_request,
+                                                     skip=("messages",)))),
+        "raw_response": scrub_text(_json(response.raw_response)), "model_id_resolved": response.model_id_resolved,
         "input_tokens": response.input_tokens, "output_tokens": response.output_tokens, "cost_usd": cost,
         "latency_ms": response.latency_ms, "attempts": attempts, "cached": cached,
         "created_at": datetime.now(),
     }
-
-
-def _not_sent() -> ModelResponse:
-    return ModelResponse.failure(ErrorClass.BUDGET, "not sent: the cost budget (--max-cost) is spent")
 
 
 def _json(value: Any) -> str | None:
@@ -103,21 +86,6 @@ def _json(value: Any) -> str | None:
     if value is None:
         return None
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _redact_request(raw: dict | None) -> dict | None:
-    """Secret-looking keys out of a raw request, two levels deep (adapters scrub their own secrets
-    too); the prompt messages are left alone."""
-    if not isinstance(raw, dict):
-        return raw
-    out = {}
-    for key, value in raw.items():
-        if is_secret_key(key):
-            value = "<redacted>"
-        elif isinstance(value, dict) and key != "messages":
-            value = {k: "<redacted>" if is_secret_key(k) else v for k, v in value.items()}
-        out[key] = value
-    return out
 
 
 def _from_cache(hit: CachedAnswer) -> ModelResponse:
@@ -138,13 +106,11 @@ class ModelClient:
         self.cache = cache
         self.budget = budget
         self.prices = prices or {}
-        self.admission = Admission(config.concurrency, config.rpm, config.tpm)
-        self.policy = RetryPolicy(config.max_attempts, config.backoff_s, config.backoff_max_s)
+        self.calls = CallPolicy.from_config(config, adapter, budget=budget, prices=self.prices, guard=self._guard)
         self.inflight: dict[str, asyncio.Future] = {}
         self.successes = 0
         self.fatal_streak: list[ModelResponse] = []
         self.unavailable: str | None = None
-        self._prices: dict[str | None, Any] = {}  # model id -> Price | None (looked up once)
         self.identity = adapter.cache_identity()  # options that decide answers: part of every cache key
 
     @property
@@ -168,22 +134,20 @@ class ModelClient:
         if self.unavailable:
             raise ModelUnavailableError(self.unavailable)
         if self.budget.exhausted:
-            return _not_sent(), None
+            return not_sent(), None
         future = asyncio.get_running_loop().create_future()
         self.inflight[key] = future
         try:
-            response, attempts = await send_with_retries(lambda: self._send_once(request), self.policy,
-                                                         self.admission.cool_down)
+            sent = await self.calls.send(request)  # spends from the shared budget
+            response, attempts, cost = sent.response, sent.attempts, sent.cost
             if response.error_class is ErrorClass.BUDGET:  # the budget ran out while it waited for a slot
-                counters.calls += attempts - 1
+                counters.calls += attempts
                 future.set_result(response)
                 return response, None
             self._watch(response)  # before any await: calls queued for a slot see a tripped breaker
-            cost = self._cost(response)
             row = response_row(run_id=run_id, dataset=dataset, item_id=item_id, stage=stage,
                                sample_index=sample_index, request_hash=key, response=response, attempts=attempts,
                                cost=cost, raw_request=response.raw_request or request.describe())
-            self.budget.add(cost)
             counters.calls += attempts
             counters.cost += cost or 0.0
             if response.model_id_resolved:
@@ -218,52 +182,9 @@ class ModelClient:
         await self.journal.append(run_id, {"kind": "response", "row": row})
         return response, row["response_id"]
 
-    async def _send_once(self, request: ModelRequest) -> ModelResponse:
-        await self.admission.wait_turn(request)
-        async with self.admission.slots:
-            if self.unavailable:  # tripped while this call waited for its slot
-                raise ModelUnavailableError(self.unavailable)
-            if self.budget.exhausted:
-                return _not_sent()
-            started = time.perf_counter()
-            try:
-                async with asyncio.timeout(self.config.timeout_s):
-                    response = await self.adapter.generate(request)
-            except TimeoutError:
-                response = timeout_failure(self.config.timeout_s)
-            except Exception as exc:  # noqa: BLE001 - an adapter bug must not take the run down
-                response = ModelResponse.failure(ErrorClass.BAD_REQUEST, f"adapter raised {type(exc).__name__}: {exc}")
-            if response.latency_ms is None:
-                response.latency_ms = (time.perf_counter() - started) * 1000.0
-            return response
-
-    def _cost(self, response: ModelResponse) -> float | None:
-        """USD for one call from the reported usage: the model's `price:`, the experiment's `prices:`, then
-        `engine.models.pricing`'s table (resolved id first). None when no price is known."""
-        if self.adapter.local:
-            return 0.0
-        if response.input_tokens is None and response.output_tokens is None:
-            return None
-        price = self._price(response.model_id_resolved)
-        if price is None:
-            return None
-        return ((response.input_tokens or 0) * price.input_per_mtok
-                + (response.output_tokens or 0) * price.output_per_mtok) / 1_000_000
-
-    def _price(self, resolved: str | None):
-        if resolved not in self._prices:
-            from engine.models.pricing import as_price, price_for
-            own = self.config.price or self.config.options.get("price")
-            if own is not None:
-                found = as_price(own.model_dump() if hasattr(own, "model_dump") else own)
-            else:
-                found = None
-                for model_id in filter(None, (resolved, self.model_id)):
-                    found = price_for(model_id, self.prices)
-                    if found is not None:
-                        break
-            self._prices[resolved] = found
-        return self._prices[resolved]
+    def _guard(self) -> None:
+        if self.unavailable:  # tripped while this call waited for its slot
+            raise ModelUnavailableError(self.unavailable)
 
     def _watch(self, response: ModelResponse) -> None:
         """Trip the breaker when a model has never answered and keeps failing the same fatal way."""
@@ -279,6 +200,10 @@ class ModelClient:
             self.unavailable = self.explain(response)
 
     def explain(self, response: ModelResponse) -> str:
+        """Why this model cannot be used (scrubbed: URLs and provider messages may carry credentials)."""
+        return scrub_text(self._explain(response))
+
+    def _explain(self, response: ModelResponse) -> str:
         name = f"model {self.config.name!r} ({self.config.adapter} adapter, model {self.model_id!r})"
         if response.error_class is ErrorClass.CONNECTION:
             urls = self.config.base_url or "the provider's API"

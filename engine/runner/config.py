@@ -21,7 +21,6 @@ is read by `load_config` into an `ExperimentConfig`. Every validation error name
 from __future__ import annotations
 
 import difflib
-import functools
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -31,12 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from engine.datasets.base import DIMENSIONS
 from engine.errors import ConfigError
+from engine.secrets import SECRET_KEYS, is_secret_key, scrub, scrub_text, secret_key_paths, url_credential_problem
 
 __all__ = ["DatasetConfig", "ModelConfig", "StrategyConfig", "ExperimentConfig", "PriceConfig",
            "load_config", "parse_config", "SECRET_KEYS", "is_secret_key"]
-
-# Keys whose values never reach the store, logs or exports.
-SECRET_KEYS = ("api_key", "key", "token", "password", "secret", "authorization")
 
 
 class _Strict(BaseModel):
@@ -177,6 +174,11 @@ class ModelConfig(_Strict):
     @classmethod
     def _urls(cls, value: str | list[str] | None) -> str | list[str] | None:
         for url in [value] if isinstance(value, str) else (value or []):
+            problem = url_credential_problem(str(url))
+            if problem:  # the URL itself is never repeated: it holds the credential
+                raise ValueError(f"base_url: never put a credential in the URL ({problem}); give the server "
+                                 "address alone and export the key as an environment variable named with "
+                                 "api_key_env")
             if not str(url).startswith(("http://", "https://")):
                 raise ValueError(f"base_url {url!r} must start with http:// or https://, "
                                  "e.g. http://127.0.0.1:8000/v1")
@@ -187,9 +189,14 @@ class ModelConfig(_Strict):
     @field_validator("options")
     @classmethod
     def _no_inline_secret(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            if is_secret_key(key):
-                raise ValueError(f"options.{key}: never put a secret in the config; export it as an "
+        found = secret_key_paths(value, "options")
+        if found:
+            raise ValueError(f"{', '.join(found)}: never put a secret in the config; export it as an "
+                             "environment variable and name it with api_key_env (the adapter sends it)")
+        for where, url in _urls_in(value, "options"):
+            problem = url_credential_problem(url)
+            if problem:
+                raise ValueError(f"{where}: never put a credential in a URL ({problem}); export the key as an "
                                  "environment variable and name it with api_key_env")
         return value
 
@@ -317,23 +324,18 @@ class ExperimentConfig(_Strict, _LabelsAndScales):
 
     def redacted(self) -> dict[str, Any]:
         """The config as JSON-safe data with every secret-looking value removed."""
-        return _redact(self.model_dump(mode="json"))
+        return scrub(self.model_dump(mode="json"))
 
 
-@functools.lru_cache(maxsize=4096)
-def is_secret_key(key: str) -> bool:
-    """True for keys that hold credentials (`api_key`, `x-api-key`, `Authorization`, `access_token`...)."""
-    k = str(key).lower().replace("-", "_")
-    return k != "api_key_env" and (k in SECRET_KEYS or k.endswith(("_key", "_secret", "_password", "_token"))
-                                   and k != "max_token")
-
-
-def _redact(value: Any) -> Any:
+def _urls_in(value: Any, path: str) -> list[tuple[str, str]]:
+    """(path, text) of every string in `value` that looks like a URL."""
+    if isinstance(value, str):
+        return [(path, value)] if "://" in value else []
     if isinstance(value, dict):
-        return {k: ("<redacted>" if is_secret_key(k) else _redact(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v) for v in value]
-    return value
+        return [found for k, v in value.items() for found in _urls_in(v, f"{path}.{k}")]
+    if isinstance(value, (list, tuple)):
+        return [found for i, v in enumerate(value) for found in _urls_in(v, f"{path}[{i}]")]
+    return []
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -379,7 +381,7 @@ def parse_config(data: Any, source: str = "config") -> ExperimentConfig:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
         lines = [f"  {_where(e['loc'])}: {_fix(e, data)}" for e in exc.errors()]
-        raise ConfigError(f"{source} is not a valid experiment config:\n" + "\n".join(lines)) from None
+        raise ConfigError(scrub_text(f"{source} is not a valid experiment config:\n" + "\n".join(lines))) from None
 
 
 def load_config(path: str | os.PathLike, substitutions: dict[str, str] | None = None) -> ExperimentConfig:
@@ -392,7 +394,7 @@ def load_config(path: str | os.PathLike, substitutions: dict[str, str] | None = 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise ConfigError(scrub_text(f"{path} is not valid YAML: {exc}")) from None
     if substitutions:
         data = _substitute(data, substitutions)
     if isinstance(data, dict):

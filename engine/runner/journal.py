@@ -22,6 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from engine.secrets import scrub_text
+
 log = logging.getLogger(__name__)
 
 __all__ = ["Journal", "journal_dir", "merge_records", "merge_leftovers", "read_journal"]
@@ -43,7 +45,8 @@ def _default(value: Any) -> Any:
 
 
 def _dumps(record: dict) -> bytes:
-    return (json.dumps(record, ensure_ascii=False, default=_default, separators=(",", ":")) + "\n").encode()
+    """One journal line, scrubbed (rows are scrubbed where they are made; this is the file's own boundary)."""
+    return (scrub_text(json.dumps(record, ensure_ascii=False, default=_default, separators=(",", ":"))) + "\n").encode()
 
 
 def read_journal(path: str | os.PathLike) -> list[dict]:

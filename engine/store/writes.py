@@ -76,8 +76,9 @@ def _typed(frame: pd.DataFrame, float_columns: Iterable[str]) -> pd.DataFrame:
 
 
 def write_run(con: duckdb.DuckDBPyConnection, run: dict[str, Any]) -> None:
-    """Insert or update one `runs` row (config and provenance as JSON)."""
-    upsert(con, "runs", pd.DataFrame([run]), json_columns=("config", "provenance"))
+    """Insert or update one `runs` row (config and provenance as JSON), scrubbed of every secret."""
+    from engine.secrets import scrub
+    upsert(con, "runs", pd.DataFrame([scrub(run)]), json_columns=("config", "provenance"))
 
 
 def write_responses(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> int:

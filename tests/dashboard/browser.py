@@ -60,15 +60,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(db: str | os.PathLike, *, env: dict[str, str] | None = None, timeout_s: float = 90) -> Iterator[str]:
-    """Run the dashboard on `db` and yield its base URL; the python process is killed afterwards."""
+def serve(db: str | os.PathLike, *, env: dict[str, str] | None = None, timeout_s: float = 90,
+          log_path: str | os.PathLike | None = None) -> Iterator[str]:
+    """Run the dashboard on `db` and yield its base URL; the python process is killed afterwards.
+    With `log_path`, the server's stdout and stderr (its log) go to that file."""
     port = free_port()
+    log = open(log_path, "wb") if log_path else None
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless=true",
          "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",
          "--server.fileWatcherType=none"],
         cwd=REPO, env={**os.environ, "AFFECTLENS_DB": str(db), **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=log or subprocess.DEVNULL, stderr=log or subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
@@ -80,7 +83,8 @@ def serve(db: str | os.PathLike, *, env: dict[str, str] | None = None, timeout_s
             except OSError:
                 pass
             if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {process.stderr.read().decode(errors='replace')[-2000:]}")
+                text = Path(log_path).read_bytes() if log else process.stderr.read()
+                raise RuntimeError(f"streamlit exited: {text.decode(errors='replace')[-2000:]}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"streamlit did not answer {base}/_stcore/health within {timeout_s:.0f} s")
             time.sleep(0.2)
@@ -88,6 +92,8 @@ def serve(db: str | os.PathLike, *, env: dict[str, str] | None = None, timeout_s
     finally:
         process.kill()  # the python process itself, not a shell around it
         process.wait(timeout=30)
+        if log:
+            log.close()
 
 
 @contextlib.contextmanager

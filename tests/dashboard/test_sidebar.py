@@ -103,8 +103,12 @@ def test_viewer_mode_turns_analyses_and_uploads_off_until_the_password(seeded, m
     monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
     monkeypatch.setenv("AFFECTLENS_VIEWER_MODE", "1")
     monkeypatch.setenv("AFFECTLENS_PASSWORD", "correct horse")
+    from dashboard import guard
+    monkeypatch.setattr(guard, "THROTTLE", guard.Throttle(base_delay_s=0.001))  # the throttle has its own tests
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert at.sidebar.text_input[0].disabled  # the store path is fixed for viewers
+    assert at.sidebar.text_input[0].value == seeded.name  # by its name, not the server path
+    assert not any(b.label == "Reload results" for b in at.button)  # the shared cache is not theirs to clear
     assert not at.sidebar.file_uploader
     assert "Sign in to run analyses" in texts(at)
     password = next(t for t in at.sidebar.text_input if t.label == "Password")
@@ -117,6 +121,8 @@ def test_viewer_mode_turns_analyses_and_uploads_off_until_the_password(seeded, m
     password.input("correct horse")
     next(b for b in at.button if b.label == "Unlock").click().run()
     assert at.sidebar.file_uploader and not at.sidebar.text_input[0].disabled
+    assert at.sidebar.text_input[0].value == str(seeded)
+    assert any(b.label == "Reload results" for b in at.button)
     assert "correct horse" not in _everything_shown(at)
     for page in PAGES:
         at.switch_page(page).run()

@@ -7,6 +7,7 @@ import asyncio
 from engine.models import ModelSpec
 from engine.parsing import ParseSpec, parse_answer
 from engine.parsing.judge import JUDGE_STAGE, Judge, apply_stored, judge_prompt, read_verdict
+from engine.runner.policy import CallPolicy
 from tests.parsing.keyword_judge import KeywordJudge
 
 SPEC = ParseSpec(("polarity", "emotion", "valence"), "mikels8", scales={"valence": (1.0, 9.0)})
@@ -14,8 +15,8 @@ ANSWER = "The little girl has tears streaming down her cheeks; I'd put the pleas
 
 
 def make_judge(**options) -> tuple[Judge, KeywordJudge]:
-    adapter = KeywordJudge(ModelSpec("judge", "keyword-judge", model="kw", options=options))
-    return Judge(adapter), adapter
+    adapter = KeywordJudge(ModelSpec("judge", "keyword-judge", model="kw", options=options, max_attempts=3))
+    return Judge(adapter, policy=CallPolicy.from_spec(adapter, backoff_s=0.001, backoff_max_s=0.005)), adapter
 
 
 def test_rules_cannot_read_this_answer():
@@ -53,13 +54,16 @@ def test_judge_saying_none_or_failing_leaves_the_reading_failed():
     verdicts = asyncio.run(judge.fill(text, result, SPEC))
     assert all(v.reading.status == "failed" for v in verdicts)
     assert all(r.status == "failed" and r.method == "rule" for r in result.dimensions.values())
-    broken, _ = make_judge(fail=True)
+    broken, adapter = make_judge(fail=True)
     result = parse_answer(ANSWER, SPEC)
     verdicts = asyncio.run(broken.fill(ANSWER, result, SPEC))
     assert all(v.response.status == "error" for v in verdicts)
+    # a transient failure is retried under the call policy: three attempts per dimension, all recorded
+    assert len(adapter.prompts) == 9 and {v.attempts for v in verdicts} == {3}
     assert result.dimensions["emotion"].status == "failed"
     row = broken.response_row(verdicts[0], "run1", "ds", "item1")
     assert row["status"] == "error" and row["error_class"] == "server" and row["stage"] == JUDGE_STAGE
+    assert row["attempts"] == 3
 
 
 def test_verdict_row_records_prompt_and_reply():

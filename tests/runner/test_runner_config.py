@@ -91,12 +91,47 @@ def test_load_config_resolves_paths_and_placeholders(tmp_path):
 
 
 def test_redacted_config_keeps_no_secret(monkeypatch):
-    config = parse_config({"datasets": [{"path": "x.csv", "format": "csv", "headers": {"Authorization": "Bearer x"}}],
+    # a dataset loader's free-form options are not refused, but never stored as given
+    config = parse_config({"datasets": [{"path": "x.csv", "format": "csv",
+                                         "headers": {"Authorization": "Bearer abcdefgh12345"}}],
                            "models": [{"name": "m", "adapter": "openai-compatible", "api_key_env": "MY_KEY",
-                                       "options": {"headers": {"x-api-key": "secret"}}}]})
+                                       "options": {"headers": {"x-trace": "on"}}}]})
     text = repr(config.redacted())
-    assert "Bearer x" not in text and "secret" not in text and "MY_KEY" in text
+    assert "abcdefgh12345" not in text and "MY_KEY" in text and "x-trace" in text
     assert config.redacted()["models"][0]["max_tokens"] == 512
+
+
+@pytest.mark.parametrize("options, path", [
+    ({"headers": {"x-api-key": "val-canary-1"}}, "options.headers.x-api-key"),
+    ({"extra_headers": {"Authorization": "Bearer val-canary-1"}}, "options.extra_headers.Authorization"),
+    ({"extra_body": {"key": "val-canary-1"}}, "options.extra_body.key"),
+    ({"extra_body": {"tools": [{"auth": {"access_token": "val-canary-1"}}]}},
+     "options.extra_body.tools[0].auth.access_token"),
+])
+def test_secret_keys_are_refused_at_any_depth(options, path):
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"datasets": [{"path": "x.csv"}], "models": [{"name": "m", "adapter": "openai-compatible",
+                                                                    "options": options}]})
+    message = str(caught.value)
+    assert path in message and "api_key_env" in message
+    assert "val-canary-1" not in message
+
+
+@pytest.mark.parametrize("url, what", [
+    ("http://user:canary-pass-123@127.0.0.1:8000/v1", "user name or password"),
+    ("https://host.example/v1?api-key=canary-pass-123", "'api-key'"),
+    ("https://host.example/v1?x=1&key=canary-pass-123", "'key'"),
+])
+def test_credentials_in_a_url_are_refused_without_echoing_them(url, what):
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"datasets": [{"path": "x.csv"}], "models": [{"name": "m", "adapter": "openai-compatible",
+                                                                    "base_url": url}]})
+    message = str(caught.value)
+    assert what in message and "api_key_env" in message and "canary-pass-123" not in message
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"datasets": [{"path": "x.csv"}], "models": [{"name": "m", "adapter": "openai-compatible",
+                                                                    "options": {"proxy": url}}]})
+    assert "options.proxy" in str(caught.value) and "canary-pass-123" not in str(caught.value)
 
 
 def test_strategy_labels_show_non_default_options():

@@ -94,7 +94,7 @@ def latex_table(scores: pd.DataFrame, metrics: list[str] | None = None, *, digit
     lines += [rf"\begin{{tabular}}{{{'l' * (len(head) - len(metrics) - 2)}{'r' * (len(metrics) + 2)}}}", r"\toprule",
               " & ".join(head) + r" \\", r"\midrule"]
     blocks = list(frame.groupby(["dataset", "eval_set", "dimension"], sort=True))
-    marked = False
+    marked = marked_derived = False
     for number, ((dataset, eval_set, dimension), block) in enumerate(blocks):
         whole = scores[(scores["dataset"] == dataset) & (scores["eval_set"] == eval_set)
                        & (scores["dimension"] == dimension)]
@@ -112,8 +112,11 @@ def latex_table(scores: pd.DataFrame, metrics: list[str] | None = None, *, digit
         for row in _block_order(whole, keys, dimension):
             if not any(row in wide[m].index for m in metrics):
                 continue
+            derived = "derived" in whole and whole[(whole["model"] == row[0]) & (whole["strategy"] == row[1])][
+                "derived"].map(lambda d: isinstance(d, str) and bool(d)).any()
+            marked_derived = marked_derived or bool(derived)
             cells = [_escape(dataset), *([_escape(dimension)] if show_dimension else []), _escape(row[0]),
-                     _escape(row[1])]
+                     _escape(row[1]) + (r"$^\ddagger$" if derived else "")]
             for m in metrics:
                 if row not in wide[m].index or not np.isfinite(wide[m].loc[row, "value"]):
                     cells.append("--")
@@ -139,6 +142,9 @@ def latex_table(scores: pd.DataFrame, metrics: list[str] | None = None, *, digit
     if marked:
         lines.append(rf"\par\footnotesize $^\dagger$ below the ranking thresholds (coverage $<$ {MIN_COVERAGE:.2f} or "
                      rf"$n <$ {MIN_N}): not ranked or bolded.")
+    if marked_derived:
+        lines.append(r"\par\footnotesize $^\ddagger$ scored over values derived from the answer's emotion word "
+                     r"(the answer stated no polarity).")
     lines.append(r"\end{table}")
     return "\n".join(lines) + "\n"
 

@@ -116,3 +116,20 @@ def test_scores_filters(store):
     assert {(r["model"], r["metric"]) for r in records} == {("m1", "accuracy"), ("m1", "coverage")}
     expected = sum((i % 3 != 0) == (i % 4 != 0) for i in range(40)) / 40
     assert next(r for r in records if r["metric"] == "accuracy")["value"] == pytest.approx(expected)
+
+
+def test_rank_frame_ranks_eligible_rows_only_and_marks_derived_scores():
+    from engine.metrics.cells import rank_frame
+
+    frame = pd.DataFrame({"model": ["silent", "full", "half"], "strategy": ["z"] * 3, "value": [1.0, 0.7, 0.9],
+                          "n": [8, 810, 400], "coverage": [0.01, 1.0, 0.5]})
+    ranked = rank_frame(frame, "accuracy").set_index("model")
+    assert ranked.loc["full", "rank"] == 1 and bool(ranked.loc["full", "best"])
+    assert ranked.loc[["silent", "half"], "rank"].isna().all() and not ranked.loc[["silent", "half"], "best"].any()
+    strict = rank_frame(frame.assign(value=[8 / 810 * 1.0, 0.7, 0.45]), "accuracy_strict").set_index("model")
+    assert list(strict.sort_values("rank").index) == ["full", "half", "silent"]  # strict: every row ranked
+    derived = SCORES.assign(derived=[None, "polarity from emotion", None, "polarity from emotion", None, None,
+                                     None, None, None, None])
+    text = latex_table(derived)
+    assert r"cot$^\ddagger$" in text and "derived from the answer's emotion word" in text
+

@@ -154,11 +154,16 @@ def loader_info(name: str) -> DatasetInfo | None:
 
 
 def loader_names() -> list[str]:
-    return sorted(_LOADERS)
+    """Built-in loaders and those installed plugins add (entry points `affectlens.loaders`)."""
+    from engine import plugins
+    return sorted(set(_LOADERS) | set(plugins.names("affectlens.loaders")))
 
 
 def get_loader(name: str) -> Loader:
-    try:
+    if name in _LOADERS:
         return _LOADERS[name]
-    except KeyError:
-        raise KeyError(f"unknown dataset format {name!r}; choose one of: {', '.join(loader_names())}") from None
+    from engine import plugins
+    found = plugins.load("affectlens.loaders", name)
+    if found is None:
+        raise KeyError(f"unknown dataset format {name!r}; choose one of: {', '.join(loader_names())}")
+    return found

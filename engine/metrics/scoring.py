@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from engine.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, percentile_ci, \
-    resample_count_matrix, resample_indices, wilson_interval
+    resample_count_matrix, resample_counts, resample_indices, wilson_interval
 from engine.metrics.cells import CELL_KEYS, DERIVED_GROUP, mark_current, pick_current
 from engine.metrics.evaluation import CategoricalEvaluation, ContinuousEvaluation, DistributionEvaluation, \
     Evaluation
@@ -185,21 +185,35 @@ def load_groups(con, *, dataset=None, model=None, strategy=None, dimension=None,
     return groups
 
 
+def _compute(ev: Evaluation, counts: np.ndarray, extra: list) -> dict[str, np.ndarray]:
+    """The evaluation's own metrics and the plugin metrics `extra` (engine.plugins.Metric) for `counts`."""
+    out = ev.compute_counts(counts)
+    for metric in extra:
+        if metric.name not in out:
+            out[metric.name] = np.asarray(metric.compute(ev, counts), dtype=float).reshape(len(counts))
+    return out
+
+
 def score_evaluation(ev: Evaluation, *, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
-                     level: float = DEFAULT_LEVEL, metrics: list[str] | None = None) -> list[dict]:
-    """Rows (metric, value, n, n_total, ci_low, ci_high, note) of one evaluation."""
+                     level: float = DEFAULT_LEVEL, metrics: list[str] | None = None,
+                     dimension: str | None = None) -> list[dict]:
+    """Rows (metric, value, n, n_total, ci_low, ci_high, note) of one evaluation; with `dimension`, installed
+    plugin metrics for it too (`engine.plugins`), on the same paired resamples."""
     n_total = ev.n_total
     if n_total == 0:
         return []
-    point = ev.compute_counts(np.ones((1, n_total)))
+    from engine.plugins import plugin_metrics
+    extra = plugin_metrics(dimension) if dimension else []
+    point = _compute(ev, np.ones((1, n_total)), extra)
     boot: dict[str, np.ndarray] = {}
     if n_total >= 2 and n_resamples > 0:
         if n_total * n_resamples <= CHUNK_CELLS:
-            boot = ev.compute_counts(resample_count_matrix(n_total, n_resamples, seed))
+            boot = _compute(ev, resample_count_matrix(n_total, n_resamples, seed), extra)
         else:  # chunks of resample rows bound the memory for any n
             idx = resample_indices(n_total, n_resamples, seed)
             chunk = max(1, CHUNK_CELLS // n_total)
-            parts = [ev.compute(idx[start:start + chunk]) for start in range(0, len(idx), chunk)]
+            parts = [_compute(ev, resample_counts(idx[start:start + chunk], n_total), extra)
+                     for start in range(0, len(idx), chunk)]
             boot = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     used = ev.used()
     unit = getattr(ev, "unit", None)
@@ -227,7 +241,7 @@ def _score_groups(groups: list[Group], metrics, n_resamples, seed, level) -> pd.
     rows = []
     for group in groups:
         for row in score_evaluation(group.evaluation, n_resamples=n_resamples, seed=seed, level=level,
-                                    metrics=metrics):
+                                    metrics=metrics, dimension=group.dimension):
             rows.append({"dataset": group.dataset, "eval_set": group.eval_set, "model": group.model,
                          "strategy": group.strategy, "dimension": group.dimension, "derived": group.derived,
                          "purpose": group.purpose, "run_id": group.run_id, **row})

@@ -35,16 +35,21 @@ class MissingDependencyError(ImportError):
 
 
 def adapter_names() -> list[str]:
-    return sorted(ADAPTERS)
+    """Built-in adapters and those installed plugins add (entry points `affectlens.adapters`)."""
+    from engine import plugins
+    return sorted(set(ADAPTERS) | set(plugins.names("affectlens.adapters")))
 
 
 def create_adapter(spec: ModelSpec) -> ModelAdapter:
-    """Instantiate the adapter named by `spec.adapter`, importing its SDK only now."""
-    try:
-        module_name, class_name, extra, sdk = ADAPTERS[spec.adapter]
-    except KeyError:
-        raise KeyError(f"model {spec.name!r}: unknown adapter {spec.adapter!r}; "
-                       f"choose one of: {', '.join(adapter_names())}") from None
+    """Instantiate the adapter named by `spec.adapter`, importing its SDK (or plugin) only now."""
+    if spec.adapter not in ADAPTERS:
+        from engine import plugins
+        cls = plugins.load("affectlens.adapters", spec.adapter)
+        if cls is None:
+            raise KeyError(f"model {spec.name!r}: unknown adapter {spec.adapter!r}; "
+                           f"choose one of: {', '.join(adapter_names())}")
+        return cls(spec)
+    module_name, class_name, extra, sdk = ADAPTERS[spec.adapter]
     if sdk is not None:
         try:
             importlib.import_module(sdk)

@@ -220,8 +220,9 @@ ALIASES = {"chain-of-thought": "cot", "scene-decomposition": "scene", "json": "s
 
 
 def strategy_names() -> list[str]:
-    """Names of the built-in strategies (aliases not included)."""
-    return list(STRATEGIES)
+    """Names of the built-in strategies and those installed plugins add (aliases not included)."""
+    from engine import plugins
+    return list(STRATEGIES) + [n for n in plugins.names("affectlens.strategies") if n not in STRATEGIES]
 
 
 def get_strategy(name: str) -> PromptStrategy:
@@ -232,7 +233,10 @@ def get_strategy(name: str) -> PromptStrategy:
         base, modifier = name.rsplit("+", 1)
         return wrap_strategy(get_strategy(base), modifier)
     key = ALIASES.get(name, name)
-    try:
+    if key in STRATEGIES:
         return STRATEGIES[key]()
-    except KeyError:
-        raise KeyError(f"unknown prompt strategy {name!r}; choose one of: {', '.join(strategy_names())}") from None
+    from engine import plugins
+    found = plugins.load("affectlens.strategies", key)
+    if found is None:
+        raise KeyError(f"unknown prompt strategy {name!r}; choose one of: {', '.join(strategy_names())}")
+    return found()

@@ -163,11 +163,12 @@ class ModelConfig(_Strict):
     @field_validator("adapter")
     @classmethod
     def _known_adapter(cls, value: str) -> str:
-        from engine.models import ADAPTERS
-        if value not in ADAPTERS:
-            close = difflib.get_close_matches(value, list(ADAPTERS), n=1)
+        from engine.models import adapter_names
+        known = adapter_names()
+        if value not in known:
+            close = difflib.get_close_matches(value, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown adapter {value!r}{hint}; choose one of: {', '.join(sorted(ADAPTERS))}")
+            raise ValueError(f"unknown adapter {value!r}{hint}; choose one of: {', '.join(known)}")
         return value
 
     @field_validator("base_url")

@@ -30,6 +30,8 @@ def _runs(args: argparse.Namespace) -> int:
     with connect(args.db or default_db_path(), read_only=True) as con:
         rows = con.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at, run_id").fetchall()
     records = [dict(zip(RUN_COLUMNS, row)) for row in rows]
+    from engine.runner.batch import pending_batches
+    batches = pending_batches(args.db or default_db_path())
     if args.json:
         print(json.dumps(records, default=str))
         return 0
@@ -40,4 +42,12 @@ def _runs(args: argparse.Namespace) -> int:
     for record in records:
         table.add_row(*(str(record[c]) if record[c] is not None else "" for c in RUN_COLUMNS[:6]))
     Console().print(table)
+    if batches:
+        pending = Table("model", "batch", "state", "vendor status", "requests", "done", "failed", "expired",
+                        "worst $", "submitted", title="Pending batches (rerun the run command to collect)")
+        for b in batches:
+            pending.add_row(b["model"], b["provider_batch_id"] or "(submitting)", b["state"], b["vendor_status"] or "",
+                            str(b["n_requests"]), str(b["n_succeeded"] or 0), str(b["n_errored"] or 0),
+                            str(b["n_expired"] or 0), f"{b['worst_cost_usd'] or 0:.4f}", str(b["created_at"]))
+        Console().print(pending)
     return 0

@@ -90,7 +90,8 @@ def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_
         "raw_response": _json(response.raw_response), "model_id_resolved": response.model_id_resolved,
         "input_tokens": response.input_tokens, "output_tokens": response.output_tokens, "cost_usd": cost,
         "latency_ms": response.latency_ms, "attempts": attempts, "cached": cached,
-        "created_at": datetime.now(),
+        "cached_input_tokens": response.cached_input_tokens, "cache_write_tokens": response.cache_write_tokens,
+        "batch_id": response.batch_id, "created_at": datetime.now(),
     }
 
 
@@ -173,7 +174,8 @@ class ModelClient:
         try:
             response, attempts = await send_with_retries(lambda: self._send_once(request), self.policy,
                                                          self.admission.cool_down)
-            if response.error_class is ErrorClass.BUDGET:  # the budget ran out while it waited for a slot
+            if response.error_class in (ErrorClass.BUDGET, ErrorClass.PENDING):
+                # the budget ran out while it waited for a slot, or it waits in a vendor batch (--no-wait)
                 counters.calls += attempts - 1
                 future.set_result(response)
                 return response, None
@@ -243,18 +245,16 @@ class ModelClient:
             return 0.0
         if response.input_tokens is None and response.output_tokens is None:
             return None
-        price = self._price(response.model_id_resolved)
-        if price is None:
-            return None
-        return ((response.input_tokens or 0) * price.input_per_mtok
-                + (response.output_tokens or 0) * price.output_per_mtok) / 1_000_000
+        from engine.models.pricing import response_cost
+        return response_cost(self._price(response.model_id_resolved), response)
 
     def _price(self, resolved: str | None):
         if resolved not in self._prices:
             from engine.models.pricing import as_price, price_for
             own = self.config.price or self.config.options.get("price")
             if own is not None:
-                found = as_price(own.model_dump() if hasattr(own, "model_dump") else own)
+                own = own.model_dump() if hasattr(own, "model_dump") else own
+                found = price_for(self.model_id, {self.model_id: own}) or as_price(own)
             else:
                 found = None
                 for model_id in filter(None, (resolved, self.model_id)):

@@ -49,5 +49,6 @@ def _runs(args: argparse.Namespace) -> int:
             pending.add_row(b["model"], b["provider_batch_id"] or "(submitting)", b["state"], b["vendor_status"] or "",
                             str(b["n_requests"]), str(b["n_succeeded"] or 0), str(b["n_errored"] or 0),
                             str(b["n_expired"] or 0), f"{b['worst_cost_usd'] or 0:.4f}", str(b["created_at"]))
-        Console().print(pending)
+        import sys
+        Console(width=None if sys.stdout.isatty() else 200).print(pending)
     return 0

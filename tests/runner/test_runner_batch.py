@@ -75,3 +75,108 @@ def test_batch_run_stores_the_same_answers_and_scores_as_the_synchronous_run(tmp
         sync_cost = con.execute("SELECT sum(cost_usd) FROM responses").fetchone()[0]
     assert costs[0] == costs[1] and states == [("collected",)]
     assert costs[2] == pytest.approx(sync_cost / 2, rel=0.05)  # the batch price is half, cache aside
+
+
+def _all_answered(db, n=N_ITEMS) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT count(DISTINCT item_id) FROM predictions WHERE status <> 'error'").fetchone()[0]
+
+
+def test_no_wait_submits_and_exits_pending_then_a_rerun_collects_without_submitting_again(tmp_path, key_env):
+    manifest = write_dataset(tmp_path / "data", N_ITEMS)
+    db = tmp_path / "r.duckdb"
+    with FakeVendorServer("anthropic", answer=_answer, api_key=KEY, batch_polls=1000) as fake:
+        config = _config(manifest, fake, "anthropic", {"poll_s": 0.05, "gather_s": 0.1})
+        first = run_experiment(config, db, quiet=True, wait=False)
+        assert [r.status for r in first.runs] == ["pending"] and "rerun" in first.runs[0].message
+        assert len(fake.batches.created) == 1 and fake.batches.submitted_requests == N_ITEMS
+        again = run_experiment(config, db, quiet=True, wait=False)  # still running at the vendor: nothing new
+        assert [r.status for r in again.runs] == ["pending"] and len(fake.batches.created) == 1
+        from engine.runner.batch import pending_batches
+        (pending,) = pending_batches(db)
+        assert pending["n_requests"] == N_ITEMS and pending["state"] in ("submitted", "in_progress")
+        fake.batches.polls_to_finish = 0
+        done = run_experiment(config, db, quiet=True)
+        assert done.ok and len(fake.batches.created) == 1 and len(fake.requests) == N_ITEMS
+    assert _all_answered(db) == N_ITEMS and pending_batches(db) == []
+
+
+@pytest.mark.parametrize("retry", ["batch", "sync"])
+def test_expired_and_failed_requests_inside_a_batch_are_retried(tmp_path, key_env, retry):
+    manifest = write_dataset(tmp_path / "data", N_ITEMS)
+    db = tmp_path / "r.duckdb"
+    faults = {0: "expire", 3: "500", 5: "refuse"}  # by arrival order; a refusal is an answer, never retried
+    with FakeVendorServer("openai", answer=_answer, api_key=KEY,
+                          script=lambda index, request: faults.get(index)) as fake:
+        result = run_experiment(_config(manifest, fake, "openai", {"poll_s": 0.05, "gather_s": 0.1, "retry": retry}),
+                                db, quiet=True)
+        assert result.ok, result.runs[0].message
+        first_batch = [r for r in fake.requests if r.batch_id == fake.batches.created[0]]
+        retried = fake.requests[len(first_batch):]
+        assert len(first_batch) == N_ITEMS and len(retried) == 2  # the expired one and the failed one, once each
+        if retry == "batch":
+            assert len(fake.batches.created) == 2 and all(r.batch_id == fake.batches.created[1] for r in retried)
+        else:
+            assert len(fake.batches.created) == 1 and all(r.batch_id is None for r in retried)
+    with duckdb.connect(str(db), read_only=True) as con:
+        statuses = dict(con.execute("SELECT status, count(*) FROM responses GROUP BY ALL").fetchall())
+        attempts = con.execute("SELECT max(attempts) FROM responses").fetchone()[0]
+    assert statuses == {"ok": N_ITEMS - 1, "refused": 1} and attempts == 2
+    assert _all_answered(db) == N_ITEMS
+
+
+def test_kill_9_after_submission_then_rerun_submits_nothing_again_and_collects(tmp_path, key_env):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[2]
+    manifest = write_dataset(tmp_path / "data", N_ITEMS)
+    db = tmp_path / "r.duckdb"
+    with FakeVendorServer("openai", answer=_answer, api_key=KEY, batch_polls=10_000) as fake:
+        config = tmp_path / "experiment.yaml"
+        config.write_text(yaml.safe_dump(_config(manifest, fake, "openai", {"poll_s": 0.05, "gather_s": 0.1})))
+        command = [sys.executable, "-m", "engine.cli.main", "run", str(config), "--db", str(db), "--quiet"]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]))
+        child = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not fake.batches.created and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.01)
+        time.sleep(0.3)  # polling: submitted, not collected
+        assert child.poll() is None, child.stderr.read().decode()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        child.stderr.close()
+        assert len(fake.batches.created) == 1 and fake.batches.submitted_requests == N_ITEMS
+        fake.batches.polls_to_finish = 0
+        rerun = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+        assert rerun.returncode == 0, rerun.stderr
+        assert len(fake.batches.created) == 1 and len(fake.requests) == N_ITEMS  # nothing submitted twice
+    assert _all_answered(db) == N_ITEMS
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT request_hash) FROM responses").fetchone() == (N_ITEMS,
+                                                                                                          N_ITEMS)
+        assert con.execute("SELECT state FROM batches").fetchall() == [("collected",)]
+
+
+def test_no_wait_exit_status_and_runs_listing(tmp_path, key_env):
+    from engine.cli.main import main
+    import yaml
+
+    manifest = write_dataset(tmp_path / "data", 4)
+    db = tmp_path / "r.duckdb"
+    with FakeVendorServer("gemini", answer=_answer, api_key=KEY, batch_polls=10_000) as fake:
+        config = tmp_path / "e.yaml"
+        config.write_text(yaml.safe_dump(_config(manifest, fake, "gemini", {"poll_s": 0.05, "gather_s": 0.1})))
+        assert main(["run", str(config), "--db", str(db), "--quiet", "--no-wait"]) == 4
+    import io
+    from contextlib import redirect_stdout
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["runs", "--db", str(db)]) == 0
+    assert "Pending batches" in out.getvalue() and fake.batches.created[0] in out.getvalue()

@@ -385,7 +385,8 @@ class BatchModelClient(ModelClient):
         self.budget.add(cost)
         row = response_row(run_id=slot["run_id"], dataset=slot["dataset"], item_id=slot["item_id"],
                            stage=slot["stage"], sample_index=int(slot["sample_index"]), request_hash=key,
-                           response=response, attempts=1, cost=cost, raw_request=response.raw_request)
+                           response=response, attempts=1, cost=cost, raw_request=response.raw_request,
+                           saving=self._saving(response, cost))
         await self.journal.append(slot["run_id"], {"kind": "response", "row": row})
         self.cache.put(key, CachedAnswer.from_row(row))
 

@@ -79,7 +79,7 @@ class RunCounters:
 
 def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_index: int, request_hash: str | None,
                  response: ModelResponse, attempts: int, cost: float | None, cached: bool = False,
-                 raw_request: dict | None = None) -> dict[str, Any]:
+                 raw_request: dict | None = None, saving: float | None = None) -> dict[str, Any]:
     """One `responses` row (secrets removed from the raw request)."""
     return {
         "response_id": new_id(), "run_id": run_id, "dataset": dataset, "item_id": item_id,
@@ -91,7 +91,7 @@ def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_
         "input_tokens": response.input_tokens, "output_tokens": response.output_tokens, "cost_usd": cost,
         "latency_ms": response.latency_ms, "attempts": attempts, "cached": cached,
         "cached_input_tokens": response.cached_input_tokens, "cache_write_tokens": response.cache_write_tokens,
-        "batch_id": response.batch_id, "created_at": datetime.now(),
+        "batch_id": response.batch_id, "saving_usd": saving, "created_at": datetime.now(),
     }
 
 
@@ -183,7 +183,8 @@ class ModelClient:
             cost = self._cost(response)
             row = response_row(run_id=run_id, dataset=dataset, item_id=item_id, stage=stage,
                                sample_index=sample_index, request_hash=key, response=response, attempts=attempts,
-                               cost=cost, raw_request=response.raw_request or request.describe())
+                               cost=cost, raw_request=response.raw_request or request.describe(),
+                               saving=self._saving(response, cost))
             self.budget.add(cost)
             counters.calls += attempts
             counters.cost += cost or 0.0
@@ -247,6 +248,15 @@ class ModelClient:
             return None
         from engine.models.pricing import response_cost
         return response_cost(self._price(response.model_id_resolved), response)
+
+    def _saving(self, response: ModelResponse, cost: float | None) -> float | None:
+        """What caching and the batch price saved: the call at plain synchronous, uncached rates minus `cost`."""
+        if cost is None or self.adapter.local:
+            return None
+        price = self._price(response.model_id_resolved)
+        if price is None:
+            return None
+        return price.cost(response.input_tokens, response.output_tokens) - cost
 
     def _price(self, resolved: str | None):
         if resolved not in self._prices:

@@ -3,6 +3,9 @@
 ALTER TABLE responses ADD COLUMN cached_input_tokens INTEGER;
 ALTER TABLE responses ADD COLUMN cache_write_tokens INTEGER;
 ALTER TABLE responses ADD COLUMN batch_id VARCHAR;
+-- What prompt caching and batch pricing saved on this call: its price at the plain synchronous, uncached
+-- rates minus cost_usd (null when the price is unknown).
+ALTER TABLE responses ADD COLUMN saving_usd DOUBLE;
 
 -- Vendor batches (batch mode), written before and after each submission so that a killed run never
 -- submits the same requests twice and a rerun resumes polling and collects.

@@ -72,11 +72,13 @@ class RunExecutor:
             self.images.prefetch(dataset, item)
         position = 0
         stop = asyncio.Event()
+        budget_hit = False
 
         async def worker() -> None:
-            nonlocal position
+            nonlocal position, budget_hit
             while not stop.is_set() and position < len(items):
                 if self.budget.exhausted:
+                    budget_hit = True
                     stop.set()
                     break
                 item = items[position]
@@ -92,6 +94,8 @@ class RunExecutor:
                 except (RunStopped, ModelUnavailableError) as exc:
                     if isinstance(exc, ModelUnavailableError):
                         self.status, self.message = "failed", str(exc)
+                    else:  # batch mode releases reserved budget later, so remember that it ran out
+                        budget_hit = True
                     stop.set()
                     break
                 self._report()
@@ -107,7 +111,7 @@ class RunExecutor:
                 self.status = "pending"
                 self.message = (f"{self.pending} item(s) wait in vendor batches (see `affectlens runs`); rerun the "
                                 "same command to collect them (it submits nothing twice)")
-            elif self.budget.exhausted and left > 0:
+            elif (self.budget.exhausted or budget_hit) and left > 0:
                 self.status = "stopped"
                 self.message = (f"stopped at the cost budget: spent ${self.budget.spent:.4f} of "
                                 f"${self.budget.max_cost:.4f}; {left} item(s) not done. Rerun the same command "

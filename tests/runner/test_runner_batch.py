@@ -180,3 +180,22 @@ def test_no_wait_exit_status_and_runs_listing(tmp_path, key_env):
     with redirect_stdout(out):
         assert main(["runs", "--db", str(db)]) == 0
     assert "Pending batches" in out.getvalue() and fake.batches.created[0] in out.getvalue()
+
+
+def test_max_cost_counts_submitted_batches_at_their_worst_case(tmp_path, key_env):
+    manifest = write_dataset(tmp_path / "data", N_ITEMS)
+    db = tmp_path / "r.duckdb"
+    with FakeVendorServer("anthropic", answer=_answer, api_key=KEY) as fake:
+        config = _config(manifest, fake, "anthropic", {"poll_s": 0.05, "gather_s": 0.1})
+        # one request's worst case: its input estimate plus max_tokens (512) of output, at the batch price
+        budget = 5.5 * (512 * 15.0 * 0.5 / 1e6)
+        stopped = run_experiment(config, db, quiet=True, max_cost=budget)
+        assert [r.status for r in stopped.runs] == ["stopped"]
+        with duckdb.connect(str(db), read_only=True) as con:
+            worst, submitted = con.execute("SELECT sum(worst_cost_usd), sum(n_requests) FROM batches").fetchone()
+        assert 1 <= submitted <= 5 and worst <= budget  # never more submitted than the budget covers
+        assert fake.batches.submitted_requests == submitted
+        assert stopped.spent_usd < budget  # the actual cost replaced each reservation
+        done = run_experiment(config, db, quiet=True)
+        assert done.ok and fake.batches.submitted_requests == N_ITEMS  # the rest, nothing twice
+    assert _all_answered(db) == N_ITEMS

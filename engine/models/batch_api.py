@@ -89,7 +89,8 @@ class VendorBatches(abc.ABC):
         """Create the batch; returns the vendor's batch id."""
 
     async def find(self, batch_key: str, n_requests: int, since: datetime) -> str | None:
-        """The id of a batch created with `batch_key` (a create whose answer was lost), else None."""
+        """The id of a batch created with `batch_key` (a create whose answer was lost), else None.
+        `since` (naive local time) is when we began creating it."""
         return None
 
     @abc.abstractmethod
@@ -213,7 +214,7 @@ class AnthropicBatches(VendorBatches):
     async def find(self, batch_key: str, n_requests: int, since: datetime) -> str | None:
         # Message batches carry no metadata: a batch created after we began submitting, with the same
         # number of requests, is taken for ours.
-        cutoff = since.astimezone(timezone.utc).timestamp() - 5
+        cutoff = since.timestamp() - 5  # `since` is local time, as recorded
         async for batch in self.client.messages.batches.list(limit=100):
             counts = batch.request_counts
             total = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired

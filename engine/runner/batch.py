@@ -170,7 +170,8 @@ class BatchModelClient(ModelClient):
         future = asyncio.get_running_loop().create_future()
         slot = _SLOT.get(("", "", "", "answer", 0))
         if key in self.open_keys:  # already in a batch submitted earlier (a rerun): wait for it
-            if not self.wait:
+            if not self.wait or not self.open[self.open_keys[key]].get("provider_batch_id"):
+                # --no-wait, or a batch whose creation could not be confirmed yet: never submit it again
                 self.n_pending += 1
                 return pending_response(self.open[self.open_keys[key]].get("provider_batch_id"))
             self.waiting[key] = _Waiting(key, request, {}, None, 0, slot, 0.0, future, {})
@@ -275,7 +276,7 @@ class BatchModelClient(ModelClient):
             if row["state"] != "submitting":
                 continue
             try:
-                found = await self.vendor.find(batch_key, row["n_requests"], row["created_at"])
+                found = await self.vendor.find(batch_key, row["n_requests"], _naive(row["created_at"]))
             except Exception as exc:  # noqa: BLE001 - the vendor is unreachable: keep the row for the next run
                 log.warning("batch %s: could not look it up (%s); its requests wait for the next run", batch_key, exc)
                 continue

@@ -199,3 +199,23 @@ def test_max_cost_counts_submitted_batches_at_their_worst_case(tmp_path, key_env
         done = run_experiment(config, db, quiet=True)
         assert done.ok and fake.batches.submitted_requests == N_ITEMS  # the rest, nothing twice
     assert _all_answered(db) == N_ITEMS
+
+
+@pytest.mark.parametrize("adapter", list(ADAPTERS))
+def test_a_run_killed_inside_the_create_call_finds_its_batch_instead_of_submitting_again(tmp_path, key_env,
+                                                                                         adapter):
+    manifest = write_dataset(tmp_path / "data", 6)
+    db = tmp_path / "r.duckdb"
+    with FakeVendorServer(adapter, answer=_answer, api_key=KEY, batch_polls=10_000) as fake:
+        config = _config(manifest, fake, adapter, {"poll_s": 0.05, "gather_s": 0.1})
+        assert [r.status for r in run_experiment(config, db, quiet=True, wait=False).runs] == ["pending"]
+        # what a kill -9 between the vendor accepting the batch and its id being recorded leaves behind
+        with duckdb.connect(str(db)) as con:
+            con.execute("UPDATE batches SET state = 'submitting', provider_batch_id = NULL")
+        fake.batches.polls_to_finish = 0
+        assert run_experiment(config, db, quiet=True).ok
+        assert len(fake.batches.created) == 1 and len(fake.requests) == 6
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT state, provider_batch_id FROM batches").fetchall() == [
+            ("collected", fake.batches.created[0] if adapter != "gemini" else f"batches/{fake.batches.created[0]}")]
+    assert _all_answered(db) == 6

@@ -20,9 +20,8 @@ from __future__ import annotations
 import abc
 import asyncio
 import json
-import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from engine.models._errors import http_failure
@@ -321,10 +320,3 @@ def batches_for(adapter: Any) -> VendorBatches:
                           f"works with {', '.join(BATCH_ADAPTERS)}; remove `batch:` from this model")
     return kind(adapter)
 
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def elapsed_ms(since: float) -> float:
-    return (time.monotonic() - since) * 1000.0

@@ -367,7 +367,7 @@ class BatchModelClient(ModelClient):
                    collected_at=datetime.now(), updated_at=datetime.now())
         await asyncio.to_thread(self._save, row)
         self._forget(row)
-        if self.reporter is not None:
+        if row["batch_key"] in getattr(self.reporter, "_tasks", {}):
             self.reporter.finish(row["batch_key"], "complete" if not status.failed else "failed")
 
     async def _deliver(self, slot: dict, response: ModelResponse) -> None:
@@ -398,17 +398,25 @@ class BatchModelClient(ModelClient):
 
     # ------------------------------------------------------------------------------- progress
     def _progress_start(self, row: dict) -> None:
-        if self.reporter is not None:
+        from engine.runner.progress import CallbackProgress
+        if self.reporter is not None and not isinstance(self.reporter, CallbackProgress):  # callbacks see runs only
             self.reporter.start(row["batch_key"], f"batch {self.config.name} {row['provider_batch_id']}",
                                 row["n_requests"])
 
     def _progress_update(self, row: dict, status: Any) -> None:
-        if self.reporter is None:
+        from engine.runner.progress import CallbackProgress
+        if self.reporter is None or isinstance(self.reporter, CallbackProgress):
             return
         if row["batch_key"] not in getattr(self.reporter, "_runs", {}):
             self._progress_start(row)
         done = status.succeeded + status.errored + status.expired
         self.reporter.update(row["batch_key"], done, status.errored + status.expired, self.budget.spent)
+        bars, tasks = getattr(self.reporter, "progress", None), getattr(self.reporter, "_tasks", {})
+        if bars is not None and row["batch_key"] in tasks:  # the rich display: the vendor's state in words
+            bars.update(tasks[row["batch_key"]], description=(
+                f"batch {self.config.name} {row['provider_batch_id']} {status.vendor_status}: "
+                f"{status.succeeded} done, {status.processing} in progress, {status.errored} failed, "
+                f"{status.expired} expired"))
 
     # ------------------------------------------------------------------------------- store
     def _load_open(self) -> list[dict]:

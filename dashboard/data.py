@@ -721,3 +721,33 @@ def run_detail(con, run_id: str) -> dict[str, Any] | None:
         GROUP BY ALL ORDER BY dimension, status""", {"run_id": run_id})
     return {"config": _json(run["config"].iloc[0]), "provenance": _json(run["provenance"].iloc[0]),
             "errors": errors, "parses": parses}
+
+
+def _has_columns(con, table: str, *columns: str) -> bool:
+    found = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                       [table]).fetchall()}
+    return set(columns) <= found
+
+
+@query
+def run_batches(con, run_id: str) -> pd.DataFrame:
+    """The vendor batches (batch mode) that carried a run's requests, newest first; empty for older stores."""
+    if not _has_columns(con, "batches", "run_ids"):
+        return pd.DataFrame()
+    return _frame(con, """
+        SELECT provider_batch_id AS batch, state, vendor_status, n_requests AS requests, n_succeeded AS succeeded,
+               n_errored AS failed, n_expired AS expired, worst_cost_usd, cost_usd, created_at, collected_at
+        FROM batches WHERE list_contains(run_ids, $run_id) ORDER BY created_at DESC""", {"run_id": run_id})
+
+
+@query
+def cache_savings(con, run_id: str) -> pd.DataFrame:
+    """A run's prompt-cache tokens and what caching and batch pricing saved; empty for older stores."""
+    if not _has_columns(con, "responses", "cached_input_tokens", "saving_usd"):
+        return pd.DataFrame()
+    return _frame(con, """
+        SELECT count(*) FILTER (WHERE batch_id IS NOT NULL) AS batch_calls,
+               coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(cached_input_tokens), 0) AS cached_tokens,
+               coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens, coalesce(sum(cost_usd), 0) AS spend_usd,
+               coalesce(sum(saving_usd), 0) AS saving_usd
+        FROM responses WHERE run_id = $run_id AND NOT cached""", {"run_id": run_id})

@@ -49,6 +49,18 @@ with store_guard():
     with right:
         st.markdown("**Provenance**")
         st.json(exposure.public_record(detail["provenance"] or {}), expanded=1)
+    savings = data.cache_savings(view.db, run_id)
+    if not savings.empty and (savings["cached_tokens"].iloc[0] or savings["batch_calls"].iloc[0]):
+        st.markdown("**Prompt caching and batch pricing**")
+        export.table(savings, f"savings-{run_id[:12]}", key="run-savings", column_config={
+            "spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f"),
+            "saving_usd": st.column_config.NumberColumn("saved (USD)", format="$%.4f")})
+    batches = data.run_batches(view.db, run_id)
+    if not batches.empty:
+        st.markdown("**Vendor batches** (batch mode; a rerun of the run command collects pending ones)")
+        export.table(batches, f"batches-{run_id[:12]}", key="run-batches", column_config={
+            "worst_cost_usd": st.column_config.NumberColumn("worst case (USD)", format="$%.4f"),
+            "cost_usd": st.column_config.NumberColumn("cost (USD)", format="$%.4f")})
     st.markdown("**Errors by class**")
     if detail["errors"].empty:
         st.caption("No failed calls.")

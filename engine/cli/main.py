@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "engine.cli.run_cmd",  # run, demo
     "engine.cli.explain_cmd",  # explain, occlusion, probes
     "engine.cli.store_cmd",  # schema, runs
+    "engine.cli.merge_cmd",  # merge
 )
 
 

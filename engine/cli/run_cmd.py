@@ -1,7 +1,8 @@
 """`affectlens run CONFIG.yaml` and `affectlens demo`.
 
 Exit status: 0 when every run completed, 3 when a run stopped at the cost budget (rerun to continue),
-1 when a run failed (its message says why), 2 for a configuration error.
+4 when batch-mode runs were submitted and not waited for (`--no-wait`; rerun to collect), 1 when a run
+failed (its message says why), 2 for a configuration error.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from engine.secrets import scrub_text
 
+PENDING_STATUS = 4  # batches submitted, results not collected yet (--no-wait)
 DB_HELP = "results store (default: $AFFECTLENS_DB or results.duckdb)"
 REPO = Path(__file__).resolve().parents[2]
 # Metrics shown in the score table after a run (the dashboard and `affectlens scores` show all).
@@ -38,6 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--max-cost", type=float, metavar="USD",
                      help="stop starting new calls once this invocation has spent USD (overrides max_cost:)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--shard", metavar="I/N",
+                     help="evaluate only shard I of N of every run's items (deterministic by item id; run the other "
+                          "shards elsewhere and combine the stores with `affectlens merge`)")
+    run.add_argument("--no-wait", action="store_true",
+                     help="batch-mode models: submit the batches and exit with status 4 without waiting; rerun the "
+                          "same command to collect (nothing is submitted twice)")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="run the offline demo experiment (no keys, no network)",
@@ -63,8 +71,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return cmd_suite(args)
     if args.data or args.gpt4v:
         raise ValueError("--data and --gpt4v go with --suite NAME")
+    from engine.runner.shard import parse_shard
+    shard = parse_shard(args.shard)
     config = load_config(args.config)
-    result = run_experiment(config, args.db, limit=args.limit, max_cost=args.max_cost, quiet=args.quiet)
+    result = run_experiment(config, args.db, limit=args.limit, max_cost=args.max_cost, quiet=args.quiet,
+                            shard=shard, wait=not args.no_wait)
     return report(result, args.db)
 
 
@@ -149,6 +160,8 @@ def report(result, db: str | None, demo: bool = False) -> int:
         return 1
     if "stopped" in statuses:
         return 3
+    if "pending" in statuses:
+        return PENDING_STATUS
     return 0
 
 

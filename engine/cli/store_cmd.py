@@ -36,6 +36,8 @@ def _runs(args: argparse.Namespace) -> int:
             FROM runs r LEFT JOIN eval_sets es ON es.eval_set = r.eval_set ORDER BY r.started_at, r.run_id
         """).fetchall()
     records = [dict(zip(RUN_COLUMNS, row)) for row in rows]
+    from engine.runner.batch import pending_batches
+    batches = pending_batches(args.db or default_db_path())
     if args.json:
         print(json.dumps(records, default=str))
         return 0
@@ -52,4 +54,12 @@ def _runs(args: argparse.Namespace) -> int:
         table.add_row(*(str(record[c]) if record[c] is not None else "" for c in shown))
     width = shutil.get_terminal_size((200, 24)).columns if sys.stdout.isatty() else 1000
     Console(width=max(width, 120)).print(table)
+    if batches:
+        pending = Table("model", "batch", "state", "vendor status", "requests", "done", "failed", "expired",
+                        "worst $", "submitted", title="Pending batches (rerun the run command to collect)")
+        for b in batches:
+            pending.add_row(b["model"], b["provider_batch_id"] or "(submitting)", b["state"], b["vendor_status"] or "",
+                            str(b["n_requests"]), str(b["n_succeeded"] or 0), str(b["n_errored"] or 0),
+                            str(b["n_expired"] or 0), f"{b['worst_cost_usd'] or 0:.4f}", str(b["created_at"]))
+        Console(width=max(width, 120)).print(pending)
     return 0

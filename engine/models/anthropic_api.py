@@ -23,6 +23,29 @@ from engine.models.base import ErrorClass, ImagePart, ModelRequest, ModelRespons
 ANSWER_TOOL = "record_answer"
 
 
+CACHE_MARK = {"type": "ephemeral"}
+
+
+def mark_stable_prefix(payload: dict) -> None:
+    """Prompt caching: a `cache_control` breakpoint after the system prompt and after the stable part
+    of the last user turn -- every block before its final image (few-shot: the instructions and the
+    k exemplars with their answers; only the image to judge and what follows it change per item).
+
+    The prefix is cached from the second request on and read at a tenth of the input price; a prefix
+    shorter than the model's minimum (1,024 tokens on most models) is simply not cached. The answer
+    does not depend on caching, so the request hash and run id do not either.
+    """
+    if payload.get("system"):
+        payload["system"] = [{"type": "text", "text": payload["system"], "cache_control": CACHE_MARK}]
+    messages = payload.get("messages") or []
+    if not messages or not isinstance(messages[-1].get("content"), list):
+        return
+    blocks = messages[-1]["content"]
+    images = [i for i, block in enumerate(blocks) if block.get("type") == "image"]
+    if len(images) >= 2 and images[-1] >= 1:  # exemplar images before the one judged
+        blocks[images[-1] - 1] = {**blocks[images[-1] - 1], "cache_control": CACHE_MARK}
+
+
 class AnthropicAdapter(CloudAdapter):
     """Claude models (`POST /v1/messages`)."""
 
@@ -37,6 +60,7 @@ class AnthropicAdapter(CloudAdapter):
                               f"not {self.structured_output!r}")
         if isinstance(spec.base_url, (list, tuple)):
             raise ConfigError(f"model {spec.name!r}: the anthropic adapter takes one base_url, not a list")
+        self.prompt_cache = bool(spec.options.get("prompt_cache", True))
 
     def build_payload(self, request: ModelRequest) -> dict:
         """The `/v1/messages` JSON body: system apart, images as base64 source blocks."""
@@ -60,6 +84,8 @@ class AnthropicAdapter(CloudAdapter):
                                    "messages": messages}
         if system:
             payload["system"] = system
+        if self.prompt_cache:
+            mark_stable_prefix(payload)
         schema = request.config.json_schema
         if schema:
             schema = bare_schema(schema)
@@ -90,7 +116,9 @@ class AnthropicAdapter(CloudAdapter):
             input_tokens += ((usage.get("cache_creation_input_tokens") or 0)
                              + (usage.get("cache_read_input_tokens") or 0))
         common = {"input_tokens": input_tokens, "output_tokens": usage.get("output_tokens"),
-                  "model_id_resolved": body.get("model"), "stop_reason": body.get("stop_reason")}
+                  "model_id_resolved": body.get("model"), "stop_reason": body.get("stop_reason"),
+                  "cached_input_tokens": usage.get("cache_read_input_tokens"),
+                  "cache_write_tokens": usage.get("cache_creation_input_tokens")}
         blocks = body.get("content") or []
         text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
         tool_inputs = [b.get("input") for b in blocks if b.get("type") == "tool_use" and b.get("name") == ANSWER_TOOL]

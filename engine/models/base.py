@@ -28,6 +28,7 @@ class ErrorClass(str, enum.Enum):
     AUTH = "auth"
     IMAGE = "image"  # the item's image could not be read or encoded
     BUDGET = "budget"  # not sent: the run's cost cap was reached
+    PENDING = "pending"  # submitted in a vendor batch whose results are not collected yet (--no-wait)
 
     @property
     def transient(self) -> bool:
@@ -162,6 +163,9 @@ class ModelResponse:
     raw_response: dict | None = None
     retry_after_s: float | None = None  # from a Retry-After header, for the runner's backoff
     stop_reason: str | None = None
+    cached_input_tokens: int | None = None  # input tokens read from the vendor's prompt cache (part of input_tokens)
+    cache_write_tokens: int | None = None  # input tokens written to the prompt cache (part of input_tokens)
+    batch_id: str | None = None  # the vendor batch that answered it (batch mode), priced at the batch rate
 
     @classmethod
     def failure(cls, error_class: ErrorClass, message: str, **kw: Any) -> "ModelResponse":

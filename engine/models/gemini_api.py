@@ -117,7 +117,8 @@ class GeminiAdapter(CloudAdapter):
         if usage.get("thoughtsTokenCount"):  # thinking tokens are billed as output
             output_tokens = (output_tokens or 0) + usage["thoughtsTokenCount"]
         common = {"input_tokens": usage.get("promptTokenCount"), "output_tokens": output_tokens,
-                  "model_id_resolved": body.get("modelVersion")}
+                  "model_id_resolved": body.get("modelVersion"),
+                  "cached_input_tokens": usage.get("cachedContentTokenCount")}
         candidates = body.get("candidates") or []
         block = (body.get("promptFeedback") or {}).get("blockReason")
         if not candidates:

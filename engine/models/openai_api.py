@@ -134,8 +134,9 @@ class OpenAIAdapter(CloudAdapter):
     def _read(self, body: dict) -> ModelResponse:
         choices = body.get("choices") or []
         usage = body.get("usage") or {}
+        details = usage.get("prompt_tokens_details") or {}
         common = {"input_tokens": usage.get("prompt_tokens"), "output_tokens": usage.get("completion_tokens"),
-                  "model_id_resolved": body.get("model")}
+                  "model_id_resolved": body.get("model"), "cached_input_tokens": details.get("cached_tokens")}
         if not choices:
             return ModelResponse.failure(ErrorClass.SERVER, "the response has no choices", **common)
         choice = choices[0]

@@ -64,9 +64,10 @@ class RunCounters:
 
 def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_index: int, request_hash: str | None,
                  response: ModelResponse, attempts: int, cost: float | None, cached: bool = False,
-                 raw_request: dict | None = None) -> dict[str, Any]:
+                 raw_request: dict | None = None, saving: float | None = None) -> dict[str, Any]:
     """One `responses` row, scrubbed: secret-looking keys out of the raw request, and every known secret
-    value, key shape or URL credential masked in the text, the error and the raw exchange."""
+    value, key shape or URL credential masked in the text, the error and the raw exchange. `saving` is what
+    caching and the batch price saved against plain synchronous rates."""
     return {
         "response_id": new_id(), "run_id": run_id, "dataset": dataset, "item_id": item_id,
         "sample_index": sample_index, "stage": stage, "request_hash": request_hash, "status": response.status,
@@ -77,7 +78,8 @@ def response_row(*, run_id: str, dataset: str, item_id: str, stage: str, sample_
         "raw_response": scrub_text(_json(response.raw_response)), "model_id_resolved": response.model_id_resolved,
         "input_tokens": response.input_tokens, "output_tokens": response.output_tokens, "cost_usd": cost,
         "latency_ms": response.latency_ms, "attempts": attempts, "cached": cached,
-        "created_at": datetime.now(),
+        "cached_input_tokens": response.cached_input_tokens, "cache_write_tokens": response.cache_write_tokens,
+        "batch_id": response.batch_id, "saving_usd": saving, "created_at": datetime.now(),
     }
 
 
@@ -106,7 +108,8 @@ class ModelClient:
         self.cache = cache
         self.budget = budget
         self.prices = prices or {}
-        self.calls = CallPolicy.from_config(config, adapter, budget=budget, prices=self.prices, guard=self._guard)
+        self.calls = CallPolicy.from_config(config, adapter, budget=budget, prices=self.prices, guard=self._guard,
+                                            transport=self._transport)
         self.inflight: dict[str, asyncio.Future] = {}
         self.successes = 0
         self.fatal_streak: list[ModelResponse] = []
@@ -140,14 +143,16 @@ class ModelClient:
         try:
             sent = await self.calls.send(request)  # spends from the shared budget
             response, attempts, cost = sent.response, sent.attempts, sent.cost
-            if response.error_class is ErrorClass.BUDGET:  # the budget ran out while it waited for a slot
+            if response.error_class in (ErrorClass.BUDGET, ErrorClass.PENDING):
+                # the budget ran out while it waited for a slot, or it waits in a vendor batch (--no-wait)
                 counters.calls += attempts
                 future.set_result(response)
                 return response, None
             self._watch(response)  # before any await: calls queued for a slot see a tripped breaker
             row = response_row(run_id=run_id, dataset=dataset, item_id=item_id, stage=stage,
                                sample_index=sample_index, request_hash=key, response=response, attempts=attempts,
-                               cost=cost, raw_request=response.raw_request or request.describe())
+                               cost=cost, raw_request=response.raw_request or request.describe(),
+                               saving=self._saving(response, cost))
             counters.calls += attempts
             counters.cost += cost or 0.0
             if response.model_id_resolved:
@@ -185,6 +190,29 @@ class ModelClient:
     def _guard(self) -> None:
         if self.unavailable:  # tripped while this call waited for its slot
             raise ModelUnavailableError(self.unavailable)
+
+    async def _transport(self, request: ModelRequest, admission: Any) -> ModelResponse:
+        """One provider call for the call policy (which owns retries, budget and cost): `_send_once`, which a
+        client that sends through vendor batches replaces."""
+        return await self._send_once(request)
+
+    async def _send_once(self, request: ModelRequest) -> ModelResponse:
+        return await self.calls.send_once(request, self.calls.admission)
+
+    def _cost(self, response: ModelResponse) -> float | None:
+        return self.calls.cost(response)
+
+    def _price(self, resolved: str | None):
+        return self.calls.price(resolved)
+
+    def _saving(self, response: ModelResponse, cost: float | None) -> float | None:
+        """What caching and the batch price saved: the call at plain synchronous, uncached rates minus `cost`."""
+        if cost is None or self.adapter.local:
+            return None
+        price = self._price(response.model_id_resolved)
+        if price is None:
+            return None
+        return price.cost(response.input_tokens, response.output_tokens) - cost
 
     def _watch(self, response: ModelResponse) -> None:
         """Trip the breaker when a model has never answered and keeps failing the same fatal way."""

@@ -135,6 +135,9 @@ class PriceConfig(_Strict):
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)  # cache reads; default: the family's published ratio
+    cache_write: float | None = Field(default=None, ge=0)
+    batch: float | None = Field(default=None, gt=0, le=1)  # batch-API multiplier, e.g. 0.5
 
 
 class ModelConfig(_Strict):
@@ -159,6 +162,16 @@ class ModelConfig(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
     price: PriceConfig | None = None
     strategies: list[str] | None = None  # run only these of the experiment's strategies (by label)
+    # vendor batch API (openai, anthropic, gemini): true or {max_requests, max_bytes, poll_s, gather_s, retry,
+    # window}; not part of the run id (engine.runner.batch)
+    batch: bool | dict[str, Any] | None = None
+
+    @field_validator("batch")
+    @classmethod
+    def _batch(cls, value: Any) -> Any:
+        if value not in (None, False, True) and not isinstance(value, dict):
+            raise ValueError("batch is true or a mapping such as {max_requests: 10000, poll_s: 60}")
+        return value
 
     @field_validator("adapter")
     @classmethod

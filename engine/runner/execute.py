@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 
 from engine.errors import AffectLensError, ConfigError
 from engine.runner.cache import ResponseCache, finished_items
+from engine.runner.batch import close_clients, make_client, start_clients
 from engine.runner.calls import Budget, ModelClient
 from engine.runner.config import ExperimentConfig, load_config, parse_config
 from engine.runner.images import ImageProvider
@@ -36,6 +37,7 @@ from engine.runner.journal import Journal, merge_leftovers
 from engine.runner.plan import DatasetPlan, RunPlan, load_datasets, plan_runs
 from engine.runner.progress import make_progress
 from engine.runner.provenance import environment
+from engine.runner.shard import shard_items
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +78,17 @@ class ExperimentResult:
 
 def run_experiment(config: ExperimentConfig | dict | str | os.PathLike, db_path: str | os.PathLike | None = None, *,
                    limit: int | None = None, max_cost: float | None = None, quiet: bool = False,
-                   progress: Any = None, refresh_scores: bool = True) -> ExperimentResult:
+                   progress: Any = None, refresh_scores: bool = True, shard: tuple[int, int] | None = None,
+                   wait: bool = True) -> ExperimentResult:
     """Run (or resume) an experiment into the DuckDB store at `db_path`.
 
     `config` is an `ExperimentConfig`, a mapping in its shape, or a YAML file path. `limit` caps every
     dataset's evaluated items; `max_cost` (USD, overriding the config's) stops new calls once this
     invocation's spend reaches it. `progress` is a callable receiving `ProgressEvent`s (else a rich bar
     on a terminal unless `quiet`). Re-running the same config resumes: answered items are skipped and
-    identical requests are answered from the store.
+    identical requests are answered from the store. `shard=(i, n)` evaluates only shard i of n of every
+    run's items (`engine.runner.shard`); `wait=False` submits batch-mode models' batches and returns
+    without waiting for them (their runs end `pending`; a rerun collects).
     """
     if isinstance(config, (str, os.PathLike)):
         config = load_config(config)
@@ -92,7 +97,8 @@ def run_experiment(config: ExperimentConfig | dict | str | os.PathLike, db_path:
     from engine.store import default_db_path
     db = Path(db_path) if db_path is not None else default_db_path()
     coroutine = _closing(_run(config, db, limit=limit, max_cost=max_cost if max_cost is not None else config.max_cost,
-                              reporter=(reporter := make_progress(quiet, progress)), refresh=refresh_scores), reporter)
+                              reporter=(reporter := make_progress(quiet, progress)), refresh=refresh_scores,
+                              shard=shard, wait=wait), reporter)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -140,7 +146,7 @@ def _catch(coroutine):
 
 
 async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cost: float | None, reporter: Any,
-               refresh: bool) -> ExperimentResult:
+               refresh: bool, shard: tuple[int, int] | None = None, wait: bool = True) -> ExperimentResult:
     result = ExperimentResult(db_path=db)
     result.merged_leftovers = await asyncio.to_thread(merge_leftovers, db)
     datasets = await asyncio.to_thread(load_datasets, config)
@@ -152,12 +158,13 @@ async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cos
         await _preflight(config)
         budget = Budget(max_cost)
         _warn_unpriced(config, adapters, budget)
-        caches, done, rows = await asyncio.to_thread(_prepare_store, db, config, plans, adapters)
+        caches, done, rows = await asyncio.to_thread(_prepare_store, db, config, plans, adapters, shard)
         journal = Journal(db)
         journal.start()
         images = ImageProvider(config.image_max_side)
-        clients = {m.name: ModelClient(m, adapters[m.name], journal, caches[m.name], budget,
-                                       {k: v.model_dump() for k, v in config.prices.items()})
+        clients = {m.name: make_client(m, adapters[m.name], journal, caches[m.name], budget,
+                                       {k: v.model_dump() for k, v in config.prices.items()}, db=db, wait=wait,
+                                       reporter=reporter)
                    for m in config.models}
         executors: list[RunExecutor] = []
         # Everything loaded so far (datasets, plans, modules) lives as long as the run. Frozen, it is out of
@@ -165,11 +172,14 @@ async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cos
         # flight for 100+ ms (bench/bench_runner.py); thawed again when the calls are done.
         gc.freeze()
         try:
+            await start_clients(clients)
             for data in _unique_datasets(plans):
                 group = [p for p in plans if p.data is data]
-                executors += await _run_dataset(data, group, clients, journal, images, budget, reporter, done, config)
+                executors += await _run_dataset(data, group, clients, journal, images, budget, reporter, done, config,
+                                                shard)
         finally:
             gc.unfreeze()
+            await close_clients(clients)
             await journal.close()
             images.close()
         if journal.merge_error is not None:
@@ -232,7 +242,8 @@ def _unique_datasets(plans: list[RunPlan]) -> list[DatasetPlan]:
     return list(seen.values())
 
 
-def _prepare_store(db: Path, config: ExperimentConfig, plans: list[RunPlan], adapters: dict):
+def _prepare_store(db: Path, config: ExperimentConfig, plans: list[RunPlan], adapters: dict,
+                   shard: tuple[int, int] | None = None):
     """Store datasets and `running` rows; load caches and answered items (one connection)."""
     from engine.store import connect
     from engine.store.evalsets import write_eval_set
@@ -255,6 +266,8 @@ def _prepare_store(db: Path, config: ExperimentConfig, plans: list[RunPlan], ada
         for plan in plans:
             done[plan.run_id] = finished_items(con, plan.run_id) if plan.run_id in existing else set()
             row = _run_row(plan, config, adapters[plan.model.name], existing.get(plan.run_id))
+            if shard is not None:  # provenance only: the run id and n_items are the whole run's
+                row["provenance"] = {**row["provenance"], "shard": {"index": shard[0], "count": shard[1]}}
             rows[plan.run_id] = row
             write_run(con, row)
     return caches, done, rows
@@ -294,7 +307,7 @@ def _run_row(plan: RunPlan, config: ExperimentConfig, adapter, started_at) -> di
 
 async def _run_dataset(data: DatasetPlan, group: list[RunPlan], clients: dict[str, ModelClient], journal: Journal,
                        images: ImageProvider, budget: Budget, reporter: Any, done: dict[str, set[str]],
-                       config: ExperimentConfig) -> list[RunExecutor]:
+                       config: ExperimentConfig, shard: tuple[int, int] | None = None) -> list[RunExecutor]:
     from engine.models.base import PrepareContext
 
     targets = data.targets()
@@ -326,8 +339,9 @@ async def _run_dataset(data: DatasetPlan, group: list[RunPlan], clients: dict[st
                 executor.status, executor.message = "failed", f"{plan.describe()}: {exc}"
                 continue
         answered = done.get(plan.run_id, set())
-        items = [item for item in targets.items if item.item_id not in answered]
-        todo.append(executor.run(items, len(targets.items)))
+        mine = shard_items(targets.items, data.name, shard)  # the shard filter comes last
+        items = [item for item in mine if item.item_id not in answered]
+        todo.append(executor.run(items, len(mine)))
     await asyncio.gather(*todo)
     return executors
 

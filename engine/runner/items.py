@@ -31,6 +31,10 @@ class RunStopped(Exception):
     a rerun: its completed calls are stored, its parse is not)."""
 
 
+class ItemPending(Exception):
+    """An item's call waits in a vendor batch (`--no-wait`): the item is left for the rerun that collects it."""
+
+
 class RunExecutor:
     """Runs one `RunPlan`'s items through its model's client; `status` and `counters` say how it went."""
 
@@ -52,6 +56,7 @@ class RunExecutor:
         self.status = "running"
         self.message: str | None = None
         self.skipped = 0  # items already answered in an earlier invocation
+        self.pending = 0  # items waiting in vendor batches (batch mode with --no-wait)
 
     async def run(self, items: list[Item], total: int) -> str:
         """Process `items` (those not yet answered) of the run's `total`; returns the final status."""
@@ -60,16 +65,20 @@ class RunExecutor:
         self.progress.start(self.plan.run_id, self.plan.describe(), total)
         self._report()
         dataset = self.plan.data.evaluated
-        lookahead = max(4, 2 * self.plan.model.concurrency)
+        # batch mode keeps a whole batch's items in flight (each waits for its batch), not `concurrency`
+        concurrency = getattr(self.client, "item_concurrency", self.plan.model.concurrency)
+        lookahead = max(4, 2 * min(concurrency, self.plan.model.concurrency * 4))
         for item in items[:lookahead]:
             self.images.prefetch(dataset, item)
         position = 0
         stop = asyncio.Event()
+        budget_hit = False
 
         async def worker() -> None:
-            nonlocal position
+            nonlocal position, budget_hit
             while not stop.is_set() and position < len(items):
                 if self.budget.exhausted:
+                    budget_hit = True
                     stop.set()
                     break
                 item = items[position]
@@ -79,22 +88,30 @@ class RunExecutor:
                     self.images.prefetch(dataset, items[ahead])
                 try:
                     await self.process(item)
+                except ItemPending:
+                    self.pending += 1
+                    continue
                 except (RunStopped, ModelUnavailableError) as exc:
                     if isinstance(exc, ModelUnavailableError):
                         self.status, self.message = "failed", str(exc)
+                    else:  # batch mode releases reserved budget later, so remember that it ran out
+                        budget_hit = True
                     stop.set()
                     break
                 self._report()
 
         # A few more workers than request slots, so that while some workers read images, parse or
         # journal, the model's slots stay full.
-        concurrency = self.plan.model.concurrency
         n_workers = max(1, min(len(items), concurrency + max(2, concurrency // 4)))
         await asyncio.gather(*(worker() for _ in range(n_workers)))
         self._report()
         if self.status == "running":
             left = total - self.counters.items_done - self.counters.items_failed
-            if self.budget.exhausted and left > 0:
+            if self.pending:
+                self.status = "pending"
+                self.message = (f"{self.pending} item(s) wait in vendor batches (see `affectlens runs`); rerun the "
+                                "same command to collect them (it submits nothing twice)")
+            elif (self.budget.exhausted or budget_hit) and left > 0:
                 self.status = "stopped"
                 self.message = (f"stopped at the cost budget: spent ${self.budget.spent:.4f} of "
                                 f"${self.budget.max_cost:.4f}; {left} item(s) not done. Rerun the same command "
@@ -142,6 +159,8 @@ class RunExecutor:
             await self._store_failure(item, failure, stage="prompt")
             return
         finals = list(outcome.final)
+        if any(r.error_class is ErrorClass.PENDING for r in finals):
+            raise ItemPending()
         if any(r.error_class is ErrorClass.BUDGET for r in finals):
             raise RunStopped()
         record = self.parse(item, finals, [ids.get(id(r)) for r in finals], outcome.aggregate)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +59,8 @@ class CallPolicy:
     def __init__(self, adapter: ModelAdapter, *, concurrency: int = 8, rpm: float | None = None,
                  tpm: float | None = None, timeout_s: float = 120.0, max_attempts: int = 6, backoff_s: float = 1.0,
                  backoff_max_s: float = 60.0, price: Any = None, prices: dict[str, Any] | None = None,
-                 budget: Budget | None = None, guard: Callable[[], None] | None = None):
+                 budget: Budget | None = None, guard: Callable[[], None] | None = None,
+                 transport: Callable[[ModelRequest, Admission], Awaitable[ModelResponse]] | None = None):
         self.adapter = adapter
         self.limits = (max(1, int(concurrency)), rpm, tpm)
         self.timeout_s = timeout_s
@@ -68,6 +69,7 @@ class CallPolicy:
         self.prices = prices or {}
         self.budget = budget if budget is not None else Budget()
         self.guard = guard  # called inside the slot before each send; may raise to stop the call
+        self.transport = transport or self.send_once  # one provider call (a batch client queues it instead)
         self._admission: tuple[asyncio.AbstractEventLoop | None, Admission] | None = None
         self._price_cache: dict[str | None, Any] = {}
 
@@ -107,9 +109,10 @@ class CallPolicy:
         if self.budget.exhausted:
             return Sent(not_sent(), 0, None)
         admission = self.admission
-        response, attempts = await send_with_retries(lambda: self._send_once(request, admission), self.retry,
+        response, attempts = await send_with_retries(lambda: self.transport(request, admission), self.retry,
                                                      admission.cool_down)
-        if response.error_class is ErrorClass.BUDGET:  # the budget ran out while it waited for a slot
+        if response.error_class in (ErrorClass.BUDGET, ErrorClass.PENDING):
+            # the budget ran out while it waited for a slot, or the request waits in a vendor batch
             return Sent(response, attempts - 1, None)
         # A server may echo a key back: what the caller parses, shows or stores is already clean.
         response.text = scrub_text(response.text)
@@ -118,7 +121,8 @@ class CallPolicy:
         self.budget.add(cost)
         return Sent(response, attempts, cost)
 
-    async def _send_once(self, request: ModelRequest, admission: Admission) -> ModelResponse:
+    async def send_once(self, request: ModelRequest, admission: Admission) -> ModelResponse:
+        """One provider call inside the admission (rate buckets, a concurrency slot) with the timeout."""
         await admission.wait_turn(request)
         async with admission.slots:
             if self.guard is not None:
@@ -144,13 +148,11 @@ class CallPolicy:
             return 0.0
         if response.input_tokens is None and response.output_tokens is None:
             return None
-        price = self._price(response.model_id_resolved)
-        if price is None:
-            return None
-        return ((response.input_tokens or 0) * price.input_per_mtok
-                + (response.output_tokens or 0) * price.output_per_mtok) / 1_000_000
+        from engine.models.pricing import response_cost
+        return response_cost(self.price(response.model_id_resolved), response)
 
-    def _price(self, resolved: str | None):
+    def price(self, resolved: str | None):
+        """The price of the model (its own, the `prices:` mapping, then the table; resolved id first)."""
         if resolved not in self._price_cache:
             from engine.models.pricing import as_price, price_for
             if self.own_price is not None:

@@ -19,6 +19,7 @@ RESPONSE_COLUMNS = (
     "response_id", "run_id", "dataset", "item_id", "sample_index", "stage", "request_hash", "status",
     "error_class", "error_message", "text", "raw_request", "raw_response", "model_id_resolved",
     "input_tokens", "output_tokens", "cost_usd", "latency_ms", "attempts", "cached", "created_at",
+    "cached_input_tokens", "cache_write_tokens", "batch_id", "saving_usd",
 )
 PREDICTION_COLUMNS = (
     "run_id", "dataset", "item_id", "dimension", "label", "raw_label", "ranking", "value", "value_norm",
@@ -86,8 +87,9 @@ def write_responses(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any
     if not rows:
         return 0
     frame = pd.DataFrame([{c: row.get(c) for c in RESPONSE_COLUMNS if c in row or c != "created_at"} for row in rows])
-    frame = _typed(frame, ("cost_usd", "latency_ms"))
-    for column in ("input_tokens", "output_tokens", "attempts", "sample_index"):
+    frame = _typed(frame, ("cost_usd", "latency_ms", "saving_usd"))
+    for column in ("input_tokens", "output_tokens", "attempts", "sample_index", "cached_input_tokens",
+                   "cache_write_tokens"):
         if column in frame:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return upsert(con, "responses", frame, json_columns=("raw_request", "raw_response"), replace=False)

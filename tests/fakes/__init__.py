@@ -32,6 +32,14 @@ Arguments of `FakeVendorServer`:
 - ``record_path``: also append one JSON line per request (index, model, fault, prompt, image sha256s)
   to a file, which survives a killed client (kill -9 tests).
 - ``reset(script=..., answer=..., latency_s=...)`` clears `.requests` for reuse between tests.
+- ``image_tokens`` (85) input tokens per image; ``cache_min_tokens`` (1,024): the simulated prompt cache
+  serves a prefix seen before that is at least this long (Anthropic: up to the last `cache_control`
+  block, written on first sight; OpenAI and Gemini: everything before the last image), reported in each
+  vendor's usage fields (`prompt_tokens_details.cached_tokens`, `cache_read_input_tokens` /
+  `cache_creation_input_tokens`, `cachedContentTokenCount`).
+- Batch endpoints (`tests/fakes/batches.py`): OpenAI Files + Batches, Anthropic Message Batches, Gemini
+  `batchGenerateContent`; ``batch_polls`` status reads say "in progress" before a batch ends; the fault
+  ``"expire"`` expires a request; ``fake.batches.created`` lists every batch submitted.
 
 Standalone (its own process, so it is never the bottleneck of a benchmark, and survives the client
 being killed)::

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.wire import (VENDORS, RecordedRequest, count_tokens, error_body, ok_body, parse_request,
-                              refusal_body, vendor_for_path)
+from tests.fakes.wire import (VENDORS, RecordedRequest, cacheable_prefix, count_tokens, error_body, ok_body,
+                              parse_request, refusal_body, vendor_for_path)
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Fault:
 
     kind: "ok" | "status" (an HTTP error with the vendor's error body) | "reset" (close the socket
     without answering) | "truncate" (headers promise more body than is sent) | "refuse" (the
-    vendor's refusal) | "delay" (sleep `delay_s` before answering, e.g. past the client timeout).
+    vendor's refusal) | "delay" (sleep `delay_s` before answering, e.g. past the client timeout) |
+    "expire" (inside a batch: the request expires unanswered; synchronously: a 504).
     """
 
     kind: str = "ok"
@@ -55,9 +56,10 @@ class Fault:
             return cls("status", int(name), retry_after_s=float(arg) if arg else None)
         if name in ("delay", "hang"):
             return cls("delay", delay_s=float(arg) if arg else 3600.0)
-        if name in ("ok", "reset", "truncate", "refuse"):
+        if name in ("ok", "reset", "truncate", "refuse", "expire"):
             return cls(name, text=arg or None) if name == "ok" else cls(name)
-        raise ValueError(f"unknown fault {spec!r}: use ok, NNN[:retry_after], reset, truncate, refuse, delay:S, hang")
+        raise ValueError(f"unknown fault {spec!r}: use ok, NNN[:retry_after], reset, truncate, refuse, expire, "
+                         "delay:S, hang")
 
     def label(self) -> str:
         return str(self.status) if self.kind == "status" else self.kind
@@ -72,7 +74,8 @@ class FakeVendorServer:
 
     def __init__(self, vendor: str = "openai", *, latency_s: float = 0.0, script: Script = None,
                  answer: Answer = "positive", api_key: str | None = None, model_id: str | None = None,
-                 port: int = 0, record_path: str | None = None, keep_requests: bool = True):
+                 port: int = 0, record_path: str | None = None, keep_requests: bool = True,
+                 image_tokens: int = 85, cache_min_tokens: int = 1024, batch_polls: int = 1):
         if vendor not in VENDORS:
             raise ValueError(f"vendor must be one of {VENDORS}, not {vendor!r}")
         self.vendor = vendor
@@ -86,6 +89,11 @@ class FakeVendorServer:
         self.keep_requests = keep_requests
         self.requests: list[RecordedRequest] = []
         self.count = 0
+        self.image_tokens = image_tokens  # input tokens counted per image
+        self.cache_min_tokens = cache_min_tokens  # the shortest prefix the simulated prompt cache keeps
+        self.cached_prefixes: set[str] = set()
+        from tests.fakes.batches import BatchEndpoints
+        self.batches = BatchEndpoints(self, polls_to_finish=batch_polls)
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -105,6 +113,8 @@ class FakeVendorServer:
         """Forget recorded requests and set a new script (between tests sharing one server)."""
         self.requests.clear()
         self.count = 0
+        self.cached_prefixes.clear()
+        self.batches.clear()
         self.script = script
         if answer is not None:
             self.answer = answer
@@ -198,6 +208,10 @@ class FakeVendorServer:
         if method == "GET" and path.rstrip("/") in ("", "/health", "/v1/models"):
             return _write(writer, 200, {"object": "list", "data": [{"id": self.model_id or "fake-model",
                                                                      "object": "model"}]})
+        handled = self.batches.route(method, target, headers, body)
+        if handled is not None:
+            status, payload, content_type = handled
+            return _write(writer, status, payload, content_type=content_type)
         vendor = vendor_for_path(path)
         if method != "POST" or vendor is None:
             return _write(writer, 404, {"error": {"message": f"no route {method} {path}", "code": 404}})
@@ -236,16 +250,9 @@ class FakeVendorServer:
             body = error_body(vendor, fault.status, retry_after_s=fault.retry_after_s, key_invalid=key_invalid,
                               message=fault.message)
             return _write(writer, fault.status, body, extra)
-        model_id = self.model_id or request.model or "fake-model"
-        request.input_tokens = count_tokens(request)
-        if fault.kind == "refuse":
-            return _write(writer, 200, refusal_body(vendor, request, model_id))
-        text = fault.text
-        if text is None:
-            text = self.answer(request) if callable(self.answer) else self.answer
-        request.answer = text
-        request.output_tokens = len(text.split())
-        payload = ok_body(vendor, request, text, model_id)
+        if fault.kind == "expire":
+            return _write(writer, 504, error_body(vendor, 504))
+        payload = self.success_body(vendor, request, fault)
         if fault.kind == "truncate":
             data = json.dumps(payload).encode()
             writer.write(_head(200, len(data)) + data[: len(data) // 2])
@@ -253,6 +260,30 @@ class FakeVendorServer:
             writer.close()
             return False
         return _write(writer, 200, payload)
+
+    def success_body(self, vendor: str, request: RecordedRequest, fault: Fault) -> dict:
+        """The 200 body for a request (an answer or the vendor's refusal), with usage and simulated
+        prompt-cache accounting: a prefix seen before (and at least `cache_min_tokens` long) is read from
+        the cache; Anthropic writes a marked prefix on first sight."""
+        model_id = self.model_id or request.model or "fake-model"
+        request.input_tokens = count_tokens(request, self.image_tokens)
+        request.prefix_tokens, request.prefix_key = cacheable_prefix(vendor, request.body, self.image_tokens)
+        if request.prefix_key and request.prefix_tokens >= self.cache_min_tokens:
+            if request.prefix_key in self.cached_prefixes:
+                request.cached_tokens = request.prefix_tokens - (request.prefix_tokens % 128 if vendor == "openai"
+                                                                 else 0)
+            else:
+                self.cached_prefixes.add(request.prefix_key)
+                if vendor == "anthropic":
+                    request.cache_write_tokens = request.prefix_tokens
+        if fault.kind == "refuse":
+            return refusal_body(vendor, request, model_id)
+        text = fault.text
+        if text is None:
+            text = self.answer(request) if callable(self.answer) else self.answer
+        request.answer = text
+        request.output_tokens = len(text.split())
+        return ok_body(vendor, request, text, model_id)
 
     def _fault_for(self, request: RecordedRequest) -> Fault:
         if callable(self.script):
@@ -277,16 +308,17 @@ _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"
             529: "Overloaded"}
 
 
-def _head(status: int, length: int, extra: dict | None = None) -> bytes:
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}", "Content-Type: application/json",
+def _head(status: int, length: int, extra: dict | None = None, content_type: str = "application/json") -> bytes:
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}", f"Content-Type: {content_type}",
              f"Content-Length: {length}", "x-request-id: req_fake"]
     lines += [f"{k}: {v}" for k, v in (extra or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _write(writer: asyncio.StreamWriter, status: int, payload: Any, extra: dict | None = None) -> bool:
-    data = json.dumps(payload).encode()
-    writer.write(_head(status, len(data), extra) + data)
+def _write(writer: asyncio.StreamWriter, status: int, payload: Any, extra: dict | None = None,
+           content_type: str = "application/json") -> bool:
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    writer.write(_head(status, len(data), extra, content_type) + data)
     return True
 
 

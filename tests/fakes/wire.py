@@ -44,6 +44,11 @@ class RecordedRequest:
     input_tokens: int = 0  # the usage the server reported back (0 when it failed the request)
     output_tokens: int = 0
     answer: str | None = None
+    cached_tokens: int = 0  # of input_tokens, read from the (simulated) prompt cache
+    cache_write_tokens: int = 0  # of input_tokens, written to it (Anthropic reports these apart)
+    prefix_tokens: int = 0  # the cacheable prefix (see `cacheable_prefix`)
+    prefix_key: str = ""
+    batch_id: str | None = None  # the batch it came in (batch endpoints), else None
 
     @property
     def api_key(self) -> str | None:
@@ -127,20 +132,76 @@ def _image(mime: str, b64: str) -> RecordedImage:
     return RecordedImage(mime=mime, data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
-def count_tokens(request: RecordedRequest) -> int:
-    """A deterministic stand-in for tokenisation: words plus 85 per image."""
-    return len((request.system + " " + request.prompt).split()) + 85 * len(request.images)
+IMAGE_TOKENS = 85
+
+
+def count_tokens(request: RecordedRequest, image_tokens: int = IMAGE_TOKENS) -> int:
+    """A deterministic stand-in for tokenisation: words plus `image_tokens` (85) per image."""
+    return len((request.system + " " + request.prompt).split()) + image_tokens * len(request.images)
+
+
+def cacheable_prefix(vendor: str, body: Any, image_tokens: int = IMAGE_TOKENS) -> tuple[int, str]:
+    """(tokens, key) of the prompt prefix a vendor's cache could serve, as the vendors describe it.
+
+    Anthropic caches up to the last block marked `cache_control` (nothing unmarked); OpenAI and Gemini
+    cache implicitly the longest previously seen prefix: here, everything before the last image (the
+    image judged), i.e. system prompt, instructions and few-shot exemplars. The key hashes its content.
+    """
+    if not isinstance(body, dict):
+        return 0, ""
+    pieces: list[tuple[str, Any, bool]] = []  # (kind, content, marked)
+    if vendor == "anthropic":
+        system = body.get("system")
+        for block in ([{"type": "text", "text": system}] if isinstance(system, str) else (system or [])):
+            pieces.append(("text", block.get("text", ""), "cache_control" in block))
+        for message in body.get("messages", []):
+            content = message.get("content")
+            blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+            for block in blocks:
+                kind = "image" if block.get("type") == "image" else "text"
+                value = block.get("source", {}).get("data", "") if kind == "image" else block.get("text", "")
+                pieces.append((kind, value, "cache_control" in block))
+        marked = [i for i, p in enumerate(pieces) if p[2]]
+        pieces = pieces[: marked[-1] + 1] if marked else []
+    else:
+        if vendor == "openai":
+            for message in body.get("messages", []):
+                content = message.get("content")
+                parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+                for part in parts:
+                    if part.get("type") == "image_url":
+                        pieces.append(("image", part.get("image_url", {}).get("url", ""), False))
+                    else:
+                        pieces.append(("text", part.get("text", ""), False))
+        else:
+            instruction = body.get("systemInstruction") or body.get("system_instruction") or {}
+            pieces += [("text", p.get("text", ""), False) for p in instruction.get("parts", [])]
+            for content in body.get("contents", []):
+                for part in content.get("parts", []):
+                    inline = part.get("inlineData") or part.get("inline_data")
+                    pieces.append(("image", inline.get("data", ""), False) if inline
+                                  else ("text", part.get("text", ""), False))
+        images = [i for i, p in enumerate(pieces) if p[0] == "image"]
+        pieces = pieces[: images[-1]] if images else []
+    tokens = sum(image_tokens if kind == "image" else len(str(value).split()) for kind, value, _ in pieces)
+    key = hashlib.sha256(json.dumps([[k, str(v)] for k, v, _ in pieces]).encode()).hexdigest() if pieces else ""
+    return tokens, key
 
 
 def ok_body(vendor: str, request: RecordedRequest, text: str, model_id: str) -> dict:
     """A complete success response carrying `text`."""
     n_in, n_out = request.input_tokens, request.output_tokens
+    cached, written = request.cached_tokens, request.cache_write_tokens
     if vendor == "openai":
         return {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()),
                 "model": model_id, "system_fingerprint": "fp_fake",
                 "choices": [{"index": 0, "logprobs": None, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": text, "refusal": None}}],
-                "usage": {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out}}
+                "usage": {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out,
+                          "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+                          "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                                                        "accepted_prediction_tokens": 0,
+                                                        "rejected_prediction_tokens": 0}}}
     if vendor == "anthropic":
         content: list[dict] = [{"type": "text", "text": text}]
         stop_reason = "end_turn"
@@ -155,12 +216,13 @@ def ok_body(vendor: str, request: RecordedRequest, text: str, model_id: str) -> 
             stop_reason = "tool_use"
         return {"id": f"msg_{uuid.uuid4().hex[:24]}", "type": "message", "role": "assistant", "model": model_id,
                 "content": content, "stop_reason": stop_reason, "stop_sequence": None,
-                "usage": {"input_tokens": n_in, "output_tokens": n_out,
-                          "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
+                "usage": {"input_tokens": n_in - cached - written, "output_tokens": n_out,
+                          "cache_creation_input_tokens": written, "cache_read_input_tokens": cached}}
     return {"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP",
                             "index": 0}],
             "usageMetadata": {"promptTokenCount": n_in, "candidatesTokenCount": n_out,
-                              "totalTokenCount": n_in + n_out},
+                              "totalTokenCount": n_in + n_out,
+                              **({"cachedContentTokenCount": cached} if cached else {})},
             "modelVersion": model_id, "responseId": uuid.uuid4().hex[:20]}
 
 

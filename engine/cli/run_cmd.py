@@ -18,8 +18,8 @@ PENDING_STATUS = 4  # batches submitted, results not collected yet (--no-wait)
 DB_HELP = "results store (default: $AFFECTLENS_DB or results.duckdb)"
 REPO = Path(__file__).resolve().parents[2]
 # Metrics shown in the score table after a run (the dashboard and `affectlens scores` show all).
-SHOWN = {"accuracy": "acc", "macro_f1": "macro-F1", "coverage": "coverage", "pearson": "r", "ccc": "CCC",
-         "mae": "MAE"}
+SHOWN = {"accuracy_strict": "strict acc", "accuracy": "acc (answered)", "macro_f1": "macro-F1", "coverage": "coverage",
+         "pearson": "r", "ccc": "CCC", "mae_scale": "MAE (own scale)"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -178,12 +178,11 @@ def _score_table(result, wide: bool):
     import pandas as pd
 
     from engine.store import connect
-    keys = {(r.dataset, r.model, r.strategy) for r in result.runs}
-    with connect(result.db_path, read_only=True) as con:
-        frame = con.execute("SELECT dataset, model, strategy, dimension, metric, value, ci_low, ci_high, n "
-                            "FROM scores WHERE metric IN (SELECT unnest(?))", [list(SHOWN)]).fetch_df()
-    mine = [tuple(k) in keys for k in frame[["dataset", "model", "strategy"]].itertuples(index=False)]
-    frame = frame.loc[pd.Series(mine, index=frame.index, dtype=bool) & frame["value"].notna()]
+    from engine.store.queries import current_scores
+
+    with connect(result.db_path, read_only=True) as con:  # this invocation's runs, whatever their purpose
+        frame = current_scores(con, run_id=[r.run_id for r in result.runs] or [""], metric=list(SHOWN), purpose=None)
+    frame = frame.loc[frame["value"].notna()]
     metrics = [m for m in SHOWN if (frame["metric"] == m).any()]
     for column in ("dataset", "model", "strategy", "dimension"):
         table.add_column(column)

@@ -85,9 +85,13 @@ def test_a_missing_extra_names_the_exact_install_line(installed):
     bin_dir, env, work = installed
     config = work / "cloud.yaml"
     config.write_text("name: cloud\ndimensions: [polarity]\nstrategies: [zero-shot]\n"
-                      "datasets: [{name: affectlens-sample, format: csv, path: sample.csv, image_col: image}]\n"
+                      "datasets: [{name: one, format: csv, path: sample.csv, image_col: image,"
+                      " label_cols: {polarity: polarity}}]\n"
                       "models: [{name: claude, adapter: anthropic, model: claude-sonnet-4-5}]\n")
-    (work / "sample.csv").write_text("image,polarity\nmissing.jpg,positive\n")
+    from PIL import Image
+
+    Image.new("RGB", (32, 32), (200, 120, 40)).save(work / "one.jpg", "JPEG")
+    (work / "sample.csv").write_text("image,polarity\none.jpg,positive\n")
     env = dict(env, ANTHROPIC_API_KEY="sk-test-not-a-key")
     run = _run([bin_dir / "affectlens", "run", config, "--db", work / "cloud.duckdb", "--quiet"], cwd=work, env=env)
     assert run.returncode != 0

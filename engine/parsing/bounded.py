@@ -3,9 +3,11 @@
 The parser's regular expressions are linear by construction, but a parse that still ran away (a
 pattern added later, an answer nobody thought of) must not stall a run: CPython cannot interrupt a
 regular expression from another thread, and the runner parses on its event loop. So answers are
-parsed in a small pool of worker processes (spawned, never forked: the parent may hold DuckDB); an
-answer that takes longer than the limit has its worker killed and replaced, and comes back as a
-`failed` parse whose `error` says why (stored in `predictions.parse_error`).
+parsed in a small pool of worker processes; an answer that takes longer than the limit has its worker
+killed and replaced, and comes back as a `failed` parse whose `error` says why (stored in
+`predictions.parse_error`). Workers are fresh interpreters (`python -m engine.parsing.bounded FD`,
+talking over a socket pair), never forks (the parent may hold DuckDB) and never `multiprocessing`
+spawns, which would re-run the caller's script when it has no `if __name__ == "__main__":` guard.
 
 The limit is `AFFECTLENS_PARSE_TIMEOUT` seconds (default 10; any answer up to 100 kB parses in
 milliseconds, see bench/bench_parse.py). `AFFECTLENS_PARSE_TIMEOUT=0` parses in-process, unbounded.
@@ -17,10 +19,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
-import multiprocessing
 import os
 import queue
+import socket
+import subprocess
+import sys
 import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -68,14 +74,26 @@ def _serve(conn: Any) -> None:  # runs in the worker process
 
 class _Worker:
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True, name="affectlens-parse")
-        self.process.start()
-        child.close()
-        if not self.conn.poll(STARTUP_TIMEOUT) or self.conn.recv() != "ready":
+        ours, theirs = socket.socketpair()
+        root = str(Path(__file__).resolve().parents[2])  # the folder holding `engine` (checkout or site-packages)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+        try:
+            self.process = subprocess.Popen([sys.executable, "-m", "engine.parsing.bounded", str(theirs.fileno())],
+                                            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL)
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+        try:
+            ready = self.conn.poll(STARTUP_TIMEOUT) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
             self.close()
             raise RuntimeError(f"the parse worker did not start within {STARTUP_TIMEOUT:g} s")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def parse(self, text: str | None, spec: ParseSpec, limit: float) -> ParseResult | None:
         """The parse, or None when it ran past `limit` (the worker is then dead)."""
@@ -86,9 +104,12 @@ class _Worker:
         return None
 
     def close(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(timeout=5)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
         self.conn.close()
 
 
@@ -107,7 +128,7 @@ class _Pool:
     def parse(self, text: str | None, spec: ParseSpec, limit: float) -> ParseResult:
         worker = self.idle.get()
         try:
-            if worker is None or not worker.process.is_alive():
+            if worker is None or not worker.alive():
                 try:
                     worker = _Worker()
                 except (RuntimeError, OSError) as exc:  # no worker: parse here rather than lose the answer
@@ -181,3 +202,7 @@ async def parse_bounded_async(text: str | None, spec: ParseSpec, limit: float | 
         return parse_answer(text, spec)
     pool = _get_pool()
     return await asyncio.get_running_loop().run_in_executor(pool.threads, pool.parse, text, spec, limit)
+
+
+if __name__ == "__main__":  # a worker: `python -m engine.parsing.bounded FD`
+    _serve(Connection(int(sys.argv[1])))

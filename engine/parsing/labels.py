@@ -222,6 +222,11 @@ def _element(raw: str, taxonomy: str) -> tuple[str | None, str, bool]:
     return None, head, bool(match.via)
 
 
+#: A ranked list of labels is short; a longer text is not read as one (it would be split three ways on
+#: every call, the largest cost in parsing a 100 kB answer).
+MAX_LIST_CHARS = 4000
+
+
 def read_list(text: str, taxonomy: str) -> list[tuple[str | None, str]] | None:
     """A ranked list of labels ("1. Sad 2. Fear", "Sad > Fear", "Sad, Fear, Anger"), best first, or None.
 
@@ -230,6 +235,8 @@ def read_list(text: str, taxonomy: str) -> list[tuple[str | None, str]] | None:
     answer's top choice unknown, as the published GPT-4V answers are scored).
     """
     body = text.strip()
+    if len(body) > MAX_LIST_CHARS:  # not a list of labels: a long answer, read by the other rules
+        return None
     lead, colon, after = body.partition(":")
     if colon and "\n" not in lead and after.strip() and not [m for m in mentions(lead, taxonomy) if m.label]:
         body = after.strip()  # "Emotions ranked: A > B" -> "A > B"

@@ -136,6 +136,11 @@ class Context:
     def kv_slots(self, dimension: str) -> list[Slot]:
         """Values of "Emotion: sad"-style lines for the dimension, last line first."""
         slots = []
+        lowered = self.memo.get("_lowered")
+        if lowered is None:
+            lowered = self.memo["_lowered"] = self.prose.lower()
+        if not any(alias.replace("_", " ") in lowered for alias in KEYS[dimension]):
+            return slots  # no key word at all: skip trying the pattern at every line start (long answers)
         for match in KV_PATTERNS[dimension].finditer(self.prose):
             value = match.group("value").strip()
             if not re.sub(r"[*_\s]", "", value):

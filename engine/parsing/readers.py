@@ -270,10 +270,15 @@ _CONNECTOR = re.compile(r"^\s*(?:\([^)]{0,30}\)\s*)?(?:score|level|rating|value)
 _NUMBER_BEFORE = re.compile(r"(?<![\w.])([-+]?\d+(?:\.\d+)?(?:\s*/\s*\d+)?)\s+(?:on|for|in)\s+(?:the|its|this)?\s*$", re.I)
 
 
+MAX_MENTIONS = 300
+
+
 def _free_number(ctx: Context, dimension: str, scale: tuple[float, float]) -> DimensionParse | None:
     """"valence of about 3 (1-7)", "the arousal is moderately high", "low valence", "唤醒度较高"."""
     text = ctx.prose
-    for match in re.finditer(_DIM_WORDS[dimension], text, re.I):
+    for count, match in enumerate(re.finditer(_DIM_WORDS[dimension], text, re.I)):
+        if count >= MAX_MENTIONS:  # a degenerate answer ("Valence: " 10,000 times) is read from its first ones
+            break
         window = text[match.end():match.end() + 70]
         window = re.split(r"(?<!\d)[.;\n。；](?!\d)|\bwhile\b|\bwhereas\b|\bbut\b", window, maxsplit=1)[0]
         other = _ANY_DIM_WORD.search(window)

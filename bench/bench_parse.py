@@ -10,6 +10,12 @@ Accuracy is measured on two hand-labelled sets of model answers:
 A dimension counts as right when both its value (numbers within 0.01) and its status match.
 Throughput is answers per second over the development corpus (single process), with per-answer
 latency percentiles and the time for degenerate answers (long repetitive text, 20-40k characters).
+
+Worst case (`--adversarial`, on by default): every shape of `tests/parsing/adversarial.py` (runs of
+`#`, `*`, `-`, `=`, blanks, brackets, repeated markers, huge thinking blocks) at `--size` characters
+(default 100 kB), all dimensions, parsed in-process after a warm-up; each is first run in a worker
+with a hard limit (`engine.parsing.bounded`) so that a regression is reported as "> limit", never a
+hung bench. Prints the slowest shapes, the worst case and its ratio to the 50 ms target.
 """
 
 from __future__ import annotations
@@ -98,16 +104,60 @@ def throughput(cases: list[dict], repeat: int) -> None:
         print(f"  degenerate answer, {label}: {(time.perf_counter() - t0) * 1e3:.0f} ms")
 
 
+def adversarial(size: int, repeat: int, limit: float, top: int) -> None:
+    from engine.parsing.bounded import parse_bounded, shutdown
+    from engine.parsing.parser import KNOWN_DIMENSIONS
+    from tests.parsing.adversarial import shapes
+
+    spec = ParseSpec(KNOWN_DIMENSIONS, taxonomy="mikels8", polarity_taxonomy="polarity3")
+    for _, text in shapes(2000):  # warm: compiled patterns, normaliser caches
+        parse_answer(text, spec)
+    timings: list[tuple[float, str]] = []
+    runaway: list[str] = []
+    for name, text in shapes(size):
+        guarded = parse_bounded(text, spec, limit=limit)
+        if any(reading.error for reading in guarded.dimensions.values()):
+            runaway.append(name)
+            continue
+        best = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            parse_answer(text, spec)
+            best.append(time.perf_counter() - t0)
+        timings.append((statistics.median(best), name))
+    shutdown()
+    timings.sort(reverse=True)
+    print(f"\nadversarial shapes: {len(timings) + len(runaway)} answers of {size:,} characters, all dimensions, "
+          f"median of {repeat} in-process parses each")
+    for seconds, name in timings[:top]:
+        print(f"  {seconds * 1e3:8.1f} ms  {name}")
+    values = [t for t, _ in timings]
+    if values:
+        print(f"  median {statistics.median(values) * 1e3:.1f} ms; worst {values[0] * 1e3:.1f} ms ({timings[0][1]}) "
+              f"= {values[0] / 0.050:.2f}x the 50 ms target; {sum(v <= 0.050 for v in values)}/{len(values)} "
+              "within 50 ms")
+    if runaway:
+        print(f"  past the {limit:g} s limit: {', '.join(runaway)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="passes over the corpus for throughput")
+    parser.add_argument("--size", type=int, default=100_000, help="characters per adversarial answer")
+    parser.add_argument("--limit", type=float, default=10.0, help="hard limit per adversarial answer (seconds)")
+    parser.add_argument("--top", type=int, default=15, help="slowest adversarial shapes to list")
+    parser.add_argument("--only-adversarial", action="store_true", help="skip accuracy and throughput")
     args = parser.parse_args()
+    if args.only_adversarial:
+        adversarial(args.size, 3, args.limit, args.top)
+        return
     print(f"parser version {PARSER_VERSION}")
     corpus = load_corpus()
     print_accuracy("development corpus (tests/parsing/corpus.jsonl)", corpus)
     if HOLDOUT.exists():
         print_accuracy("held-out answers (bench/parse_holdout.jsonl)", load(HOLDOUT))
     throughput(corpus, args.repeat)
+    adversarial(args.size, 3, args.limit, args.top)
 
 
 if __name__ == "__main__":

@@ -97,14 +97,12 @@ def one(args: argparse.Namespace) -> dict:
                 pauses.append(time.perf_counter() - began[0])
 
         gc.callbacks.append(collector)
-        if args.no_gc_freeze:  # to see what the runner's gc.freeze() saves
-            gc.freeze = gc.unfreeze = lambda: None
-
         import engine.models.openai_api  # noqa: F401 - imports are not the runner's work
         cpu0 = _cpu()
         started = time.perf_counter()
+        # As the CLI runs it (freeze_heap=True); --no-gc-freeze shows what the freeze saves.
         result = run_experiment(config, Path(tmp) / "bench.duckdb", quiet=True, progress=progress,
-                                refresh_scores=False)
+                                refresh_scores=False, freeze_heap=not args.no_gc_freeze)
         total = time.perf_counter() - started
         cpu_total = _cpu() - cpu0
         server_cpu.append(_process_cpu(server.process.pid))

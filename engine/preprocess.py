@@ -283,7 +283,10 @@ def read_image_bytes(source: str | os.PathLike | bytes, label: str) -> bytes:
         except IsADirectoryError:
             raise ImageError(label, "is a folder, not an image file") from None
         except OSError as exc:
-            raise ImageError(label, f"cannot be read ({exc.strerror or exc}); check its permissions") from None
+            raise ImageError(label, f"cannot be read ({exc.strerror or exc}); check the path's length and "
+                                    "its permissions") from None
+        except ValueError as exc:  # "embedded null byte": a path no file system accepts
+            raise ImageError(label, f"is not a usable path ({exc}); fix the path") from None
     if not data:
         raise ImageError(label, "empty file (0 bytes); re-export or re-download the image")
     return data

@@ -306,7 +306,8 @@ def cmd_probes(args: argparse.Namespace) -> int:
 
     base = load_config(args.config)
     config = probe_config(base, _ids(args.probes) or [])
-    result = run_experiment(config, args.db, limit=args.limit, max_cost=args.max_cost, quiet=args.quiet or args.json)
+    result = run_experiment(config, args.db, limit=args.limit, max_cost=args.max_cost, quiet=args.quiet or args.json,
+                            freeze_heap=True)
     report = probe_report(result.db_path, models=[m.name for m in base.models])
     report = report[report["dataset"].isin({run.dataset for run in result.runs})]
     if args.json:

@@ -7,7 +7,8 @@ import json
 import re
 import sys
 
-from engine.parsing import KNOWN_DIMENSIONS, PARSER_VERSION, ParseSpec, parse_answer
+from engine.parsing import KNOWN_DIMENSIONS, PARSER_VERSION, ParseSpec
+from engine.parsing.bounded import parse_bounded
 from engine.parsing.types import DEFAULT_SCALES
 from engine.taxonomy import TAXONOMIES, get_taxonomy
 
@@ -101,14 +102,17 @@ def build_spec(args: argparse.Namespace) -> ParseSpec:
 def run_parse(args: argparse.Namespace) -> int:
     spec = build_spec(args)
     text = sys.stdin.read()
-    result = parse_answer(text, spec)
+    result = parse_bounded(text, spec)  # in a worker with a time limit: the command always finishes
     if args.verbose_json:
         out = {dim: {"value": r.value, "status": r.status, "span": r.span, "raw": r.raw, "method": r.method}
-               for dim, r in result.dimensions.items()}
+               | ({"error": r.error} if r.error else {}) for dim, r in result.dimensions.items()}
         out["_answer"] = {"confidence": result.confidence, "steps": result.steps, "scene": result.scene,
                           "thinking": result.thinking, "parser_version": PARSER_VERSION}
     else:
         out = result.to_json()
+        for dim, reading in result.dimensions.items():
+            if reading.error:  # additive: only a parse that did not run to the end carries a reason
+                out[dim]["error"] = reading.error
     print(json.dumps(out, ensure_ascii=False))
     return 0
 

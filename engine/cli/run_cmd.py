@@ -75,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard)
     config = load_config(args.config)
     result = run_experiment(config, args.db, limit=args.limit, max_cost=args.max_cost, quiet=args.quiet,
-                            shard=shard, wait=not args.no_wait)
+                            shard=shard, wait=not args.no_wait, freeze_heap=True)
     return report(result, args.db)
 
 
@@ -108,11 +108,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The tiny model is far faster on one thread: several OpenMP threads spin against each other
     # (and against everything else on a small machine) for matrices this small.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    config = demo_config(dataset=args.dataset, limit=args.limit, local_model=not args.no_local_model)
+    from engine.runner.demo import LOCAL_EXTRA_NOTE, local_model_available
+
+    local_model = not args.no_local_model
+    if local_model and not local_model_available():
+        print(LOCAL_EXTRA_NOTE, file=sys.stderr)
+        local_model = False
+    config = demo_config(dataset=args.dataset, limit=args.limit, local_model=local_model)
     sample = config.datasets[0].path
     print(f"demo: {config.datasets[0].label} ({sample}), models: {', '.join(m.name for m in config.models)}",
           file=sys.stderr)
-    result = run_experiment(config, args.db, quiet=args.quiet)
+    result = run_experiment(config, args.db, quiet=args.quiet, freeze_heap=True)
     return report(result, args.db, demo=True)
 
 

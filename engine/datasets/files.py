@@ -17,7 +17,7 @@ from engine.datasets.base import Dataset, Item, LoadProblem
 from engine.errors import DatasetError
 
 __all__ = ["Row", "read_table", "read_csv", "read_jsonl", "write_csv", "items_from_rows", "number_cell",
-           "resolve_inside", "require_file", "set_row_refs", "row_refs", "sort_problems"]
+           "resolve_inside", "require_file", "set_row_refs", "row_refs", "sort_problems", "short_path"]
 
 Row = tuple[str, dict]  # ("labels.csv line 7", {"column": "cell", ...})
 
@@ -148,20 +148,35 @@ def resolve_inside(root: Path, relative: str, real_dirs: dict[Path, Path] | None
     text = str(relative).strip()
     if not text:
         raise ValueError("has an empty image path")
+    shown = short_path(text)
+    if "\0" in text:
+        raise ValueError(f"image path {shown} contains a NUL byte (\\x00), which no file name can hold; fix the "
+                         "cell (often a binary or mis-encoded file pasted into the manifest)")
     posix = PurePosixPath(text.replace("\\", "/"))
     if posix.is_absolute() or PureWindowsPath(text).drive:
-        raise ValueError(f"image path {text!r} is absolute; give it relative to the dataset root '{root}'")
+        raise ValueError(f"image path {shown} is absolute; give it relative to the dataset root '{root}'")
     if ".." in posix.parts:
-        raise ValueError(f"image path {text!r} contains '..' and would leave the dataset root '{root}'; "
+        raise ValueError(f"image path {shown} contains '..' and would leave the dataset root '{root}'; "
                          "move the image under the root")
     full = root / posix
     cache = real_dirs if real_dirs is not None else {}
-    real_root = _real(root, cache)
-    real = full.resolve() if full.is_symlink() else _real(full.parent, cache) / full.name
+    try:
+        real_root = _real(root, cache)
+        real = full.resolve() if full.is_symlink() else _real(full.parent, cache) / full.name
+    except (OSError, RuntimeError) as exc:  # too long, permission denied, a symlink loop: this row's problem
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ValueError(f"image path {shown} cannot be used ({reason}); shorten or fix the path, or check "
+                         "the folder's permissions") from None
     if real != real_root and not real.is_relative_to(real_root):
-        raise ValueError(f"image path {text!r} leads through a link to {real}, outside the dataset root "
-                         f"'{root}'; copy the image under the root instead of linking it")
+        raise ValueError(f"image path {shown} leads through a link to {short_path(str(real))}, outside the "
+                         f"dataset root '{root}'; copy the image under the root instead of linking it")
     return full
+
+
+def short_path(text: str, keep: int = 80, quote: bool = True) -> str:
+    """A path for a message (quoted unless `quote=False`), cut to `keep` characters with its length when longer."""
+    show = repr if quote else str
+    return show(text) if len(text) <= keep else f"{show(text[:keep])}... ({len(text):,} characters)"
 
 
 def _real(folder: Path, cache: dict[Path, Path]) -> Path:

@@ -13,6 +13,8 @@ checked by content; files and folders whose names start with "." are ignored.
 
 from __future__ import annotations
 
+import os
+
 from collections import Counter
 from pathlib import Path
 
@@ -58,9 +60,15 @@ def load_folder(path: str | Path, taxonomy: str | None = None, dimension: str | 
     dim = dimension or ("polarity" if get_taxonomy(tax).polarity_only else "emotion")
     items, refs, problems = [], {}, []
     for split, class_dir in class_dirs:
-        files = _files(class_dir)
-        match = normalize_label(class_dir.name, tax)
         where = str(class_dir.relative_to(root))
+        try:
+            os.listdir(class_dir)  # rglob skips an unreadable folder silently; say so instead
+            files = _files(class_dir)
+        except OSError as exc:
+            problems.append(LoadProblem(where + "/", f"folder cannot be read ({exc.strerror or exc}); check its "
+                                                     "permissions; its files are skipped"))
+            continue
+        match = normalize_label(class_dir.name, tax)
         if not match.ok:
             problems.append(LoadProblem(where + "/", f"folder name {match.explain()} of {tax}; rename the folder "
                                                      f"or give taxonomy:; its {len(files)} file(s) are skipped"))

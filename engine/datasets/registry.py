@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.datasets.base import Dataset, LoadProblem, get_loader, loader_names
-from engine.datasets.files import resolve_inside, row_refs, set_row_refs, sort_problems
+from engine.datasets.files import resolve_inside, row_refs, set_row_refs, short_path, sort_problems
 from engine.datasets.images import ImageInfo, inspect_many
 from engine.errors import DatasetError
 
@@ -139,7 +139,7 @@ def check_items(dataset: Dataset, *, split: str | None = None, limit: int | None
             kept.extend(item for item, _, _ in safe)
             continue
         results = inspect_many([full for _, _, full in safe], decode=mode == "decode",
-                               labels=[item.image_path for item, _, _ in safe], workers=workers)
+                               labels=[short_path(item.image_path, quote=False) for item, _, _ in safe], workers=workers)
         for (item, where, _), result in zip(safe, results):
             if isinstance(result, ImageInfo):
                 item.image_sha256 = result.image_sha256

@@ -70,9 +70,10 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self.limit, limit_per_host=0, keepalive_timeout=self.keepalive_s)
+            # trust_env: HTTP(S)_PROXY and NO_PROXY from the environment, as the httpx2 and SDK clients do.
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
-                skip_auto_headers=("User-Agent",))
+                skip_auto_headers=("User-Agent",), trust_env=True)
             self._loop = loop
         return self._session
 

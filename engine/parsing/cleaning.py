@@ -10,13 +10,47 @@ import re
 
 # Closed thinking blocks of reasoning models: <think> (DeepSeek-R1, QwQ, Qwen3), <thinking> (Claude
 # prompt style), <reasoning>, and Kimi-VL's ◁think▷ markers.
-_BLOCK = re.compile(r"<(think|thinking|reasoning|thought)>(.*?)</\1\s*>|◁think▷(.*?)◁/think▷", re.S | re.I)
-_OPEN = re.compile(r"<(?:think|thinking|reasoning|thought)>|◁think▷", re.I)
-_CLOSE = re.compile(r"</(?:think|thinking|reasoning|thought)\s*>|◁/think▷", re.I)
-_PREAMBLE = re.compile(r"^\s*(?:\*\*|#+\s*)?(?:thinking|thoughts?|thinking process|thought process|internal reasoning"
-                       r"|思考过程|思考)(?:\*\*)?\s*[:：]", re.I)
-ANSWER_LINE = re.compile(r"^\s*(?:#+\s*)?(?:\*\*|__)?\s*(?:final answer|answer|response|output|最终答案|答案|回答)"
-                         r"\s*(?:\*\*|__)?\s*[:：]", re.I | re.M)
+# Blocks are paired by hand (`_closed_blocks`): a lazy `<think>(.*?)</think>` rescans to the end of
+# the text from every unclosed opening tag, quadratic in an answer of many "<think>".
+_OPEN = re.compile(r"<(think|thinking|reasoning|thought)>|(◁)think▷", re.I)
+_CLOSE = re.compile(r"</(think|thinking|reasoning|thought)\s*+>|(◁)/think▷", re.I)
+_PREAMBLE = re.compile(r"^\s*+(?:\*\*|#++\s*+)?(?:thinking|thoughts?|thinking process|thought process|internal reasoning"
+                       r"|思考过程|思考)(?:\*\*)?\s*+[:：]", re.I)
+# Line-anchored with blanks of the line only: `^\s*` would run from every line start over all the
+# blank lines below it (quadratic in an answer of many blank lines).
+ANSWER_LINE = re.compile(r"^[ \t]*+(?:#++[ \t]*+)?(?:\*\*|__)?+[ \t]*+(?:final answer|answer|response|output|最终答案"
+                         r"|答案|回答)\s*+(?:\*\*|__)?+\s*+[:：]", re.I | re.M)
+
+
+def _tag(match: re.Match) -> str:
+    return (match.group(1) or match.group(2)).lower()
+
+
+def _closed_blocks(text: str) -> list[tuple[int, int, int, int]]:
+    """(start, end, body start, body end) of each closed thinking block, leftmost first, never nested:
+    an opening tag pairs with the next closing tag of the same name. Linear in the text."""
+    closes: dict[str, list[re.Match]] = {}
+    for match in _CLOSE.finditer(text):
+        closes.setdefault(_tag(match), []).append(match)
+    blocks: list[tuple[int, int, int, int]] = []
+    position = 0
+    cursor = {name: 0 for name in closes}
+    for opening in _OPEN.finditer(text):
+        name = _tag(opening)
+        if opening.start() < position or name not in closes:
+            continue
+        found, index = None, cursor[name]
+        ends = closes[name]
+        while index < len(ends) and ends[index].start() < opening.end():
+            index += 1
+        cursor[name] = index
+        if index < len(ends):
+            found = ends[index]
+        if found is None:
+            continue
+        blocks.append((opening.start(), found.end(), opening.end(), found.start()))
+        position = found.end()
+    return blocks
 
 
 def split_thinking(text: str) -> tuple[str, str | None]:
@@ -27,12 +61,12 @@ def split_thinking(text: str) -> tuple[str, str | None]:
     "Thinking:" preamble that ends at an "Answer:" line or, failing that, before the last paragraph.
     """
     thoughts: list[str] = []
-
-    def keep(match: re.Match) -> str:
-        thoughts.append((match.group(2) if match.group(2) is not None else match.group(3) or "").strip())
-        return ""
-
-    answer = _BLOCK.sub(keep, text)
+    pieces, position = [], 0
+    for start, end, body_start, body_end in _closed_blocks(text):
+        thoughts.append(text[body_start:body_end].strip())
+        pieces.append(text[position:start])
+        position = end
+    answer = "".join(pieces) + text[position:]
     close = _CLOSE.search(answer)
     if close and not _OPEN.search(answer[:close.start()]):
         thoughts.append(answer[:close.start()].strip())
@@ -59,7 +93,8 @@ def split_thinking(text: str) -> tuple[str, str | None]:
 
 
 _REFUSALS = [re.compile(p, re.I) for p in (
-    r"\bI(?:'m|’m| am)\s+(?:sorry|afraid)\b[^.!?\n]*?\b(?:can(?:'|’)?t|cannot|can not|unable|not able|won(?:'|’)t|will not)\b",
+    r"\bI(?:'m|’m| am)\s++(?:sorry|afraid)\b[^.!?\n]{0,200}?\b(?:can(?:'|’)?t|cannot|can not|unable|not able|won(?:'|’)t"
+    r"|will not)\b",
     r"\b(?:I|we)\s*(?:can(?:'|’)?t|cannot|can not|am unable to|(?:'m|’m) unable to|am not able to|(?:'m|’m) not able to"
     r"|won(?:'|’)t|will not|must decline to|have to decline to)\s+(?:really\s+|reliably\s+|accurately\s+)?"
     r"(?:determine|identify|assess|tell|say|judge|help(?!\s+but)|assist|provide|make|analy[sz]e|see|view|access|comply"
@@ -72,7 +107,8 @@ _REFUSALS = [re.compile(p, re.I) for p in (
     r"(?:抱歉|对不起|很遗憾)",
     r"(?:无法|不能|没法|难以|不便)(?:准确)?(?:确定|判断|识别|辨别|回答|提供|帮助|协助|分析|看到|查看|评估|推断|判定)",
 )]
-_BUT = re.compile(r"(?:,|;|—|–|-)?\s*\b(?:but|however|though|that said|nonetheless)\b[,:]?|但是|但|不过|然而", re.I)
+# Only where a "but" ends matters (the refusal is blanked up to it), so no leading blanks to rescan.
+_BUT = re.compile(r"\b(?:but|however|though|that said|nonetheless)\b[,:]?|但是|但|不过|然而", re.I)
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*\n?|\n")
 
 
@@ -102,9 +138,9 @@ def mask_refusals(text: str) -> tuple[str, bool]:
 
 
 _FINAL = re.compile(
-    r"(?:^|\n)[ \t]*(?:#+[ \t]*)?(?:(?:\*\*|__)[ \t]*)?(?:final answer|final emotion|final label|final classification|final verdict"
+    r"(?:^|\n)[ \t]*+(?:#++[ \t]*+)?+(?:(?:\*\*|__)[ \t]*+)?+(?:final answer|final emotion|final label|final classification|final verdict"
     r"|final prediction|final judgment|final judgement|my answer|answer|verdict|prediction|classification|conclusion"
-    r"|最终答案|最终判断|答案|结论|回答)\s*(?:\*\*|__)?\s*(?:[:：]|is\b|\*\*\s*[:：])", re.I)
+    r"|最终答案|最终判断|答案|结论|回答)\s*+(?:\*\*|__)?+\s*+(?:[:：]|is\b|\*\*\s*+[:：])", re.I)
 _CONCLUDE = re.compile(r"\b(?:therefore|thus|hence|in conclusion|in summary|to summari[sz]e|overall|all in all"
                        r"|so the answer is|taken together|putting (?:it|this) together)\b|综上|因此|总之|总的来说|所以",
                        re.I)

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.parsing.cleaning import conclusion_region, final_region, is_short_answer, mask_refusals, split_thinking
-from engine.parsing.jsonish import JsonFound, find_json, flatten
+from engine.parsing.jsonish import MAX_DEPTH, JsonFound, find_json, flatten
 from engine.parsing.types import ParseSpec
 
 # Keys (JSON, lower case with underscores) and line headings that carry each dimension.
@@ -32,21 +32,26 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 ANSWER_KEYS = ("answer", "final_answer", "prediction", "result", "output", "verdict", "答案", "最终答案")
 VALUE_LEAVES = ("label", "value", "name", "category", "score", "rating", "class", "answer", "level")
-_KV_PREFIX = r"(?:(?:the|final|overall|predicted|primary|dominant|main|top|most likely|detected|image|emotional)[ \t]+)*"
+# Possessive: a key never starts with one of these words alone ("final emotion" is read as prefix + "emotion").
+_KV_PREFIX = r"(?:(?:the|final|overall|predicted|primary|dominant|main|top|most likely|detected|image|emotional)[ \t]++)*+"
 
 
 def _kv_pattern(aliases: tuple[str, ...]) -> re.Pattern:
     alternation = "|".join(re.escape(a.replace("_", " ")) for a in sorted(aliases, key=len, reverse=True))
     return re.compile(
-        rf"^[ \t]*(?:(?:[-*•>]|\d{{1,2}}[.)]|#+|\*\*|__)[ \t]*)*{_KV_PREFIX}"
-        rf"(?P<key>{alternation})(?:[ \t]*[(（](?P<note>[^)）\n]{{0,40}})[)）])?[ \t]*(?:\*\*|__)?[ \t]*"
-        rf"(?:[:：=]|-{{1,2}}[ \t]|–|—)[ \t]*(?:\*\*|__)?(?P<value>[^\n]*)", re.I | re.M)
+        rf"^[ \t]*+(?:(?:[-*•>]|\d{{1,2}}[.)]|#++|\*\*|__)[ \t]*+)*+{_KV_PREFIX}"
+        rf"(?P<key>{alternation})(?:[ \t]*+[(（](?P<note>[^)）\n]{{0,40}})[)）])?[ \t]*+(?:\*\*|__)?+[ \t]*+"
+        rf"(?:[:：=]|-{{1,2}}[ \t]|–|—)[ \t]*+(?:\*\*|__)?(?P<value>[^\n]*)", re.I | re.M)
 
 
 KV_PATTERNS = {dim: _kv_pattern(aliases) for dim, aliases in KEYS.items()}
 # Another "Key:" on the same line ends a value: "Valence: 6, Arousal: 5", "Polarity: positive | Emotion: joy".
-_NEXT_KEY = re.compile(r"[.;,|/]?\s*(?:\*\*)?\b(?:valence|arousal|intensity|confidence|polarity|sentiment|emotion|dominance"
-                       r"|效价|唤醒度|强度|置信度|极性|情绪)\b\s*(?:\*\*)?\s*[(:：=]", re.I)
+# No leading unbounded repetition (a split would rescan a long blank run from each of its positions):
+# blanks before the key stay with the value, which is stripped.
+_NEXT_KEY = re.compile(r"(?:[.;,|/]\s*+)?(?:\*\*)?\b(?:valence|arousal|intensity|confidence|polarity|sentiment|emotion"
+                       r"|dominance|效价|唤醒度|强度|置信度|极性|情绪)\b\s*+(?:\*\*)?+\s*+[(:：=]", re.I)
+# A key with its value on the following lines reads at most this much after it.
+_FOLLOWING = 4000
 
 
 @dataclass
@@ -122,7 +127,7 @@ class Context:
     def _json_span(self, key: str, value: Any) -> str:
         if self.found_json is not None:
             body = self.answer[self.found_json.start:self.found_json.end]
-            match = re.search(rf"[\"'“]?{re.escape(key)}[\"'”]?\s*[:：]\s*[^\n,}}]*", body, re.I)
+            match = re.search(rf"[\"'“]?{re.escape(key)}[\"'”]?\s*+[:：]\s*+[^\n,}}]*+", body, re.I)
             if match:
                 return match.group(0).strip()[:240]
         return f"{key}: {_as_text(value)}"[:240]
@@ -131,10 +136,15 @@ class Context:
     def kv_slots(self, dimension: str) -> list[Slot]:
         """Values of "Emotion: sad"-style lines for the dimension, last line first."""
         slots = []
+        lowered = self.memo.get("_lowered")
+        if lowered is None:
+            lowered = self.memo["_lowered"] = self.prose.lower()
+        if not any(alias.replace("_", " ") in lowered for alias in KEYS[dimension]):
+            return slots  # no key word at all: skip trying the pattern at every line start (long answers)
         for match in KV_PATTERNS[dimension].finditer(self.prose):
             value = match.group("value").strip()
             if not re.sub(r"[*_\s]", "", value):
-                following = self.prose[match.end():].lstrip("\n")
+                following = self.prose[match.end():match.end() + _FOLLOWING].lstrip("\n")
                 block = re.split(r"\n\s*\n", following, maxsplit=1)[0]
                 value = block.strip() if dimension in ("ranking", "distribution") else block.split("\n")[0].strip()
             value = _NEXT_KEY.split(value, maxsplit=1)[0].strip()
@@ -171,11 +181,13 @@ class Context:
         return slots
 
 
-def _as_text(value: Any) -> str:
+def _as_text(value: Any, depth: int = 0) -> str:
     if isinstance(value, str):
         return value
+    if depth >= MAX_DEPTH and isinstance(value, (list, dict)):
+        return "..."
     if isinstance(value, list):
-        return ", ".join(_as_text(v) for v in value)
+        return ", ".join(_as_text(v, depth + 1) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_as_text(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {_as_text(v, depth + 1)}" for k, v in value.items())
     return "" if value is None else str(value)

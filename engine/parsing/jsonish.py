@@ -157,26 +157,33 @@ def _quote_bare(match: re.Match) -> str:
     return f'{match.group(1)}"{word}"{match.group(3)}'
 
 
-def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+#: Objects nested deeper than this are not walked into (no answer nests so deep; a degenerate one
+#: such as '{"a": ' * 10000 would otherwise cost time quadratic in its depth, or a RecursionError).
+MAX_DEPTH = 16
+
+
+def flatten(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:
     """(dotted lower-case key path, leaf or list/dict value) for every key of a nested object.
 
-    Dicts are listed both as a whole (for distributions) and by their children.
+    Dicts are listed both as a whole (for distributions) and by their children, down to `MAX_DEPTH`.
     """
     found: list[tuple[str, Any]] = []
+    if depth >= MAX_DEPTH:
+        return found
     if isinstance(value, dict):
         for key, child in value.items():
             path = f"{prefix}.{_key(key)}" if prefix else _key(key)
             found.append((path, child))
             if isinstance(child, dict):
-                found.extend(flatten(child, path))
+                found.extend(flatten(child, path, depth + 1))
             elif isinstance(child, list):
                 for element in child:
                     if isinstance(element, dict):
-                        found.extend(flatten(element, path))
+                        found.extend(flatten(element, path, depth + 1))
     elif isinstance(value, list):
         for element in value:
             if isinstance(element, dict):
-                found.extend(flatten(element, prefix))
+                found.extend(flatten(element, prefix, depth + 1))
     return found
 
 

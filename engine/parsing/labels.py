@@ -58,7 +58,11 @@ def _vocabulary() -> tuple[re.Pattern, frozenset[str], frozenset[str]]:
     cjk = sorted((f for f in forms if CJK.search(f) and f not in _FREE_TEXT_SKIP), key=len, reverse=True)
     latin_alt = "|".join(re.escape(f).replace(r"\ ", r"[\s\-]+") for f in latin)
     cjk_alt = "|".join(re.escape(f) for f in cjk)
-    pattern = re.compile(rf"(?<![\w])(?:{latin_alt})(?![\w])|(?:{cjk_alt})", re.I)
+    # A one-character look-ahead first: most positions of a long answer fail on it at once instead of
+    # trying each of the hundreds of words (it keeps punctuation-heavy 100 kB answers in milliseconds).
+    latin_first = "".join(sorted({re.escape(f[0]) for f in latin}))
+    cjk_first = "".join(sorted({re.escape(f[0]) for f in cjk}))
+    pattern = re.compile(rf"(?=[{latin_first}])(?<![\w])(?:{latin_alt})(?![\w])|(?=[{cjk_first}])(?:{cjk_alt})", re.I)
     return pattern, polarity_words, sentiment_words
 
 
@@ -196,15 +200,17 @@ def read_free(text: str, taxonomy: str) -> DimensionParse | None:
     return choose(mentions(text, taxonomy), text)
 
 
-_LIST_SPLIT = re.compile(r"(?:^|(?<=\s))#?\d{1,2}\s*[.)、:]\s+|(?:^|\n)\s*[-*•·]\s+")
-_CHAIN_SPLIT = re.compile(r"\s*(?:>>?|→|≻|->|＞)\s*")
-_COMMA_SPLIT = re.compile(r"\s*(?:,|，|、|;|；|\n)\s*")
-_HEAD_CUT = re.compile(r"\s*(?::|：|\(|（|\s[-–—]\s|—|\d|\[)")
+# Separators start only where a run of blanks starts (the lookbehinds) and eat blanks possessively:
+# `\s*,` tried at every position of a long blank run rescans the rest of the run each time (quadratic).
+_LIST_SPLIT = re.compile(r"(?:^|(?<=\s))#?\d{1,2}\s*+[.)、:]\s++|(?:^|\n)[^\S\n]*+[-*•·]\s++")
+_CHAIN_SPLIT = re.compile(r"(?<!\s)\s*+(?:>>?|→|≻|->|＞)\s*+")
+_COMMA_SPLIT = re.compile(r"(?<![^\S\n])[^\S\n]*+(?:,|，|、|;|；|\n)\s*+")
+_HEAD_CUT = re.compile(r":|：|\(|（|\s[-–—]\s|—|\d|\[")
 
 
 def _element(raw: str, taxonomy: str) -> tuple[str | None, str, bool]:
     """(label in taxonomy or None, head words, known emotion word anywhere?) for one list element."""
-    head = _HEAD_CUT.split(re.sub(r"[*_`]+", "", raw).strip(), maxsplit=1)[0].strip(" .\"'“”")
+    head = _HEAD_CUT.split(re.sub(r"[*_`]+", "", raw).strip(), maxsplit=1)[0].strip().strip(" .\"'“”")
     if not head:
         return None, raw.strip(), False
     match = normalize_label(head, taxonomy)
@@ -216,6 +222,11 @@ def _element(raw: str, taxonomy: str) -> tuple[str | None, str, bool]:
     return None, head, bool(match.via)
 
 
+#: A ranked list of labels is short; a longer text is not read as one (it would be split three ways on
+#: every call, the largest cost in parsing a 100 kB answer).
+MAX_LIST_CHARS = 4000
+
+
 def read_list(text: str, taxonomy: str) -> list[tuple[str | None, str]] | None:
     """A ranked list of labels ("1. Sad 2. Fear", "Sad > Fear", "Sad, Fear, Anger"), best first, or None.
 
@@ -224,6 +235,8 @@ def read_list(text: str, taxonomy: str) -> list[tuple[str | None, str]] | None:
     answer's top choice unknown, as the published GPT-4V answers are scored).
     """
     body = text.strip()
+    if len(body) > MAX_LIST_CHARS:  # not a list of labels: a long answer, read by the other rules
+        return None
     lead, colon, after = body.partition(":")
     if colon and "\n" not in lead and after.strip() and not [m for m in mentions(lead, taxonomy) if m.label]:
         body = after.strip()  # "Emotions ranked: A > B" -> "A > B"
@@ -289,10 +302,12 @@ def read_slot(text: str, taxonomy: str) -> DimensionParse | None:
     return None
 
 
-_PAIR = re.compile(r"(?<![A-Za-z])(?P<key>[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff ]{0,24}?)\s*(?:\*\*|\")?"
-                   r"(?:\s*(?:[:=：]|\(|（|-|–)\s*|\s+(?=\d+\.\d|\d+(?:\.\d+)?\s*[%％]))"  # "joy 0.7" needs a decimal
-                   r"(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%|％)?")
-_PAIR_REVERSED = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%|％)\s*(?:of\s+)?(?P<key>[A-Za-z\u4e00-\u9fff]+)")
+# Blanks are eaten possessively (a long blank run after a word is read once per word, not once per split),
+# and a reversed pair starts only at the first digit of a number.
+_PAIR = re.compile(r"(?<![A-Za-z])(?P<key>[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff ]{0,24}?)(?:\s*+(?:\*\*|\"))?+"
+                   r"(?:\s*+(?:[:=：]|\(|（|-|–)\s*+|\s++(?=\d+\.\d|\d+(?:\.\d+)?\s*[%％]))"  # "joy 0.7" needs a decimal
+                   r"(?P<num>\d+(?:\.\d+)?)\s*+(?P<pct>%|％)?")
+_PAIR_REVERSED = re.compile(r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)\s*+(?P<pct>%|％)\s*+(?:of\s++)?(?P<key>[A-Za-z\u4e00-\u9fff]+)")
 
 
 _NOT_LABEL_KEYS = {"valence", "arousal", "intensity", "confidence", "score", "rating", "probability", "level", "step",

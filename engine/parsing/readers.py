@@ -288,10 +288,15 @@ _CONNECTOR = re.compile(r"^\s*(?:\([^)]{0,30}\)\s*)?(?:score|level|rating|value)
 _NUMBER_BEFORE = re.compile(r"(?<![\w.])([-+]?\d+(?:\.\d+)?(?:\s*/\s*\d+)?)\s+(?:on|for|in)\s+(?:the|its|this)?\s*$", re.I)
 
 
+MAX_MENTIONS = 300
+
+
 def _free_number(ctx: Context, dimension: str, scale: tuple[float, float]) -> DimensionParse | None:
     """"valence of about 3 (1-7)", "the arousal is moderately high", "low valence", "唤醒度较高"."""
     text = ctx.prose
-    for match in re.finditer(_DIM_WORDS[dimension], text, re.I):
+    for count, match in enumerate(re.finditer(_DIM_WORDS[dimension], text, re.I)):
+        if count >= MAX_MENTIONS:  # a degenerate answer ("Valence: " 10,000 times) is read from its first ones
+            break
         window = text[match.end():match.end() + 70]
         window = re.split(r"(?<!\d)[.;\n。；](?!\d)|\bwhile\b|\bwhereas\b|\bbut\b", window, maxsplit=1)[0]
         other = _ANY_DIM_WORD.search(window)
@@ -350,6 +355,15 @@ def read_continuous(ctx: Context, dimension: str) -> DimensionParse:
     return reading or DimensionParse()
 
 
+# A number starts only at its first digit and blanks are eaten possessively: linear in the answer.
+_CONFIDENCE_PATTERNS = tuple(re.compile(p, re.I) for p in (
+    r"(?<![\d.])(\d+(?:\.\d+)?\s*+(?:%|％|percent))\s*+(?:confident|confidence|sure|certain|certainty)",
+    r"confidence(?:\s++(?:level|score))?\s*+(?:of|is|:|=|at|around|about)?\s*+(?:about|around|roughly)?\s*+"
+    r"(\d+(?:\.\d+)?\s*+(?:%|％|/\s*+\d+)?|very high|high|moderate|medium|low|very low)",
+    r"(very high|high|moderate|medium|low|very low|fairly high|moderately high)\s++(?:confidence|certainty)",
+    r"置信度\s*+(?:为|是|约|:|：)?\s*+(\d+(?:\.\d+)?\s*+%?|高|中等|低)"))
+
+
 def read_confidence(ctx: Context) -> DimensionParse:
     """Stated confidence in [0, 1]: "confidence: 80%", 0.8, "8/10", "high confidence", 4 on a 1-5 scale."""
     scale = tuple(ctx.spec.scales.get("confidence", (0.0, 1.0)))
@@ -358,13 +372,8 @@ def read_confidence(ctx: Context) -> DimensionParse:
         if reading is not None:
             reading.span = slot.span
             return reading
-    patterns = (r"(\d+(?:\.\d+)?\s*(?:%|％|percent))\s*(?:confident|confidence|sure|certain|certainty)",
-                r"confidence(?:\s+(?:level|score))?\s*(?:of|is|:|=|at|around|about)?\s*(?:about|around|roughly)?\s*"
-                r"(\d+(?:\.\d+)?\s*(?:%|％|/\s*\d+)?|very high|high|moderate|medium|low|very low)",
-                r"(very high|high|moderate|medium|low|very low|fairly high|moderately high)\s+(?:confidence|certainty)",
-                r"置信度\s*(?:为|是|约|:|：)?\s*(\d+(?:\.\d+)?\s*%?|高|中等|低)")
-    for pattern in patterns:
-        match = re.search(pattern, ctx.prose, re.I)
+    for pattern in _CONFIDENCE_PATTERNS:
+        match = pattern.search(ctx.prose)
         if match:
             reading = confidence_value(match.group(1), scale)
             if reading is not None:

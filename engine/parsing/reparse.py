@@ -23,7 +23,8 @@ import pandas as pd
 from engine.parsing.aggregate import aggregate
 from engine.models.base import ErrorClass
 from engine.parsing.judge import JUDGE_STAGE, Judge, apply_stored
-from engine.parsing.parser import KNOWN_DIMENSIONS, PARSER_VERSION, parse_answer
+from engine.parsing.bounded import parse_bounded
+from engine.parsing.parser import KNOWN_DIMENSIONS, PARSER_VERSION
 from engine.parsing.rows import predictions_from_parse, trace_row
 from engine.parsing.types import DEFAULT_SCALES, ParseResult, ParseSpec
 from engine.store.db import connect, transaction
@@ -102,7 +103,7 @@ def reparse_run(db_path: str | Path | None, run_id: str, *, judge: Judge | None 
         results = []
         for sample in samples.itertuples():
             text = sample.text if isinstance(sample.text, str) else None
-            result = parse_answer(text, spec)
+            result = parse_bounded(text, spec)
             if sample.status == "refused":
                 for reading in result.dimensions.values():
                     if reading.status == "failed":

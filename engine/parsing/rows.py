@@ -31,6 +31,7 @@ def predictions_from_parse(run_id: str, dataset: str, item_id: str, result: Pars
             "status": reading.status if reading else "failed", "span": reading.span if reading else None,
             "method": reading.method if reading else "rule", "parser_version": parser_version,
             "response_id": response_id, "agreement": (agreement or {}).get(dimension),
+            "parse_error": reading.error if reading else None,
         }
         value = reading.value if reading else None
         row["raw_label"] = reading.raw if reading else None

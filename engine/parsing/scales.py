@@ -42,10 +42,11 @@ _SCALE_PATTERNS = [re.compile(p, re.I) for p in (
     rf"\b(?:on|in|using|within)\s+(?:a|the)?\s*({NUMBER})\s*(?:-|–|—|to|~|\.\.)\s*({NUMBER})\s*(?:-?\s*point\s*)?(?:scale|range)?",
     rf"[(\[（]\s*(?:scale\s*|range\s*)?({NUMBER})\s*(?:-|–|—|to|~|\.\.|,|到|至)\s*({NUMBER})\s*(?:scale|分)?\s*[)\]）]",
     rf"(?:在|范围|量表|尺度)\s*({NUMBER})\s*(?:-|到|至|~|–)\s*({NUMBER})",
-    rf"({NUMBER})\s*(?:-|到|至|~|–)\s*({NUMBER})\s*(?:分)?\s*(?:的)?(?:量表|范围|尺度|分制)",
+    rf"(?<![\d.])({NUMBER})\s*+(?:-|到|至|~|–)\s*+({NUMBER})\s*+(?:分)?\s*+(?:的)?(?:量表|范围|尺度|分制)",
 )]
-_FRACTION = re.compile(rf"({NUMBER})\s*(?:/|out of|分之|／)\s*({NUMBER})|满分\s*({NUMBER})", re.I)
-_PERCENT = re.compile(rf"({NUMBER})\s*(?:%|％|percent\b)", re.I)
+# A number starts only where no digit precedes it, so a run of digits is tried once, not from each digit.
+_FRACTION = re.compile(rf"(?<![\d.])({NUMBER})\s*+(?:/|out of|分之|／)\s*+({NUMBER})|满分\s*+({NUMBER})", re.I)
+_PERCENT = re.compile(rf"(?<![\d.])({NUMBER})\s*+(?:%|％|percent\b)", re.I)
 _RANGE = re.compile(rf"(?<![\d.])({NUMBER})\s*(?:-|–|to|~)\s*({NUMBER})(?!\d|\.\d)")
 PLAIN_NUMBER = re.compile(rf"(?<![A-Za-z0-9_.]){NUMBER}(?![A-Za-z0-9_])")
 

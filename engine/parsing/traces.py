@@ -18,18 +18,26 @@ SCENE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 _ALIAS = {alias: name for name, aliases in SCENE_FIELDS.items() for alias in aliases}
 _ALIAS_ALT = "|".join(re.escape(a) for a in sorted(_ALIAS, key=len, reverse=True))
-# Every optional prefix token consumes a character, so lines of blanks cannot backtrack explosively.
+# Linear by construction: every repetition over markdown prefixes is possessive (`*+`, `++`), so a line of
+# 30 `#` or `** ` repeated is read once instead of being split every possible way (exponential time).
+# What follows each prefix (a field name, "step") cannot start with a prefix character, so giving up
+# backtracking loses no match.
 _HEADER = re.compile(
-    rf"^[ \t]*(?:(?:#+|\*\*|__|step[ \t]*\d+[ \t]*[:.)\-–—]?|\d+[.)]|[-*•])[ \t]*)*(?P<name>{_ALIAS_ALT})[ \t]*(?:\*\*|__)?[ \t]*(?:[:：\-–—][ \t]*(?:\*\*|__)?|$)",
+    rf"^[ \t]*+(?:(?:#++|\*\*|__|step[ \t]*+\d++[ \t]*+[:.)\-–—]?+|\d++[.)]|[-*•])[ \t]*+)*+(?P<name>{_ALIAS_ALT})"
+    r"[ \t]*+(?:\*\*|__)?+[ \t]*+(?:[:：\-–—][ \t]*+(?:\*\*|__)?|$)",
     re.I | re.M)
-_STEP_HEADING = re.compile(r"^[ \t]*(?:(?:#+|\*\*|__)[ \t]*)*(?:step|第)[ \t]*\d+", re.I | re.M)
-_LIST_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)、]|[-*•])[ \t]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|(?<=[。！？])")
+_STEP_HEADING = re.compile(r"^[ \t]*+(?:(?:#++|\*\*|__)[ \t]*+)*+(?:step|第)[ \t]*+\d++", re.I | re.M)
+_LIST_ITEM = re.compile(r"^[ \t]*+(?:\d{1,2}[.)、]|[-*•])[ \t]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s++(?=[A-Z\"“(])|(?<=[。！？])")
+_NEWLINES = re.compile(r"\n\n++")
 _CORE = ("global_atmosphere", "subject_emotion", "situational_cues", "implicit_narrative")
 
 
 def _clean(step: str) -> str:
-    return re.sub(r"\s+\n", "\n", step).strip()
+    """Trailing blanks and blank lines removed. Line by line: `re.sub(r"\\s+\\n", ...)` rescans a long
+    run of spaces from each of its positions (quadratic)."""
+    lines = "\n".join(line.rstrip() for line in step.split("\n"))
+    return _NEWLINES.sub("\n", lines).strip()
 
 
 def split_steps(text: str) -> list[str]:
@@ -79,7 +87,7 @@ def scene_from_text(text: str) -> dict[str, str] | None:
     for match, following in zip(headers, headers[1:] + [None]):
         name = _ALIAS[match.group("name").lower()]
         end = following.start() if following else len(text)
-        body = _clean(re.sub(r"^\s*(?:\*\*|__)\s*", "", text[match.end():end]))
+        body = _clean(re.sub(r"^\s*+(?:\*\*|__)\s*+", "", text[match.end():end]))
         if body and name not in scene:
             scene[name] = body
     return scene if sum(1 for f in _CORE if f in scene) >= 2 else None

@@ -34,6 +34,7 @@ class DimensionParse:
     span: str | None = None  # the text the value came from
     raw: str | None = None  # the answer's own word, kept when it is outside the label set
     method: str = "rule"  # rule | judge | vote | derived (polarity from an emotion word) | assumed-scale
+    error: str | None = None  # why the parse failed when it did not run to the end (a time limit)
 
     def to_json(self) -> dict:
         """`{"value", "status"}`: the `affectlens parse` contract. How the value was found (`method`: derived,

@@ -1,7 +1,7 @@
 """The experiment runner: config -> runs -> stored responses, predictions and traces.
 
     from engine.runner import load_config, run_experiment
-    result = run_experiment(load_config("data/configs/demo.yaml"), "results.duckdb")
+    result = run_experiment(load_config("data/configs/quickstart.yaml"), "results.duckdb")
 
 See `engine.runner.config` for the config, `engine.runner.execute` for the order of work,
 `engine.runner.calls` for caching, retries and limits, `engine.runner.journal` for crash safety.

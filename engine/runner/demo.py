@@ -1,25 +1,36 @@
-"""The demo experiment: `data/configs/demo.yaml` over the generated sample, or over a dataset you name.
+"""The demo experiment: `engine/data/demo.yaml` (package data) over the generated sample, or a dataset you name.
 
 The sample (`engine.sample`) is drawn on first use into `data/sample/` of a source checkout (git
 ignores it), or `~/.cache/affectlens/sample` for an installed package. The tiny untrained model is
 built next to it (`models/tiny-llava-untrained`). With `dataset=PATH` the same models run on that
 dataset instead: a folder named after a built-in loader (emotion6, oasis, twitter1) uses it, any
 other folder is read as one sub-folder per class; the dimensions are those the dataset has gold for,
-and the `features` baseline joins only when the dataset has a train split to fit on.
+and the `features` baseline joins only when the dataset has a train split to fit on. Without torch
+and transformers (`pip install affectlens` with no `[local]` extra) the tiny model is left out.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from importlib import resources
 from pathlib import Path
 
 from engine.errors import ConfigError
 from engine.runner.config import ExperimentConfig, load_config, parse_config
 
-__all__ = ["demo_config", "sample_dir", "DEMO_CONFIG"]
+__all__ = ["demo_config", "sample_dir", "local_model_available", "DEMO_CONFIG"]
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_CONFIG = REPO / "data" / "configs" / "demo.yaml"
+#: Shipped inside the package, so an installed wheel has it too.
+DEMO_CONFIG = resources.files("engine") / "data" / "demo.yaml"
+LOCAL_EXTRA_NOTE = ("note: tiny-llava-untrained left out (no torch/transformers); "
+                    "pip install 'affectlens[local]' to include the local-model path")
+
+
+def local_model_available() -> bool:
+    """Whether the `[local]` extra (torch and transformers) is installed."""
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "transformers"))
 DEMO_DIMENSIONS = ("polarity", "emotion", "valence", "arousal")
 DATASET_LIMIT = 60
 
@@ -30,7 +41,7 @@ def sample_dir() -> Path:
     if os.environ.get("AFFECTLENS_SAMPLE_DIR"):
         return Path(os.environ["AFFECTLENS_SAMPLE_DIR"])
     folder = REPO / "data" / "sample"
-    if folder.parent.is_dir() and os.access(folder.parent, os.W_OK):
+    if (REPO / "pyproject.toml").is_file() and folder.parent.is_dir() and os.access(folder.parent, os.W_OK):
         return folder
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "affectlens" / "sample"
@@ -41,12 +52,14 @@ def demo_config(dataset: str | os.PathLike | None = None, limit: int | None = No
     """The demo experiment, with the sample drawn (or `dataset` loaded) and placeholders filled in."""
     from engine.sample import ensure_sample
 
-    if not DEMO_CONFIG.exists():
-        raise ConfigError(f"the demo config {DEMO_CONFIG} is missing; reinstall from a source checkout")
+    if not DEMO_CONFIG.is_file():
+        raise ConfigError(f"the demo config {DEMO_CONFIG} is missing from the installed package; reinstall "
+                          "affectlens (pip install --force-reinstall affectlens)")
     folder = sample_dir()
     ensure_sample(folder)
-    config = load_config(DEMO_CONFIG, {"sample": str(folder), "tiny_llava": str(folder / "models" /
-                                                                               "tiny-llava-untrained")})
+    with resources.as_file(DEMO_CONFIG) as path:
+        config = load_config(path, {"sample": str(folder), "tiny_llava": str(folder / "models" /
+                                                                             "tiny-llava-untrained")})
     data = config.model_dump(mode="json", exclude_defaults=False)
     if not local_model:
         data["models"] = [m for m in data["models"] if m["adapter"] != "hf"]

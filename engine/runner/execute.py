@@ -79,7 +79,7 @@ class ExperimentResult:
 def run_experiment(config: ExperimentConfig | dict | str | os.PathLike, db_path: str | os.PathLike | None = None, *,
                    limit: int | None = None, max_cost: float | None = None, quiet: bool = False,
                    progress: Any = None, refresh_scores: bool = True, shard: tuple[int, int] | None = None,
-                   wait: bool = True) -> ExperimentResult:
+                   wait: bool = True, freeze_heap: bool = False) -> ExperimentResult:
     """Run (or resume) an experiment into the DuckDB store at `db_path`.
 
     `config` is an `ExperimentConfig`, a mapping in its shape, or a YAML file path. `limit` caps every
@@ -89,6 +89,11 @@ def run_experiment(config: ExperimentConfig | dict | str | os.PathLike, db_path:
     identical requests are answered from the store. `shard=(i, n)` evaluates only shard i of n of every
     run's items (`engine.runner.shard`); `wait=False` submits batch-mode models' batches and returns
     without waiting for them (their runs end `pending`; a rerun collects).
+
+    `freeze_heap=True` (what the `affectlens` CLI passes) moves everything loaded before the calls out of
+    the cyclic garbage collector's reach while they run (`gc.freeze()`), so no full collection stalls
+    the requests in flight. It is process-wide, so it is off by default: a host process such as the
+    dashboard, running an analysis beside its own work, keeps its collector as it was.
     """
     if isinstance(config, (str, os.PathLike)):
         config = load_config(config)
@@ -98,7 +103,7 @@ def run_experiment(config: ExperimentConfig | dict | str | os.PathLike, db_path:
     db = Path(db_path) if db_path is not None else default_db_path()
     coroutine = _closing(_run(config, db, limit=limit, max_cost=max_cost if max_cost is not None else config.max_cost,
                               reporter=(reporter := make_progress(quiet, progress)), refresh=refresh_scores,
-                              shard=shard, wait=wait), reporter)
+                              shard=shard, wait=wait, freeze_heap=freeze_heap), reporter)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -146,7 +151,8 @@ def _catch(coroutine):
 
 
 async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cost: float | None, reporter: Any,
-               refresh: bool, shard: tuple[int, int] | None = None, wait: bool = True) -> ExperimentResult:
+               refresh: bool, shard: tuple[int, int] | None = None, wait: bool = True,
+               freeze_heap: bool = False) -> ExperimentResult:
     result = ExperimentResult(db_path=db)
     result.merged_leftovers = await asyncio.to_thread(merge_leftovers, db)
     datasets = await asyncio.to_thread(load_datasets, config)
@@ -170,7 +176,8 @@ async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cos
         # Everything loaded so far (datasets, plans, modules) lives as long as the run. Frozen, it is out of
         # the cyclic collector's reach, whose full passes over it would otherwise stall every request in
         # flight for 100+ ms (bench/bench_runner.py); thawed again when the calls are done.
-        gc.freeze()
+        if freeze_heap:
+            gc.freeze()
         try:
             await start_clients(clients)
             for data in _unique_datasets(plans):
@@ -178,7 +185,8 @@ async def _run(config: ExperimentConfig, db: Path, *, limit: int | None, max_cos
                 executors += await _run_dataset(data, group, clients, journal, images, budget, reporter, done, config,
                                                 shard)
         finally:
-            gc.unfreeze()
+            if freeze_heap:
+                gc.unfreeze()
             await close_clients(clients)
             await journal.close()
             images.close()

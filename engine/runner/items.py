@@ -163,7 +163,7 @@ class RunExecutor:
             raise ItemPending()
         if any(r.error_class is ErrorClass.BUDGET for r in finals):
             raise RunStopped()
-        record = self.parse(item, finals, [ids.get(id(r)) for r in finals], outcome.aggregate)
+        record = await self.parse(item, finals, [ids.get(id(r)) for r in finals], outcome.aggregate)
         if plan.options.shuffle_labels:  # the order shown, for the position-bias analysis
             from engine.prompts.labels import label_order_rows
             record["label_orders"] = label_order_rows(context, plan.run_id, dataset.name, item.item_id)
@@ -179,19 +179,22 @@ class RunExecutor:
         row = response_row(run_id=plan.run_id, dataset=plan.data.name, item_id=item.item_id, stage=stage,
                            sample_index=0, request_hash=None, response=failure, attempts=0, cost=0.0)
         await self.journal.append(plan.run_id, {"kind": "response", "row": row})
-        record = self.parse(item, [failure], [row["response_id"]], "single")
+        record = await self.parse(item, [failure], [row["response_id"]], "single")
         await self.journal.append(plan.run_id, record)
         self.counters.errors += 1
         self.counters.items_failed += 1
 
-    def parse(self, item: Item, finals: list[ModelResponse], response_ids: list[str | None],
-              how: str) -> dict[str, Any]:
-        """The journal record of an item's parsed answer: predictions (one per dimension) and trace."""
+    async def parse(self, item: Item, finals: list[ModelResponse], response_ids: list[str | None],
+                    how: str) -> dict[str, Any]:
+        """The journal record of an item's parsed answer: predictions (one per dimension) and trace.
+
+        Each answer is parsed off the event loop in a worker process with a time limit
+        (`engine.parsing.bounded`): one pathological answer is a failed parse, never a stalled run."""
         from engine.parsing.aggregate import aggregate
         from engine.parsing.rows import predictions_from_parse, trace_row
 
         spec, plan = self.parse_spec, self.plan
-        results = [_read(response, spec) for response in finals]
+        results = [await _read(response, spec) for response in finals]
         answered = [(result, rid) for result, rid, response in zip(results, response_ids, finals, strict=True)
                     if response.status != "error"]
         agreement = None
@@ -209,13 +212,14 @@ class RunExecutor:
         return {"kind": "item", "item_id": item.item_id, "predictions": predictions, "trace": trace}
 
 
-def _read(response: ModelResponse, spec) -> Any:
+async def _read(response: ModelResponse, spec) -> Any:
     """The parse of one response; a provider refusal marks every dimension refused."""
-    from engine.parsing import DimensionParse, ParseResult, parse_answer
+    from engine.parsing import DimensionParse, ParseResult
+    from engine.parsing.bounded import parse_bounded_async
 
     if response.status == "error":
         return ParseResult({dim: DimensionParse(status="failed") for dim in spec.dimensions})
-    result = parse_answer(response.text, spec)
+    result = await parse_bounded_async(response.text, spec)
     if response.status == "refused":
         for dim in spec.dimensions:
             reading = result.dimensions.get(dim)

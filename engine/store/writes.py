@@ -24,6 +24,7 @@ RESPONSE_COLUMNS = (
 PREDICTION_COLUMNS = (
     "run_id", "dataset", "item_id", "dimension", "label", "raw_label", "ranking", "value", "value_norm",
     "distribution", "confidence", "status", "span", "method", "parser_version", "response_id", "agreement",
+    "parse_error",
 )
 
 

@@ -75,8 +75,14 @@ def test_never_raises_and_keeps_the_shape(text, spec):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(FRAGMENTS), st.integers(500, 4000), specs())
 def test_long_repetitive_answers_stay_fast(fragment, times, spec):
-    """Degenerate repetition (a model stuck in a loop) parses; its speed is measured in bench/bench_parse.py."""
-    check_shape(_parse((fragment + " ") * (times // max(1, len(fragment))) + "   \n" * 300, spec), spec)
+    """Degenerate repetition (a model stuck in a loop) parses; its speed is measured in bench/bench_parse.py.
+
+    Parsed in a worker with a generous limit, so a regression shows as a failed assertion, not a hang."""
+    from engine.parsing.bounded import parse_bounded
+
+    result = parse_bounded((fragment + " ") * (times // max(1, len(fragment))) + "   \n" * 300, spec, limit=20.0)
+    assert all(reading.error is None for reading in result.dimensions.values())
+    check_shape(result, spec)
 
 
 @settings(deadline=None)

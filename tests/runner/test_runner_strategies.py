@@ -172,6 +172,7 @@ def test_a_template_edited_mid_run_does_not_change_the_runs_prompts(tmp_path, db
 
 
 def test_the_heap_loaded_before_the_calls_is_frozen_only_while_they_run(tmp_path, db_path):
+    """With freeze_heap=True (the CLI's setting); by default a host process's collector is left alone."""
     import gc
 
     manifest = write_dataset(tmp_path / "data", 3)
@@ -183,7 +184,23 @@ def test_the_heap_loaded_before_the_calls_is_frozen_only_while_they_run(tmp_path
 
     before = gc.get_freeze_count()
     with FakeVendorServer("openai", answer=answer) as fake:
-        result = run_experiment(experiment(manifest, fake.base_url), db_path, quiet=True)
+        result = run_experiment(experiment(manifest, fake.base_url), db_path, quiet=True, freeze_heap=True)
     assert result.ok and len(frozen_during_calls) == 3
     assert min(frozen_during_calls) > before  # datasets, plans and modules kept out of full collections
     assert gc.get_freeze_count() == before  # and handed back to the collector afterwards
+
+
+def test_a_host_process_keeps_its_collector_by_default(tmp_path, db_path):
+    import gc
+
+    manifest = write_dataset(tmp_path / "data", 3)
+    frozen_during_calls = []
+
+    def answer(request):
+        frozen_during_calls.append(gc.get_freeze_count())
+        return "positive"
+
+    before = gc.get_freeze_count()
+    with FakeVendorServer("openai", answer=answer) as fake:
+        result = run_experiment(experiment(manifest, fake.base_url), db_path, quiet=True)
+    assert result.ok and frozen_during_calls == [before] * 3

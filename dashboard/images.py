@@ -47,8 +47,10 @@ def resolve_image(root: str | None, image_path: str | None, store: str | None = 
     return None
 
 
-def _render(path: Path, size: int, blur: bool) -> bytes:
-    with Image.open(path) as image:
+def _jpeg_thumbnail(source, size: int, *, blur: bool = False, quality: int = 82) -> bytes:
+    """`source` (a path or a file object) as an upright RGB JPEG of at most `size` pixels a side;
+    transparency over white, blurred on request."""
+    with Image.open(source) as image:
         image.draft("RGB", (size, size))  # JPEG decodes at a reduced scale directly
         image = ImageOps.exif_transpose(image)
         if image.mode in ("RGBA", "LA", "P"):
@@ -60,8 +62,12 @@ def _render(path: Path, size: int, blur: bool) -> bytes:
         if blur:
             image = image.filter(ImageFilter.GaussianBlur(BLUR_RADIUS * size / DETAIL_PX + 4))
         out = io.BytesIO()
-        image.save(out, "JPEG", quality=82, optimize=True)
+        image.save(out, "JPEG", quality=quality, optimize=True)
         return out.getvalue()
+
+
+def _render(path: Path, size: int, blur: bool) -> bytes:
+    return _jpeg_thumbnail(path, size, blur=blur)
 
 
 def thumbnail(path: Path | None, sha256: str | None, *, size: int = THUMBNAIL_PX, blur: bool = False) -> bytes | None:
@@ -154,15 +160,4 @@ def check_upload(name: str, data: bytes, *, max_mb: float | None = None,
 
 
 def _preview(data: bytes, size: int = PREVIEW_PX) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        image.draft("RGB", (size, size))  # JPEG decodes at a reduced scale directly
-        image = ImageOps.exif_transpose(image)
-        if image.mode in ("RGBA", "LA", "P"):
-            image = image.convert("RGBA")
-            background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(background, image)
-        image = image.convert("RGB")
-        image.thumbnail((size, size))
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=85)
-        return out.getvalue()
+    return _jpeg_thumbnail(io.BytesIO(data), size, quality=85)

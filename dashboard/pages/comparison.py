@@ -20,7 +20,8 @@ with store_guard():
                "model and strategy.")
     scores = data.scores_long(view.db, view.filters, chosen)
     metrics = sorted(scores["metric"].unique())
-    metric = layout.pick("Metric", metrics, "compare-metric", default=data.PRIMARY_METRIC.get(chosen.dimension))
+    metric = layout.pick("Metric", metrics, "compare-metric", param="metric",
+                         default=data.PRIMARY_METRIC.get(chosen.dimension))
     picked = scores[scores["metric"] == metric]
     export.chart(charts.metric_with_ci(picked, metric), f"{metric}-by-model-{chosen.dataset}-{chosen.dimension}",
                  picked, key="metric-by-model")
@@ -31,7 +32,8 @@ with store_guard():
 
     st.subheader("Pairwise significance")
     cells = data.cell_models(view.db, view.filters, chosen)
-    strategy = layout.pick("Strategy", sorted(cells["strategy"].unique()), "compare-strategy", default="zero-shot")
+    strategy = layout.pick("Strategy", sorted(cells["strategy"].unique()), "compare-strategy", param="view_strategy",
+                           default="zero-shot")
     st.caption("Strict accuracy (unanswered counts as wrong) on the items of the set. Cell: row model minus column "
                f"model; stars: exact McNemar test, Holm-corrected over {data.HOLM_FAMILY['pairwise']} "
                "(* p<.05, ** p<.01, *** p<.001).")

@@ -18,9 +18,10 @@ with store_guard():
                "run of its cell.")
     cells = data.cell_models(view.db, view.filters, chosen)
     top = st.columns(2)
-    model = layout.pick("Model", sorted(cells["model"].unique()), "dims-model", container=top[0])
+    model = layout.pick("Model", sorted(cells["model"].unique()), "dims-model", param="view_model",
+                         container=top[0])
     strategy = layout.pick("Strategy", sorted(cells.loc[cells["model"] == model, "strategy"].unique()),
-                           "dims-strategy", default="zero-shot", container=top[1])
+                           "dims-strategy", param="view_strategy", default="zero-shot", container=top[1])
     datasets = data.datasets_table(view.db, view.filters)
 
     if chosen.dimension in data.CATEGORICAL:

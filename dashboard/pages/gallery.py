@@ -7,10 +7,11 @@ import math
 import streamlit as st
 
 from dashboard import data
-from dashboard.components import gallery, layout
+from dashboard.components import address, gallery, layout
 from dashboard.state import current_view, store_guard
 
 PAGE_SIZE = 24
+ANY = "(any)"
 
 view = current_view()
 layout.header("Error gallery", "Items ordered by how many of the selected runs got them wrong.")
@@ -38,19 +39,28 @@ with store_guard():
 
     labels = data.gallery_labels(view.db, view.filters, chosen)
     row = st.columns(3)
-    gold = row[0].selectbox("Gold label", ["(any)"] + labels["gold"], key="gallery-gold")
-    predicted = row[1].selectbox("Predicted label", ["(any)"] + labels["predicted"], key="gallery-predicted")
+    gold = layout.pick("Gold label", [ANY] + labels["gold"], "gallery-gold", param="gold", container=row[0])
+    predicted = layout.pick("Predicted label", [ANY] + labels["predicted"], "gallery-predicted", param="predicted",
+                            container=row[1])
+    linked = address.from_address("search")
+    if linked is not None or "gallery-search" not in st.session_state:
+        st.session_state["gallery-search"] = linked or ""
     search = row[2].text_input("Item id contains", key="gallery-search", placeholder="e.g. anger_12")
+    address.write("search", search.strip())
+    linked = address.from_address("errors")
+    if linked is not None or "gallery-errors" not in st.session_state:
+        st.session_state["gallery-errors"] = [e for e in (linked or "").split(",") if e in data.ERROR_TYPES]
     row = st.columns([3, 2])
     error_types = row[0].pills("Error type", list(data.ERROR_TYPES), selection_mode="multi", key="gallery-errors",
                                format_func=lambda key: data.ERROR_TYPES[key].split(",")[0].replace("answered", "wrong"),
                                help="An item shows when a selected run's answer has one of these outcomes; none: all items.")
+    address.write("errors", list(error_types or ()))
     confidence = row[1].slider("Stated confidence", 0.0, 1.0, (0.0, 1.0), 0.05, key="gallery-confidence",
                                help="Narrowing the range keeps only answers that stated a confidence in it.")
 
     spec = data.GalleryQuery(
-        scope=chosen, gold=None if gold == "(any)" else gold,
-        predicted=None if predicted == "(any)" else predicted, error_types=tuple(error_types or ()),
+        scope=chosen, gold=None if gold == ANY else gold,
+        predicted=None if predicted == ANY else predicted, error_types=tuple(error_types or ()),
         confidence=None if tuple(confidence) == (0.0, 1.0) else tuple(confidence), search=search or "",
         page=1, page_size=PAGE_SIZE)
     # A new filter starts again at page 1.

@@ -24,7 +24,7 @@ with store_guard():
 
     labels = {row.run_id: f"{row.model} · {row.strategy} · {row.dataset} ({row.run_id[:10]})"
               for row in runs.itertuples()}
-    run_id = layout.pick("Run", list(labels), "runs-selected", format_func=labels.get)
+    run_id = layout.pick("Run", list(labels), "runs-selected", param="show_run", format_func=labels.get)
     detail = data.run_detail(view.db, run_id)
     if detail is None:
         st.stop()

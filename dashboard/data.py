@@ -28,7 +28,7 @@ from engine.metrics import categorical, compare
 from engine.metrics.cells import DEFAULT_METRIC, rank_frame
 
 __all__ = ["Filters", "Scope", "GalleryQuery", "ItemDetail", "StoreBusy", "StoreMissing", "ERROR_TYPES",
-           "set_caching", "clear_caches", "store_version", "HOLM_FAMILY"]
+           "set_caching", "clear_caches", "store_version", "HOLM_FAMILY", "ResultsMatrix"]
 
 ERROR_TYPES = {"wrong": "answered, wrong label", "refused": "refused", "unparsed": "answer not parsed",
                "api_error": "API error"}
@@ -250,6 +250,80 @@ def leaderboard(db: str, filters: Filters, scope: Scope, metric: str | None = No
     out = ranked.merge(wide, on=["model", "strategy"], how="left")
     out.insert(2, "metric", metric)
     return out
+
+
+@query
+def scored_metrics(con, filters: Filters) -> pd.DataFrame:
+    """Which metrics each scope's standing runs have: dataset, eval_set, dimension, metric."""
+    return _frame(con, f"""
+        SELECT DISTINCT e.dataset, coalesce(e.eval_set, '') AS eval_set, e.dimension, s.metric
+        FROM evaluations e JOIN scores s USING (run_id, dimension)
+        WHERE e.purpose = 'benchmark' AND e.current AND {filters.where('e')}
+        ORDER BY e.dataset, e.dimension, s.metric
+    """, filters.params())
+
+
+#: Which dimension of a dataset stands for it in the results matrix, first present wins.
+MATRIX_DIMENSIONS = ("emotion", "polarity", "valence", "arousal", "intensity", "distribution", "ranking")
+
+
+@dataclass
+class ResultsMatrix:
+    """The results matrix (`engine.metrics.matrix`): `cells` has one row per (model, strategy, dataset) with
+    value, ci_low, ci_high, n, n_total, coverage, eligible, run_id and `column` (dataset · set · dimension);
+    `columns` says which evaluation set and dimension stand for each dataset; `wins` the mean win rate."""
+
+    metric: str
+    cells: pd.DataFrame
+    columns: pd.DataFrame
+    wins: pd.DataFrame
+
+
+def matrix_metrics(db: str, filters: Filters) -> list[str]:
+    """Metrics the results matrix can show: strict accuracy and CCC first, then the rest present."""
+    present = set(scored_metrics(db, filters)["metric"])
+    first = [m for m in ("accuracy_strict", "ccc", "macro_f1", "accuracy", "mae_scale") if m in present]
+    return first + sorted(present - set(first))
+
+
+def results_matrix(db: str, filters: Filters, metric: str = "accuracy_strict",
+                   strategy: str | None = None) -> ResultsMatrix:
+    """Models x datasets on one `metric`. Per dataset the standing scope is its first dimension in
+    `MATRIX_DIMENSIONS` that has the metric, over its richest evaluation set (most cells, then largest);
+    each cell is that scope's leaderboard row (so it equals `scores`), narrowed to `strategy` when given."""
+    from engine.metrics.matrix import win_rates
+
+    every = scopes(db, filters)
+    have = scored_metrics(db, filters)
+    have = have[have["metric"] == metric][["dataset", "eval_set", "dimension"]]
+    candidates = every.merge(have, on=["dataset", "eval_set", "dimension"])
+    rank = {d: i for i, d in enumerate(MATRIX_DIMENSIONS)}
+    candidates = candidates.assign(_pref=candidates["dimension"].map(lambda d: rank.get(d, len(rank))),
+                                   _order=range(len(candidates)))
+    standing = candidates.sort_values(["dataset", "_pref", "_order"]).drop_duplicates("dataset")
+    blocks, described = [], []
+    for row in standing.itertuples():
+        board = leaderboard(db, filters, Scope(row.dataset, row.eval_set, row.dimension), metric)
+        board = board[board["metric"] == metric]
+        if strategy:
+            board = board[board["strategy"] == strategy]
+        if board.empty:
+            continue
+        column = f"{row.dataset} · {row.dimension}"
+        described.append({"dataset": row.dataset, "eval_set": row.eval_set, "eval_set_name": row.eval_set_name,
+                          "eval_set_size": int(row.eval_set_size), "dimension": row.dimension, "column": column})
+        blocks.append(board[["model", "strategy", "value", "ci_low", "ci_high", "n", "n_total", "coverage", "eligible",
+                             "run_id"]].assign(dataset=row.dataset, column=column))
+    columns = pd.DataFrame(described, columns=["dataset", "eval_set", "eval_set_name", "eval_set_size", "dimension",
+                                               "column"])
+    if not blocks:
+        empty = pd.DataFrame(columns=["model", "strategy", "dataset", "column", "value", "ci_low", "ci_high", "n",
+                                      "n_total", "coverage", "eligible", "run_id"])
+        return ResultsMatrix(metric, empty, columns, pd.DataFrame(columns=["model", "strategy", "mean_win_rate",
+                                                                            "datasets_compared"]))
+    cells = pd.concat(blocks, ignore_index=True)
+    cells["eligible"] = cells["eligible"].astype(bool)
+    return ResultsMatrix(metric, cells, columns, win_rates(cells, metric))
 
 
 @query

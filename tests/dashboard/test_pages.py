@@ -140,3 +140,31 @@ def test_an_empty_store_shows_guidance_not_errors(tmp_path, monkeypatch):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
+
+
+def test_results_matrix_shows_every_cell_with_its_win_rate(app):
+    grid = _frame_with(app, "mean_win_rate")
+    assert len(grid) == len(seed.ANSWERS)  # every row, no cut-off
+    strict = {key: sum(seed.correct(s, a[s]) for s in seed.GOLD) / len(seed.GOLD) for key, a in seed.ANSWERS.items()}
+    for _, row in grid.iterrows():
+        key = (row["model"], row["strategy"])
+        assert row[f"{seed.DATASET} · emotion"] == pytest.approx(strict[key])
+        rivals = [v for k, v in strict.items() if k != key]
+        wins = sum(strict[key] > v for v in rivals) + 0.5 * sum(strict[key] == v for v in rivals)
+        assert row["mean_win_rate"] == pytest.approx(wins / len(rivals))
+    assert list(grid["mean_win_rate"]) == sorted(grid["mean_win_rate"], reverse=True)
+
+
+def test_results_matrix_marks_cells_below_the_ranking_thresholds(seeded, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import APP
+
+    monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["matrix_metric"] = "accuracy"  # over answered items: n = 8 < MIN_N, so nothing may rank
+    at.run()
+    grid = _frame_with(at, "mean_win_rate")
+    assert all("below threshold" in text for text in grid[f"{seed.DATASET} · emotion ·"])
+    assert grid["mean_win_rate"].isna().all()
+    assert any("stands for the dataset" in c.value and "faces · every item (n = 8)" in c.value for c in at.caption)

@@ -28,7 +28,8 @@ from engine.metrics import categorical, compare
 from engine.metrics.cells import DEFAULT_METRIC, rank_frame
 
 __all__ = ["Filters", "Scope", "GalleryQuery", "ItemDetail", "StoreBusy", "StoreMissing", "ERROR_TYPES",
-           "set_caching", "clear_caches", "store_version", "HOLM_FAMILY", "ResultsMatrix"]
+           "set_caching", "clear_caches", "store_version", "HOLM_FAMILY", "ResultsMatrix",
+           "ContinuousGalleryQuery", "CONTINUOUS_SORTS"]
 
 ERROR_TYPES = {"wrong": "answered, wrong label", "refused": "refused", "unparsed": "answer not parsed",
                "api_error": "API error"}
@@ -704,6 +705,67 @@ def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
     return GalleryPage(total, items.drop(columns=["total"]), root["root"].iloc[0] if len(root) else None)
 
 
+#: How the continuous gallery orders items (`ContinuousGalleryQuery.sort`).
+CONTINUOUS_SORTS = {"error": "largest absolute error first", "disagreement": "largest disagreement between models first"}
+#: Width of each continuous dimension's normalised scale (valence [-1, 1]; arousal and intensity [0, 1]).
+NORMALISED_RANGE = {"valence": 2.0}
+
+
+@dataclass(frozen=True)
+class ContinuousGalleryQuery:
+    """The gallery of a continuous dimension (valence, arousal, intensity): one scope, ordered by `sort`
+    (a key of CONTINUOUS_SORTS), optionally narrowed to one `model`'s answers; `search` on the item id."""
+
+    scope: Scope
+    sort: str = "error"
+    model: str | None = None
+    search: str = ""
+    page: int = 1
+    page_size: int = 24
+
+
+@query
+def continuous_gallery_page(con, filters: Filters, spec: ContinuousGalleryQuery) -> GalleryPage:
+    """One page of items of a continuous scope with, per item: gold (normalised and on the dataset's scale),
+    the largest absolute error of the chosen runs (normalised, `worst_error`, and on the dataset's scale,
+    `worst_error_scale`, from the engine's `outcomes.error_scale`), the disagreement between them (standard
+    deviation of their answers, normalised) and every run's answer (`answers`: model, strategy, value, error,
+    error_scale, answered)."""
+    if spec.sort not in CONTINUOUS_SORTS:
+        raise ValueError(f"unknown gallery order {spec.sort!r}; use one of {', '.join(CONTINUOUS_SORTS)}")
+    order = {"error": "worst_error DESC NULLS LAST, disagreement DESC NULLS LAST",
+             "disagreement": "disagreement DESC NULLS LAST, worst_error DESC NULLS LAST"}[spec.sort]
+    page_size = max(1, int(spec.page_size))
+    items = _frame(con, f"""
+        WITH {_selected(filters)},
+        scored AS (
+            SELECT s.model, s.strategy, o.run_id, o.item_id, o.value, o.gold_value, o.error, o.error_scale,
+                   o.answered AND o.value IS NOT NULL AS answered
+            FROM outcomes o JOIN sel s ON o.run_id = s.run_id AND o.dimension = s.dimension
+            WHERE $model IS NULL OR s.model = $model),
+        per_item AS (
+            SELECT item_id, any_value(gold_value) AS gold_value, count(*) AS n_runs,
+                   count(*) FILTER (WHERE answered) AS n_answered, max(abs(error)) AS worst_error,
+                   max(abs(error_scale)) AS worst_error_scale, stddev_samp(value) AS disagreement,
+                   list({{'model': model, 'strategy': strategy, 'value': value, 'error': error,
+                          'error_scale': error_scale, 'answered': answered, 'run_id': run_id}}
+                        ORDER BY model, strategy) AS answers
+            FROM scored GROUP BY item_id)
+        SELECT h.*, g.value AS gold_on_scale, g.scale_low, g.scale_high, i.image_sha256, i.image_path,
+               count(*) OVER () AS total
+        FROM per_item h JOIN items i ON i.dataset = $dataset AND i.item_id = h.item_id
+        LEFT JOIN gold g ON g.dataset = $dataset AND g.item_id = h.item_id AND g.dimension = $dimension
+        WHERE ($search IS NULL OR contains(lower(h.item_id), lower($search)))
+        ORDER BY {order}, h.item_id
+        LIMIT $limit OFFSET $offset
+    """, {**filters.params(), **spec.scope.params(), "model": spec.model or None,
+          "search": spec.search.strip() or None, "limit": page_size,
+          "offset": (max(1, int(spec.page)) - 1) * page_size})
+    total = int(items["total"].iloc[0]) if len(items) else 0
+    root = _frame(con, "SELECT root FROM datasets WHERE dataset = $dataset", {"dataset": spec.scope.dataset})
+    return GalleryPage(total, items.drop(columns=["total"]), root["root"].iloc[0] if len(root) else None)
+
+
 @dataclass
 class ItemDetail:
     item: dict[str, Any]
@@ -732,7 +794,7 @@ def item_detail(con, filters: Filters, dataset: str, item_id: str) -> ItemDetail
     answers = _frame(con, f"""WITH {sel},
         mine AS MATERIALIZED (SELECT * FROM predictions WHERE dataset = $dataset AND item_id = $item_id)
         SELECT s.model, s.strategy, p.dimension, p.label, p.value, p.status, p.confidence, p.raw_label,
-               p.ranking, p.span, p.method, p.agreement, p.run_id
+               p.ranking, p.span, p.method, p.agreement, p.run_id, p.response_id
         FROM mine p JOIN sel s USING (run_id) ORDER BY s.model, s.strategy, p.dimension""", params)
     traces = _frame(con, f"""WITH {sel},
         mine AS MATERIALIZED (SELECT * FROM traces WHERE item_id = $item_id)
@@ -741,7 +803,7 @@ def item_detail(con, filters: Filters, dataset: str, item_id: str) -> ItemDetail
     responses = _frame(con, f"""WITH {sel},
         mine AS MATERIALIZED (SELECT * FROM responses WHERE dataset = $dataset AND item_id = $item_id)
         SELECT s.model, s.strategy, x.stage, x.sample_index, x.status, x.error_class, x.error_message, x.text,
-               x.raw_response, x.model_id_resolved, x.input_tokens, x.output_tokens, x.cost_usd, x.latency_ms,
+               x.raw_request, x.raw_response, x.response_id, x.model_id_resolved, x.input_tokens, x.output_tokens, x.cost_usd, x.latency_ms,
                x.attempts, x.run_id
         FROM mine x JOIN sel s USING (run_id) ORDER BY s.model, s.strategy, x.stage, x.sample_index""", params)
     record = item.iloc[0].to_dict()

@@ -1,5 +1,6 @@
-"""Error gallery: every item's image, hardest first, filtered by labels, error type and confidence; a detail
-view with gold annotations, every model's answer, reasoning traces and raw responses."""
+"""Error gallery: every item's image, hardest first, filtered by labels, error type and confidence (categorical
+dimensions) or ordered by absolute error or disagreement between models (continuous ones); a detail view with
+gold annotations, every model's answer, reasoning traces and a record of every call."""
 
 import dataclasses
 import math
@@ -7,23 +8,23 @@ import math
 import streamlit as st
 
 from dashboard import data
-from dashboard.components import address, gallery, layout
+from dashboard.components import address, gallery, layout, value_gallery
 from dashboard.state import current_view, store_guard
 
 PAGE_SIZE = 24
 ANY = "(any)"
 
 view = current_view()
-layout.header("Error gallery", "Items ordered by how many of the selected runs got them wrong.")
+layout.header("Error gallery", "The items the models get wrong, hardest first, with every answer and call behind them.")
 
 with store_guard():
-    scopes = data.judged_dimensions(view.db, view.filters)
-    chosen = layout.scope(scopes, "gallery", layout.NO_JUDGED)
+    scopes = data.scopes(view.db, view.filters)
+    chosen = layout.scope(scopes, "gallery", layout.NO_SCORES)
     if chosen is None:
         st.stop()
     dataset = chosen.dataset
-    st.caption(f"Over **{layout.scope_caption(scopes, chosen)}** · {chosen.dimension}; hardness counts one run per "
-               "model and strategy (the newest complete one).")
+    st.caption(f"Over **{layout.scope_caption(scopes, chosen)}** · {chosen.dimension}; one run per model and "
+               "strategy (the newest complete one, or the one pinned in the sidebar).")
 
     opened = st.query_params.get(gallery.ITEM_PARAM)
     if opened:
@@ -35,6 +36,10 @@ with store_guard():
             st.button("Back to the gallery", on_click=gallery.close_item, key="gallery-missing-back")
         else:
             gallery.detail(detail, store=view.db, blur=view.blur, models=view.filters.models)
+        st.stop()
+
+    if chosen.dimension not in data.CATEGORICAL:
+        value_gallery.render(view, chosen, PAGE_SIZE)
         st.stop()
 
     labels = data.gallery_labels(view.db, view.filters, chosen)

@@ -64,3 +64,25 @@ def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_pat
                 assert page.locator('[data-testid="stImage"] img').count() >= 1
             shot = browser.screenshot(page, (target if name in DOCUMENTED else tmp_path) / f"{name}.png")
             assert shot.stat().st_size > 10_000
+
+
+def test_a_copied_address_reopens_the_same_view_in_a_new_browser(base_url, store):
+    """Choose a dimension and a model on the Dimensions page, copy the address, open it in a fresh browser:
+    the same pickers show the same values and the page draws the same thing."""
+    with browser.chromium() as page:
+        browser.open_page(page, f"{base_url}/dimensions")
+        assert browser.picker_value(page, "Dimension") == "emotion"
+        browser.choose(page, "Model", "beta", param="view_model")
+        browser.choose(page, "Strategy", "cot", param="view_strategy")
+        browser.choose(page, "Dimension", "valence", param="dimension")
+        assert browser.picker_value(page, "Model") == "beta", "a dependent picker kept the drawn value"
+        copied = page.url
+        drawn = page.locator('[data-testid="stMain"] h3').all_inner_texts()
+    assert "view_model=beta" in copied and "dimension=valence" in copied
+    with browser.chromium() as fresh:
+        browser.open_page(fresh, copied)
+        assert not browser.exceptions(fresh)
+        shown = {label: browser.picker_value(fresh, label) for label in ("Dimension", "Model", "Strategy")}
+        assert shown == {"Dimension": "valence", "Model": "beta", "Strategy": "cot"}
+        assert fresh.locator('[data-testid="stMain"] h3').all_inner_texts() == drawn
+        assert "circumplex" in " ".join(drawn).lower()

@@ -635,6 +635,7 @@ def _has_table(con, name: str) -> bool:
 class GalleryQuery:
     """What the gallery shows: one scope, narrowed by the page's filters.
 
+    `items` (when not None) keeps only those item ids (a slice opened from the Slices page).
     `error_types` are keys of ERROR_TYPES; an item shows when at least one chosen run's answer matches
     the predicted label, error type and confidence range together. Hardness (how many of the scope's
     cells failed the item: wrong, refused, unparsed or API error) counts one run per cell.
@@ -646,6 +647,7 @@ class GalleryQuery:
     error_types: tuple[str, ...] = ()
     confidence: tuple[float, float] | None = None
     search: str = ""
+    items: tuple[str, ...] | None = None
     page: int = 1
     page_size: int = 24
 
@@ -681,6 +683,7 @@ def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
     low, high = spec.confidence if spec.confidence else (None, None)
     params = dict(gold=spec.gold or None, predicted=spec.predicted or None, types=list(spec.error_types) or None,
                   conf_low=low, conf_high=high, search=spec.search.strip() or None,
+                  only=None if spec.items is None else list(spec.items) or [""],
                   limit=page_size, offset=(max(1, int(spec.page)) - 1) * page_size)
     items = _judged(con, f""",
         typed AS (SELECT *, {_OUTCOME} AS kind FROM judged),
@@ -697,6 +700,7 @@ def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
         FROM per_item h JOIN items i ON i.dataset = $dataset AND i.item_id = h.item_id
         WHERE h.matches AND ($gold IS NULL OR h.gold_label = $gold)
           AND ($search IS NULL OR contains(lower(h.item_id), lower($search)))
+          AND ($only IS NULL OR list_contains($only, h.item_id))
         ORDER BY h.n_failed DESC, h.n_failed / h.n_runs DESC, h.item_id
         LIMIT $limit OFFSET $offset
     """, filters, spec.scope, **params)
@@ -720,6 +724,7 @@ class ContinuousGalleryQuery:
     sort: str = "error"
     model: str | None = None
     search: str = ""
+    items: tuple[str, ...] | None = None
     page: int = 1
     page_size: int = 24
 
@@ -756,10 +761,12 @@ def continuous_gallery_page(con, filters: Filters, spec: ContinuousGalleryQuery)
         FROM per_item h JOIN items i ON i.dataset = $dataset AND i.item_id = h.item_id
         LEFT JOIN gold g ON g.dataset = $dataset AND g.item_id = h.item_id AND g.dimension = $dimension
         WHERE ($search IS NULL OR contains(lower(h.item_id), lower($search)))
+          AND ($only IS NULL OR list_contains($only, h.item_id))
         ORDER BY {order}, h.item_id
         LIMIT $limit OFFSET $offset
     """, {**filters.params(), **spec.scope.params(), "model": spec.model or None,
           "search": spec.search.strip() or None, "limit": page_size,
+          "only": None if spec.items is None else list(spec.items) or [""],
           "offset": (max(1, int(spec.page)) - 1) * page_size})
     total = int(items["total"].iloc[0]) if len(items) else 0
     root = _frame(con, "SELECT root FROM datasets WHERE dataset = $dataset", {"dataset": spec.scope.dataset})

@@ -165,3 +165,17 @@ def position_bias(frame: pd.DataFrame) -> alt.Chart:
         xOffset="model:N", tooltip=["model", "strategy", "position", "n", alt.Tooltip("share:Q", format=".1%")])
     uniform = alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="gray").encode(y="mean(uniform):Q")
     return (bars + uniform).properties(height=260)
+
+
+def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChart:
+    """One row per slice, a point and 95% CI per model · strategy (column `cell`), no label cut."""
+    height = max(160, 26 * frame["slice"].nunique() * max(1, frame["cell"].nunique()) // 2 + 60)
+    base = alt.Chart(frame).encode(
+        y=alt.Y("slice:N", title=key, axis=alt.Axis(labelLimit=0)), yOffset=alt.YOffset("cell:N"),
+        color=alt.Color("cell:N", title="model · strategy", legend=alt.Legend(orient="bottom", columns=2,
+                                                                             labelLimit=0)))
+    return (base.mark_rule().encode(x=alt.X("ci_low:Q", title=metric), x2="ci_high:Q")
+            + base.mark_point(filled=True, size=60).encode(
+                x="value:Q", tooltip=["model", "strategy", "slice", alt.Tooltip("value:Q", format=".3f"),
+                                      alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"),
+                                      "n", "n_total"])).properties(height=height)

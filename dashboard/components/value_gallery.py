@@ -45,7 +45,7 @@ def answer_line(answer: dict, dimension: str, tolerance: float) -> str:
     return f":green[✓ {who}: {shown}]" if right else f":red[✗ {who}: {shown}]"
 
 
-def render(view, chosen: data.Scope, page_size: int) -> None:
+def render(view, chosen: data.Scope, page_size: int, *, items: tuple[str, ...] | None = None) -> None:
     """Pickers, the ordered grid and pagination of a continuous scope."""
     cells = data.cell_models(view.db, view.filters, chosen)
     row = st.columns([2, 2, 2, 3])
@@ -60,7 +60,7 @@ def render(view, chosen: data.Scope, page_size: int) -> None:
     search = row[2].text_input("Item id contains", key="gallery-search")
     address.write("search", search.strip())
     spec = data.ContinuousGalleryQuery(chosen, sort=sort, model=None if model == EVERY_MODEL else model,
-                                       search=search or "", page_size=page_size)
+                                       search=search or "", items=items, page_size=page_size)
     signature = (view.filters, spec)
     if st.session_state.get("gallery-signature") != signature:
         st.session_state["gallery-signature"] = signature

@@ -7,12 +7,31 @@ import math
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, slices_data
 from dashboard.components import address, gallery, layout, value_gallery
 from dashboard.state import current_view, store_guard
 
 PAGE_SIZE = 24
 ANY = "(any)"
+
+
+
+def _clear_slice() -> None:
+    for name in ("slice_key", "slice"):
+        st.query_params.pop(name, None)
+
+
+def slice_filter(chosen):
+    """The items of the slice named in the address (`slice_key`, `slice`: a link from the Slices page), or None."""
+    key, value = st.query_params.get("slice_key"), st.query_params.get("slice")
+    if not key or value is None:
+        return None
+    items = slices_data.slice_items(view.db, chosen, key, value)
+    left, right = st.columns([4, 1])
+    left.info(f"Only the {len(items):,} items of the slice {key} = {value}.", icon=":material/filter_alt:")
+    right.button("Show every item", on_click=_clear_slice, icon=":material/filter_alt_off:", key="gallery-all-items")
+    return items
+
 
 view = current_view()
 layout.header("Error gallery", "The items the models get wrong, hardest first, with every answer and call behind them.")
@@ -38,8 +57,9 @@ with store_guard():
             gallery.detail(detail, store=view.db, blur=view.blur, models=view.filters.models)
         st.stop()
 
+    only = slice_filter(chosen)
     if chosen.dimension not in data.CATEGORICAL:
-        value_gallery.render(view, chosen, PAGE_SIZE)
+        value_gallery.render(view, chosen, PAGE_SIZE, items=only)
         st.stop()
 
     labels = data.gallery_labels(view.db, view.filters, chosen)
@@ -66,7 +86,7 @@ with store_guard():
     spec = data.GalleryQuery(
         scope=chosen, gold=None if gold == ANY else gold,
         predicted=None if predicted == ANY else predicted, error_types=tuple(error_types or ()),
-        confidence=None if tuple(confidence) == (0.0, 1.0) else tuple(confidence), search=search or "",
+        confidence=None if tuple(confidence) == (0.0, 1.0) else tuple(confidence), search=search or "", items=only,
         page=1, page_size=PAGE_SIZE)
     # A new filter starts again at page 1.
     signature = (view.filters, spec)

@@ -107,7 +107,8 @@ _PER_RUN = """per_run AS (
     SELECT run_id, count(*) AS calls, count(*) FILTER (WHERE status = 'error') AS errors,
            count(*) FILTER (WHERE status = 'refused') AS refusals,
            coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
-           coalesce(sum(cost_usd), 0) AS spend_usd, sum(latency_ms) AS latency_sum, count(latency_ms) AS latency_n
+           coalesce(sum(cost_usd), 0) AS spend_usd, sum(latency_ms) AS latency_sum, count(latency_ms) AS latency_n,
+           epoch(max(created_at) - min(created_at)) AS calls_span_s
     FROM responses GROUP BY run_id)"""
 
 
@@ -831,7 +832,9 @@ def _json(value: Any) -> Any:
 
 @query
 def runs_table(con, filters: Filters) -> pd.DataFrame:
-    """One row per run: purpose, evaluation set, status and its message, duration, calls, errors, tokens, spend."""
+    """One row per run: purpose, evaluation set, status and its message, this run's own duration (first to last
+    stored call, `run_duration_s`), the summed call latency (`call_time_s`), the invocation's wall time
+    (`invocation_s`: started to finished, shared by the runs of one command), calls, errors, tokens, spend."""
     return _frame(con, f"""
         WITH sel AS (SELECT * FROM runs r WHERE {filters.where()}), {_PER_RUN},
         stands AS (SELECT run_id, bool_or(current) AS current FROM evaluations GROUP BY run_id)
@@ -840,7 +843,8 @@ def runs_table(con, filters: Filters) -> pd.DataFrame:
                coalesce(s.model_id_resolved, s.model_id) AS model_id, s.strategy,
                array_to_string(s.dimensions, ', ') AS dimensions, coalesce(st.current, false) AS stands_for_cell,
                s.n_items, s.started_at, s.finished_at,
-               epoch(s.finished_at - s.started_at) AS duration_s, coalesce(c.calls, 0) AS calls,
+               c.calls_span_s AS run_duration_s, c.latency_sum / 1000 AS call_time_s,
+               epoch(s.finished_at - s.started_at) AS invocation_s, coalesce(c.calls, 0) AS calls,
                coalesce(c.errors, 0) AS errors, coalesce(c.refusals, 0) AS refusals,
                coalesce(c.input_tokens + c.output_tokens, 0) AS tokens, coalesce(c.spend_usd, 0) AS spend_usd,
                c.latency_sum / nullif(c.latency_n, 0) AS mean_latency_ms, s.parser_version, s.prompt_hash, s.eval_set

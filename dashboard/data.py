@@ -472,14 +472,17 @@ def valence_arousal(con, filters: Filters, dataset: str, eval_set: str, model: s
     """Gold and predicted valence ([-1, 1]) and arousal ([0, 1]) per item, a stable sample of `limit`."""
     return _frame(con, f"""
         WITH {_selected(filters, dimension_clause="e.dimension IN ('valence', 'arousal')")},
+        classes AS (SELECT item_id, any_value(label) AS gold_class FROM gold
+                    WHERE dataset = $dataset AND dimension = 'emotion' AND label IS NOT NULL GROUP BY item_id),
         o AS (SELECT o.item_id, o.dimension, o.value, o.gold_value FROM outcomes o JOIN sel s
               ON o.run_id = s.run_id AND o.dimension = s.dimension
               WHERE s.model = $model AND s.strategy = $strategy AND o.answered)
         SELECT item_id, max(gold_value) FILTER (WHERE dimension = 'valence') AS gold_valence,
                max(gold_value) FILTER (WHERE dimension = 'arousal') AS gold_arousal,
                max(value) FILTER (WHERE dimension = 'valence') AS predicted_valence,
-               max(value) FILTER (WHERE dimension = 'arousal') AS predicted_arousal
-        FROM o GROUP BY item_id
+               max(value) FILTER (WHERE dimension = 'arousal') AS predicted_arousal,
+               any_value(c.gold_class) AS gold_class
+        FROM o LEFT JOIN classes c USING (item_id) GROUP BY item_id
         HAVING gold_valence IS NOT NULL AND predicted_valence IS NOT NULL
         ORDER BY hash(item_id), item_id LIMIT $limit
     """, {**filters.params(), "dataset": dataset, "eval_set": eval_set or "", "model": model, "strategy": strategy,
@@ -500,6 +503,18 @@ def continuous_bias(con, filters: Filters, dataset: str, eval_set: str) -> pd.Da
         FROM sel s JOIN outcomes o ON o.run_id = s.run_id AND o.dimension = s.dimension
         GROUP BY ALL ORDER BY s.dimension, s.model, s.strategy
     """, {**filters.params(), "dataset": dataset, "eval_set": eval_set or ""})
+
+
+def bias_scores(db: str, filters: Filters, dataset: str, eval_set: str) -> pd.DataFrame:
+    """The engine's mean signed bias (`bias`, normalised scale) with its 95% CI and n per model, strategy and
+    continuous dimension of the set: what `affectlens scores` stores."""
+    frames = []
+    every = scopes(db, filters, CONTINUOUS)
+    for dimension in every.loc[(every["dataset"] == dataset) & (every["eval_set"] == (eval_set or "")), "dimension"]:
+        long = scores_long(db, filters, Scope(dataset, eval_set, dimension))
+        frames.append(long[long["metric"] == "bias"].assign(dimension=dimension))
+    columns = ["model", "strategy", "dimension", "value", "ci_low", "ci_high", "n", "n_total"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 @query

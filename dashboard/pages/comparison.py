@@ -42,13 +42,16 @@ with store_guard():
         st.info("Fewer than two models answered these items under this strategy.")
     else:
         significance["label"] = [f"{d:+.3f}{m}" for d, m in zip(significance["difference"], significance["mark"])]
+        significance["p"] = significance["p_value"].map(analysis.p_text)
         significance["p (Holm)"] = significance["p_holm"].map(analysis.p_text)
         export.chart(charts.matrix(significance, "difference", text="label", title="accuracy difference",
                                    tooltip=["model_a", "model_b", "n_common", "only_a", "only_b",
                                             "p_value", "p_holm"]),
                      f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", significance, key="significance")
         export.table(significance.drop(columns=["label"]), f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}",
-                     key="significance-table")
+                     key="significance-table", column_config={
+                         "p_value": st.column_config.NumberColumn("p_value", format="%.2e"),
+                         "p_holm": st.column_config.NumberColumn("p_holm", format="%.2e")})
 
     st.subheader("Agreement between models")
     agreement = data.model_agreement(view.db, view.filters, chosen, strategy)
@@ -61,8 +64,8 @@ with store_guard():
                   else "–", help=f"Nominal alpha over {group['models']} models and {group['items']} items.",
                   width="content")
         st.caption("Cohen's kappa on the items both models answered (1: always the same label; 0: chance).")
-        export.chart(charts.matrix(agreement, "kappa", text="label", title="Cohen's kappa", scheme="viridis",
-                                   domain_mid=None, tooltip=["model_a", "model_b", "n_common", "agreement", "kappa"]),
+        export.chart(charts.matrix(agreement, "kappa", text="label", title="Cohen's kappa", domain=(-1, 1),
+                                   domain_mid=0.0, tooltip=["model_a", "model_b", "n_common", "agreement", "kappa"]),
                      f"agreement-{chosen.dataset}-{chosen.dimension}-{strategy}", agreement, key="agreement")
 
     st.subheader("Accuracy against cost and latency")

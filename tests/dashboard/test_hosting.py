@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import struct
 import time
 import zlib
@@ -92,7 +93,9 @@ def test_a_guess_during_the_wait_is_not_even_compared_and_failures_are_logged(vi
         _unlock(at, "correct horse battery")  # right, but inside the wait: refused unchecked
     finally:
         logging.getLogger("affectlens.auth").removeHandler(collect)
-    assert any("wait 30 s" in e.value for e in at.error), [e.value for e in at.error]
+    # the wait left, rounded up: 30 s less the time the reruns took (a page run can take seconds on a busy machine)
+    waits = [int(m) for e in at.error for m in re.findall(r"wait (\d+) s", e.value)]
+    assert waits and 20 <= waits[0] <= 30, [e.value for e in at.error]
     assert not at.sidebar.file_uploader
     logged = "\n".join(collect.lines)
     assert "failed viewer-mode sign-in: session:" in logged and "failure 1" in logged

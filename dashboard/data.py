@@ -726,7 +726,7 @@ def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
 
 
 #: How the continuous gallery orders items (`ContinuousGalleryQuery.sort`).
-CONTINUOUS_SORTS = {"error": "largest absolute error first", "disagreement": "largest disagreement between models first"}
+CONTINUOUS_SORTS = {"error": "absolute error", "disagreement": "disagreement between models"}
 #: Width of each continuous dimension's normalised scale (valence [-1, 1]; arousal and intensity [0, 1]).
 NORMALISED_RANGE = {"valence": 2.0}
 

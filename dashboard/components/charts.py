@@ -99,9 +99,11 @@ def circumplex(points: pd.DataFrame, labels: pd.DataFrame, *, raw: bool = False)
         y=alt.Y("mean(arousal):Q", title="arousal [0, 1]", scale=scale_y), color=colour, shape=shape,
         tooltip=["group:N", "source:N", alt.Tooltip("mean(valence):Q", format=".2f"),
                  alt.Tooltip("mean(arousal):Q", format=".2f"), alt.Tooltip("count():Q", title="items")])
-    spread_x = base.mark_errorbar(extent="stdev", opacity=0.6).encode(x=alt.X("valence:Q", scale=scale_x),
+    spread_x = base.mark_errorbar(extent="stdev", opacity=0.6).encode(x=alt.X("valence:Q", scale=scale_x,
+                                                                                  title="valence [-1, 1]"),
                                                                      y="mean(arousal):Q", color=colour)
-    spread_y = base.mark_errorbar(extent="stdev", opacity=0.6).encode(y=alt.Y("arousal:Q", scale=scale_y),
+    spread_y = base.mark_errorbar(extent="stdev", opacity=0.6).encode(y=alt.Y("arousal:Q", scale=scale_y,
+                                                                                  title="arousal [0, 1]"),
                                                                      x="mean(valence):Q", color=colour)
     anchors = alt.Chart(labels).mark_text(fontSize=11, fontStyle="italic", color="#666", dy=-8).encode(
         x="valence:Q", y="arousal:Q", text="label:N")
@@ -111,21 +113,29 @@ def circumplex(points: pd.DataFrame, labels: pd.DataFrame, *, raw: bool = False)
     return alt.layer(*layers).properties(height=460)
 
 
-def bias_bars(frame: pd.DataFrame) -> alt.FacetChart:
+def bias_bars(frame: pd.DataFrame) -> alt.HConcatChart:
     """Mean signed bias (predicted - gold) with its 95% CI per model and strategy, one panel per dimension on its
-    own axis (valence and arousal have different ranges), a zero line, and n beside each interval."""
-    data = frame.assign(run=frame["model"] + " · " + frame["strategy"], n_text="n = " + frame["n"].astype(str))
-    base = alt.Chart().encode(y=alt.Y("run:N", title=None, axis=alt.Axis(labelLimit=0)))
-    zero = alt.Chart().mark_rule(color="black", strokeWidth=1).encode(x=alt.datum(0))
-    rules = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title="mean signed bias (predicted − gold)"),
-                                                 x2="ci_high:Q", color=alt.Color("strategy:N"))
-    points = base.mark_point(filled=True, size=60).encode(
-        x="value:Q", color="strategy:N",
-        tooltip=["model", "strategy", "dimension", "n:Q", alt.Tooltip("value:Q", format="+.3f"),
-                 alt.Tooltip("ci_low:Q", format="+.3f"), alt.Tooltip("ci_high:Q", format="+.3f")])
-    counts = base.mark_text(align="left", dx=6, fontSize=10, color="#444").encode(x="ci_high:Q", text="n_text:N")
-    return alt.layer(zero, rules, points, counts, data=data).properties(height=alt.Step(22), width=320).facet(
-        column=alt.Column("dimension:N", title=None)).resolve_scale(x="independent")
+    own axis, symmetric around the zero line (valence and arousal have different ranges), and n beside each
+    interval."""
+    panels = []
+    for dimension, block in frame.groupby("dimension", sort=True):
+        data = block.assign(run=block["model"] + " · " + block["strategy"], n_text="n = " + block["n"].astype(str))
+        ends = pd.concat([data["value"], data["ci_low"], data["ci_high"]]).abs()
+        reach = max(float(ends.max()) if ends.notna().any() else 0.0, 0.05) * 1.25
+        x = alt.Scale(domain=[-reach, reach])
+        base = alt.Chart(data).encode(y=alt.Y("run:N", title=None, axis=alt.Axis(labelLimit=0)))
+        zero = alt.Chart(data).mark_rule(color="black", strokeWidth=1).encode(x=alt.datum(0, scale=x))
+        rules = base.mark_rule(strokeWidth=2).encode(
+            x=alt.X("ci_low:Q", scale=x, title=f"{dimension}: mean signed bias (predicted − gold)",
+                    axis=alt.Axis(format="+.2f")), x2="ci_high:Q", color=alt.Color("strategy:N"))
+        points = base.mark_point(filled=True, size=60).encode(
+            x=alt.X("value:Q", scale=x), color="strategy:N",
+            tooltip=["model", "strategy", "dimension", "n:Q", alt.Tooltip("value:Q", format="+.3f"),
+                     alt.Tooltip("ci_low:Q", format="+.3f"), alt.Tooltip("ci_high:Q", format="+.3f")])
+        counts = base.mark_text(align="left", dx=6, fontSize=10, color="#444").encode(
+            x=alt.X("ci_high:Q", scale=x), text="n_text:N")
+        panels.append(alt.layer(zero, rules, points, counts).properties(height=alt.Step(22), width=300))
+    return alt.hconcat(*panels)
 
 
 def intensity_levels(frame: pd.DataFrame) -> alt.Chart:
@@ -205,7 +215,7 @@ def position_bias(frame: pd.DataFrame) -> alt.Chart:
 
 def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChart:
     """One row per slice, a point and 95% CI per model · strategy (column `cell`), no label cut."""
-    height = max(160, 26 * frame["slice"].nunique() * max(1, frame["cell"].nunique()) // 2 + 60)
+    step = 12 * max(1, frame["cell"].nunique()) + 8  # each slice's band holds one row per cell
     base = alt.Chart(frame).encode(
         y=alt.Y("slice:N", title=key, axis=alt.Axis(labelLimit=0)), yOffset=alt.YOffset("cell:N"),
         color=alt.Color("cell:N", title="model · strategy", legend=alt.Legend(orient="bottom", columns=2,
@@ -214,4 +224,4 @@ def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChar
             + base.mark_point(filled=True, size=60).encode(
                 x="value:Q", tooltip=["model", "strategy", "slice", alt.Tooltip("value:Q", format=".3f"),
                                       alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"),
-                                      "n", "n_total"])).properties(height=height)
+                                      "n", "n_total"])).properties(height=alt.Step(step))

@@ -72,7 +72,7 @@ def render(view, chosen: data.Scope, page_size: int, *, items: tuple[str, ...] |
         return
     pages = max(1, math.ceil(page.total / page_size))
     width = data.NORMALISED_RANGE.get(chosen.dimension, 1.0)
-    st.caption(f"{page.total:,} items · page {number} of {pages:,} · {data.CONTINUOUS_SORTS[sort]}. Values on the "
+    st.caption(f"{page.total:,} items · page {number} of {pages:,} · by {data.CONTINUOUS_SORTS[sort]}, largest first. Values on the "
                f"normalised scale ({'[-1, 1]' if width == 2 else '[0, 1]'}), error = answer − gold, also on the "
                f"dataset's own scale; ✓ green: within {tolerance:.0%} of the scale, ✗ red: farther; disagreement: "
                "standard deviation of the answers.")

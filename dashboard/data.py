@@ -826,8 +826,8 @@ def item_detail(con, filters: Filters, dataset: str, item_id: str) -> ItemDetail
     responses = _frame(con, f"""WITH {sel},
         mine AS MATERIALIZED (SELECT * FROM responses WHERE dataset = $dataset AND item_id = $item_id)
         SELECT s.model, s.strategy, x.stage, x.sample_index, x.status, x.error_class, x.error_message, x.text,
-               x.raw_request, x.raw_response, x.response_id, x.model_id_resolved, x.input_tokens, x.output_tokens, x.cost_usd, x.latency_ms,
-               x.attempts, x.run_id
+               x.raw_request, x.raw_response, x.response_id, x.model_id_resolved, x.input_tokens, x.output_tokens,
+               x.cost_usd, x.latency_ms, x.attempts, x.run_id
         FROM mine x JOIN sel s USING (run_id) ORDER BY s.model, s.strategy, x.stage, x.sample_index""", params)
     record = item.iloc[0].to_dict()
     record["meta"] = _json(record.get("meta"))

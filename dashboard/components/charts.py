@@ -22,7 +22,8 @@ def metric_with_ci(frame: pd.DataFrame, metric: str, *, color: str = "strategy")
         color=alt.Color(f"{color}:N", title=color),
     )
     bars = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", title=metric, scale=alt.Scale(domain=[0, 1]) if metric in BOUNDED else alt.Scale(zero=False)),
+        x=alt.X("ci_low:Q", title=metric,
+                scale=alt.Scale(domain=[0, 1]) if metric in BOUNDED else alt.Scale(zero=False)),
         x2="ci_high:Q")
     points = base.mark_point(filled=True, size=70).encode(
         x="value:Q",
@@ -46,8 +47,10 @@ def matrix(frame: pd.DataFrame, value: str, *, text: str | None = None, title: s
     low, high = domain if domain is not None else (float(values.min()), float(values.max()))
     mid = domain_mid if domain_mid is not None else (low + high) / 2
     strong = 0.6 * max(abs(high - mid), abs(mid - low)) or 1.0
-    data = frame.assign(_dark=((values - mid).abs() >= strong) if domain_mid is not None else (values - low) < (high - low) / 2)
-    base = alt.Chart(data).encode(x=alt.X(f"{x}:N", title=x.replace("_", " "), axis=alt.Axis(labelLimit=0, labelAngle=-30)),
+    dark = ((values - mid).abs() >= strong) if domain_mid is not None else (values - low) < (high - low) / 2
+    data = frame.assign(_dark=dark)
+    base = alt.Chart(data).encode(x=alt.X(f"{x}:N", title=x.replace("_", " "),
+                                          axis=alt.Axis(labelLimit=0, labelAngle=-30)),
                                   y=alt.Y(f"{y}:N", title=y.replace("_", " "), axis=alt.Axis(labelLimit=0)))
     cells = base.mark_rect().encode(
         color=alt.Color(f"{value}:Q", title=title or value, scale=scale),
@@ -92,7 +95,8 @@ def circumplex(points: pd.DataFrame, labels: pd.DataFrame, *, raw: bool = False)
         points.assign(group=klass, valence=points["predicted_valence"], arousal=points["predicted_arousal"],
                       source="predicted")])[["item_id", "group", "source", "valence", "arousal"]]
     colour = alt.Color("group:N", title="gold class")
-    shape = alt.Shape("source:N", title=None, scale=alt.Scale(domain=["gold", "predicted"], range=["circle", "triangle"]))
+    shape = alt.Shape("source:N", title=None,
+                      scale=alt.Scale(domain=["gold", "predicted"], range=["circle", "triangle"]))
     base = alt.Chart(long)
     means = base.mark_point(size=140, strokeWidth=2, filled=True).encode(
         x=alt.X("mean(valence):Q", title="valence [-1, 1]", scale=scale_x),

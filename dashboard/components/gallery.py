@@ -224,7 +224,8 @@ def call_record(response: dict, answers: pd.DataFrame) -> None:
         latency = f"{response['latency_ms']:,.0f} ms" if _present(response["latency_ms"]) else "–"
         tokens = (f"{int(response['input_tokens']) if _present(response['input_tokens']) else '–'} in / "
                   f"{int(response['output_tokens']) if _present(response['output_tokens']) else '–'} out")
-        st.caption(f"run id `{response['run_id']}` · model {response['model_id_resolved'] or '–'} · tokens {tokens} · "
+        resolved = response["model_id_resolved"] or "–"
+        st.caption(f"run id `{response['run_id']}` · model {resolved} · tokens {tokens} · "
                    f"latency {latency} · cost {cost}")
         if _present(response["error_message"]):
             kind = response["error_class"] if _present(response["error_class"]) else "error"

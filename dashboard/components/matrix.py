@@ -31,7 +31,8 @@ def wide(matrix: data.ResultsMatrix) -> pd.DataFrame:
 
 
 def _detail(row: pd.Series) -> str:
-    ci = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]" if pd.notna(row["ci_low"]) and pd.notna(row["ci_high"]) else "no CI"
+    known = pd.notna(row["ci_low"]) and pd.notna(row["ci_high"])
+    ci = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]" if known else "no CI"
     n = f"n {int(row['n'])}" if pd.notna(row["n"]) else "n –"
     coverage = f"cov {row['coverage']:.0%}" if pd.notna(row["coverage"]) else "cov –"
     mark = "" if bool(row["eligible"]) else " · † below threshold"
@@ -76,7 +77,8 @@ def render(view) -> None:
     sets = "; ".join(f"**{r.dataset}**: {r.eval_set_name} (n = {r.eval_set_size}), {r.dimension}"
                      for r in matrix.columns.itertuples())
     st.caption(f"Each cell: {metric} of the run that stands for its model and strategy, its 95% CI, n and coverage, "
-               f"over the evaluation set that stands for the dataset (its richest set) — {sets}. Grey, †: below the "
+               f"over the evaluation set that stands for the dataset (its richest set) — {sets}. Grey, †: below "
+               "the "
                f"ranking thresholds (coverage < {ranking.MIN_COVERAGE:.0%} or n < {ranking.MIN_N} on a metric over "
                "answered items): not ranked and not counted in the mean win rate (the share of other rows a row beats "
                "on a dataset, ties half, averaged over the datasets where it was compared). Click a header to sort.")
@@ -88,7 +90,8 @@ def render(view) -> None:
     name = f"results-matrix-{metric}" + ("" if strategy == EVERY_STRATEGY else f"-{strategy}")
     long = matrix.cells.merge(matrix.columns[["dataset", "eval_set_name", "eval_set_size", "dimension"]], on="dataset")
     row = st.container(horizontal=True, gap="small")
-    row.download_button("CSV", lambda: export.table_csv(long.assign(metric=metric)), file_name=f"{export._slug(name)}.csv",
+    row.download_button("CSV", lambda: export.table_csv(long.assign(metric=metric)),
+                        file_name=f"{export._slug(name)}.csv",
                         mime="text/csv", key="csv-matrix", icon=":material/download:", on_click="ignore",
                         type="tertiary")
     caption = (f"{metric} per model and strategy; each dataset over its standing evaluation set "

@@ -72,7 +72,8 @@ def render(view, chosen: data.Scope, page_size: int, *, items: tuple[str, ...] |
         return
     pages = max(1, math.ceil(page.total / page_size))
     width = data.NORMALISED_RANGE.get(chosen.dimension, 1.0)
-    st.caption(f"{page.total:,} items · page {number} of {pages:,} · by {data.CONTINUOUS_SORTS[sort]}, largest first. Values on the "
+    st.caption(f"{page.total:,} items · page {number} of {pages:,} · by {data.CONTINUOUS_SORTS[sort]}, largest "
+               "first. Values on the "
                f"normalised scale ({'[-1, 1]' if width == 2 else '[0, 1]'}), error = answer − gold, also on the "
                f"dataset's own scale; ✓ green: within {tolerance:.0%} of the scale, ✗ red: farther; disagreement: "
                "standard deviation of the answers.")
@@ -86,7 +87,8 @@ def grid(page: data.GalleryPage, dimension: str, tolerance: float, *, store: str
         for cell, row in zip(st.columns(columns), rows[start:start + columns]):
             with cell.container(border=True):
                 path = images.resolve_image(page.root, row["image_path"], store)
-                picture = images.thumbnail(path, row["image_sha256"], blur=blur and not gallery._revealed(row["item_id"]))
+                hidden = blur and not gallery._revealed(row["item_id"])
+                picture = images.thumbnail(path, row["image_sha256"], blur=hidden)
                 if picture is None:
                     st.caption(":material/hide_image: image not available")
                 else:

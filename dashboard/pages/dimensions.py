@@ -67,7 +67,8 @@ with store_guard():
                                                                             "the per-class means.")
             st.caption(f"{len(points)} items (a fixed sample when there are more), grouped by gold class: circle = "
                        "mean gold position, triangle = mean predicted position, bars = ±1 standard deviation; grey "
-                       "labels: the taxonomy's positions on Russell's circumplex. Valence in [-1, 1], arousal in [0, 1].")
+                       "labels: the taxonomy's positions on Russell's circumplex. Valence in [-1, 1], arousal in "
+                       "[0, 1].")
             export.chart(charts.circumplex(points, data.circumplex(taxonomy), raw=raw),
                          f"circumplex-{chosen.dataset}-{model}-{strategy}", points, key="circumplex")
 

@@ -20,7 +20,8 @@ from dashboard import data
 
 pytestmark = pytest.mark.browser
 # pages whose screenshots this test keeps in docs/screenshots (the Explain page documents itself)
-DOCUMENTED = {"overview", "comparison", "dimensions", "ablations", "gallery", "gallery-detail", "runs"}
+DOCUMENTED = {"overview", "comparison", "dimensions", "ablations", "gallery", "gallery-detail", "gallery-continuous",
+              "slices", "runs"}
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,12 @@ def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_pat
                                                                                   dimension)))
     hardest = first.items["item_id"].iloc[0]
     pages = {**browser.PAGES, f"gallery?item={hardest}": "gallery-detail"}
+    every = data.scopes(store, data.Filters())
+    continuous = every[every["dimension"] == "valence"]
+    if len(continuous):  # the gallery of a continuous dimension, opened by its address
+        row = continuous.iloc[0]
+        pages[f"gallery?view_dataset={row['dataset']}&eval_set={row['eval_set']}&dimension=valence"] = \
+            "gallery-continuous"
     with browser.chromium() as page:
         for path, name in pages.items():
             browser.open_page(page, f"{base_url}/{path}")
@@ -59,6 +66,11 @@ def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_pat
                                     '[data-testid="stVegaLiteChart"] svg.marks').count() > 0, f"{name}: no chart"
             if name == "gallery":
                 assert page.locator('[data-testid="stImage"] img').count() == min(24, first.total)
+            if name == "gallery-continuous":
+                assert "by absolute error, largest first" in main.inner_text()
+                assert page.locator('[data-testid="stImage"] img').count() >= 1
+            if name == "slices":
+                assert "Worst slices" in main.inner_text()
             if name == "gallery-detail":
                 assert f"{top['dataset']} / {hardest}" in main.inner_text()
                 assert page.locator('[data-testid="stImage"] img').count() >= 1

@@ -1,4 +1,5 @@
-"""Overview: what the store holds and a leaderboard per dataset and dimension with 95% CIs and coverage."""
+"""Overview: what the store holds, the results matrix (models x datasets), and a leaderboard per dataset, evaluation
+set and dimension with 95% CIs and coverage."""
 
 import streamlit as st
 
@@ -56,6 +57,6 @@ with store_guard():
 
     st.subheader("Spend by model")
     spend = data.spend_by_model(view.db, view.filters)
-    export.table(spend, "spend-by-model", key="spend",
+    export.table(spend, "spend-by-model", key="spend", height=matrix.ROW_HEIGHT * (len(spend) + 1) + 3,
                  column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f"),
                                 "mean_latency_ms": st.column_config.NumberColumn("mean latency (ms)", format="%.0f")})

@@ -39,6 +39,18 @@ def base_url(store, tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="module")
+def seeded_url(seeded, store, base_url, tmp_path_factory):
+    """The seeded store's server (the round trip names its models), the same one as `base_url` unless the
+    screenshots are taken on another store."""
+    if Path(store) == Path(seeded):
+        yield base_url
+        return
+    env = {"AFFECTLENS_THUMBNAIL_DIR": str(tmp_path_factory.mktemp("thumbs-seeded"))}
+    with browser.serve(seeded, env=env) as url:
+        yield url
+
+
 def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_path):
     target = Path(os.environ.get("AFFECTLENS_SCREENSHOTS") or tmp_path)
     judged = data.judged_dimensions(store, data.Filters())
@@ -78,11 +90,11 @@ def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_pat
             assert shot.stat().st_size > 10_000
 
 
-def test_a_copied_address_reopens_the_same_view_in_a_new_browser(base_url, store):
+def test_a_copied_address_reopens_the_same_view_in_a_new_browser(seeded_url):
     """Choose a dimension and a model on the Dimensions page, copy the address, open it in a fresh browser:
     the same pickers show the same values and the page draws the same thing."""
     with browser.chromium() as page:
-        browser.open_page(page, f"{base_url}/dimensions")
+        browser.open_page(page, f"{seeded_url}/dimensions")
         assert browser.picker_value(page, "Dimension") == "emotion"
         browser.choose(page, "Model", "beta", param="view_model")
         browser.choose(page, "Strategy", "cot", param="view_strategy")

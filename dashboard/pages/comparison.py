@@ -44,10 +44,12 @@ with store_guard():
         significance["label"] = [f"{d:+.3f}{m}" for d, m in zip(significance["difference"], significance["mark"])]
         significance["p"] = significance["p_value"].map(analysis.p_text)
         significance["p (Holm)"] = significance["p_holm"].map(analysis.p_text)
-        export.chart(charts.matrix(significance, "difference", text="label", title="accuracy difference",
+        # row minus column: one triangle says it all (the other is the same with the sign flipped)
+        triangle = significance[significance["model_a"] > significance["model_b"]]
+        export.chart(charts.matrix(triangle, "difference", text="label", title="accuracy difference",
                                    tooltip=["model_a", "model_b", "n_common", "only_a", "only_b",
                                             "p_value", "p_holm"]),
-                     f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", significance, key="significance")
+                     f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", triangle, key="significance")
         export.table(significance.drop(columns=["label"]), f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}",
                      key="significance-table", column_config={
                          "p_value": st.column_config.NumberColumn("p_value", format="%.2e"),

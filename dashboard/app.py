@@ -25,6 +25,7 @@ PAGES = [
     ("pages/dimensions.py", "Dimensions", ":material/grid_on:"),
     ("pages/ablations.py", "Prompt ablations", ":material/science:"),
     ("pages/gallery.py", "Error gallery", ":material/photo_library:"),
+    ("pages/slices.py", "Slices", ":material/pie_chart:"),
     ("pages/explain.py", "Explain", ":material/visibility:"),
     ("pages/runs.py", "Runs", ":material/history:"),
 ]

@@ -28,7 +28,8 @@ from engine.metrics import categorical, compare
 from engine.metrics.cells import DEFAULT_METRIC, rank_frame
 
 __all__ = ["Filters", "Scope", "GalleryQuery", "ItemDetail", "StoreBusy", "StoreMissing", "ERROR_TYPES",
-           "set_caching", "clear_caches", "store_version", "HOLM_FAMILY"]
+           "set_caching", "clear_caches", "store_version", "HOLM_FAMILY", "ResultsMatrix",
+           "ContinuousGalleryQuery", "CONTINUOUS_SORTS"]
 
 ERROR_TYPES = {"wrong": "answered, wrong label", "refused": "refused", "unparsed": "answer not parsed",
                "api_error": "API error"}
@@ -106,7 +107,8 @@ _PER_RUN = """per_run AS (
     SELECT run_id, count(*) AS calls, count(*) FILTER (WHERE status = 'error') AS errors,
            count(*) FILTER (WHERE status = 'refused') AS refusals,
            coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
-           coalesce(sum(cost_usd), 0) AS spend_usd, sum(latency_ms) AS latency_sum, count(latency_ms) AS latency_n
+           coalesce(sum(cost_usd), 0) AS spend_usd, sum(latency_ms) AS latency_sum, count(latency_ms) AS latency_n,
+           epoch(max(created_at) - min(created_at)) AS calls_span_s
     FROM responses GROUP BY run_id)"""
 
 
@@ -253,6 +255,80 @@ def leaderboard(db: str, filters: Filters, scope: Scope, metric: str | None = No
 
 
 @query
+def scored_metrics(con, filters: Filters) -> pd.DataFrame:
+    """Which metrics each scope's standing runs have: dataset, eval_set, dimension, metric."""
+    return _frame(con, f"""
+        SELECT DISTINCT e.dataset, coalesce(e.eval_set, '') AS eval_set, e.dimension, s.metric
+        FROM evaluations e JOIN scores s USING (run_id, dimension)
+        WHERE e.purpose = 'benchmark' AND e.current AND {filters.where('e')}
+        ORDER BY e.dataset, e.dimension, s.metric
+    """, filters.params())
+
+
+#: Which dimension of a dataset stands for it in the results matrix, first present wins.
+MATRIX_DIMENSIONS = ("emotion", "polarity", "valence", "arousal", "intensity", "distribution", "ranking")
+
+
+@dataclass
+class ResultsMatrix:
+    """The results matrix (`engine.metrics.matrix`): `cells` has one row per (model, strategy, dataset) with
+    value, ci_low, ci_high, n, n_total, coverage, eligible, run_id and `column` (dataset · set · dimension);
+    `columns` says which evaluation set and dimension stand for each dataset; `wins` the mean win rate."""
+
+    metric: str
+    cells: pd.DataFrame
+    columns: pd.DataFrame
+    wins: pd.DataFrame
+
+
+def matrix_metrics(db: str, filters: Filters) -> list[str]:
+    """Metrics the results matrix can show: strict accuracy and CCC first, then the rest present."""
+    present = set(scored_metrics(db, filters)["metric"])
+    first = [m for m in ("accuracy_strict", "ccc", "macro_f1", "accuracy", "mae_scale") if m in present]
+    return first + sorted(present - set(first))
+
+
+def results_matrix(db: str, filters: Filters, metric: str = "accuracy_strict",
+                   strategy: str | None = None) -> ResultsMatrix:
+    """Models x datasets on one `metric`. Per dataset the standing scope is its first dimension in
+    `MATRIX_DIMENSIONS` that has the metric, over its richest evaluation set (most cells, then largest);
+    each cell is that scope's leaderboard row (so it equals `scores`), narrowed to `strategy` when given."""
+    from engine.metrics.matrix import win_rates
+
+    every = scopes(db, filters)
+    have = scored_metrics(db, filters)
+    have = have[have["metric"] == metric][["dataset", "eval_set", "dimension"]]
+    candidates = every.merge(have, on=["dataset", "eval_set", "dimension"])
+    rank = {d: i for i, d in enumerate(MATRIX_DIMENSIONS)}
+    candidates = candidates.assign(_pref=candidates["dimension"].map(lambda d: rank.get(d, len(rank))),
+                                   _order=range(len(candidates)))
+    standing = candidates.sort_values(["dataset", "_pref", "_order"]).drop_duplicates("dataset")
+    blocks, described = [], []
+    for row in standing.itertuples():
+        board = leaderboard(db, filters, Scope(row.dataset, row.eval_set, row.dimension), metric)
+        board = board[board["metric"] == metric]
+        if strategy:
+            board = board[board["strategy"] == strategy]
+        if board.empty:
+            continue
+        column = f"{row.dataset} · {row.dimension}"
+        described.append({"dataset": row.dataset, "eval_set": row.eval_set, "eval_set_name": row.eval_set_name,
+                          "eval_set_size": int(row.eval_set_size), "dimension": row.dimension, "column": column})
+        blocks.append(board[["model", "strategy", "value", "ci_low", "ci_high", "n", "n_total", "coverage", "eligible",
+                             "run_id"]].assign(dataset=row.dataset, column=column))
+    columns = pd.DataFrame(described, columns=["dataset", "eval_set", "eval_set_name", "eval_set_size", "dimension",
+                                               "column"])
+    if not blocks:
+        empty = pd.DataFrame(columns=["model", "strategy", "dataset", "column", "value", "ci_low", "ci_high", "n",
+                                      "n_total", "coverage", "eligible", "run_id"])
+        return ResultsMatrix(metric, empty, columns, pd.DataFrame(columns=["model", "strategy", "mean_win_rate",
+                                                                            "datasets_compared"]))
+    cells = pd.concat(blocks, ignore_index=True)
+    cells["eligible"] = cells["eligible"].astype(bool)
+    return ResultsMatrix(metric, cells, columns, win_rates(cells, metric))
+
+
+@query
 def spend_by_model(con, filters: Filters) -> pd.DataFrame:
     """Spend, tokens, calls and mean latency per model and strategy (every run, analyses and probes included:
     they were paid for too), with the run purpose."""
@@ -396,14 +472,17 @@ def valence_arousal(con, filters: Filters, dataset: str, eval_set: str, model: s
     """Gold and predicted valence ([-1, 1]) and arousal ([0, 1]) per item, a stable sample of `limit`."""
     return _frame(con, f"""
         WITH {_selected(filters, dimension_clause="e.dimension IN ('valence', 'arousal')")},
+        classes AS (SELECT item_id, any_value(label) AS gold_class FROM gold
+                    WHERE dataset = $dataset AND dimension = 'emotion' AND label IS NOT NULL GROUP BY item_id),
         o AS (SELECT o.item_id, o.dimension, o.value, o.gold_value FROM outcomes o JOIN sel s
               ON o.run_id = s.run_id AND o.dimension = s.dimension
               WHERE s.model = $model AND s.strategy = $strategy AND o.answered)
         SELECT item_id, max(gold_value) FILTER (WHERE dimension = 'valence') AS gold_valence,
                max(gold_value) FILTER (WHERE dimension = 'arousal') AS gold_arousal,
                max(value) FILTER (WHERE dimension = 'valence') AS predicted_valence,
-               max(value) FILTER (WHERE dimension = 'arousal') AS predicted_arousal
-        FROM o GROUP BY item_id
+               max(value) FILTER (WHERE dimension = 'arousal') AS predicted_arousal,
+               any_value(c.gold_class) AS gold_class
+        FROM o LEFT JOIN classes c USING (item_id) GROUP BY item_id
         HAVING gold_valence IS NOT NULL AND predicted_valence IS NOT NULL
         ORDER BY hash(item_id), item_id LIMIT $limit
     """, {**filters.params(), "dataset": dataset, "eval_set": eval_set or "", "model": model, "strategy": strategy,
@@ -424,6 +503,18 @@ def continuous_bias(con, filters: Filters, dataset: str, eval_set: str) -> pd.Da
         FROM sel s JOIN outcomes o ON o.run_id = s.run_id AND o.dimension = s.dimension
         GROUP BY ALL ORDER BY s.dimension, s.model, s.strategy
     """, {**filters.params(), "dataset": dataset, "eval_set": eval_set or ""})
+
+
+def bias_scores(db: str, filters: Filters, dataset: str, eval_set: str) -> pd.DataFrame:
+    """The engine's mean signed bias (`bias`, normalised scale) with its 95% CI and n per model, strategy and
+    continuous dimension of the set: what `affectlens scores` stores."""
+    frames = []
+    every = scopes(db, filters, CONTINUOUS)
+    for dimension in every.loc[(every["dataset"] == dataset) & (every["eval_set"] == (eval_set or "")), "dimension"]:
+        long = scores_long(db, filters, Scope(dataset, eval_set, dimension))
+        frames.append(long[long["metric"] == "bias"].assign(dimension=dimension))
+    columns = ["model", "strategy", "dimension", "value", "ci_low", "ci_high", "n", "n_total"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 @query
@@ -560,6 +651,7 @@ def _has_table(con, name: str) -> bool:
 class GalleryQuery:
     """What the gallery shows: one scope, narrowed by the page's filters.
 
+    `items` (when not None) keeps only those item ids (a slice opened from the Slices page).
     `error_types` are keys of ERROR_TYPES; an item shows when at least one chosen run's answer matches
     the predicted label, error type and confidence range together. Hardness (how many of the scope's
     cells failed the item: wrong, refused, unparsed or API error) counts one run per cell.
@@ -571,6 +663,7 @@ class GalleryQuery:
     error_types: tuple[str, ...] = ()
     confidence: tuple[float, float] | None = None
     search: str = ""
+    items: tuple[str, ...] | None = None
     page: int = 1
     page_size: int = 24
 
@@ -606,6 +699,7 @@ def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
     low, high = spec.confidence if spec.confidence else (None, None)
     params = dict(gold=spec.gold or None, predicted=spec.predicted or None, types=list(spec.error_types) or None,
                   conf_low=low, conf_high=high, search=spec.search.strip() or None,
+                  only=None if spec.items is None else list(spec.items) or [""],
                   limit=page_size, offset=(max(1, int(spec.page)) - 1) * page_size)
     items = _judged(con, f""",
         typed AS (SELECT *, {_OUTCOME} AS kind FROM judged),
@@ -622,11 +716,76 @@ def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
         FROM per_item h JOIN items i ON i.dataset = $dataset AND i.item_id = h.item_id
         WHERE h.matches AND ($gold IS NULL OR h.gold_label = $gold)
           AND ($search IS NULL OR contains(lower(h.item_id), lower($search)))
+          AND ($only IS NULL OR list_contains($only, h.item_id))
         ORDER BY h.n_failed DESC, h.n_failed / h.n_runs DESC, h.item_id
         LIMIT $limit OFFSET $offset
     """, filters, spec.scope, **params)
     total = int(items["total"].iloc[0]) if len(items) else 0
     root = _frame(con, "SELECT root FROM datasets WHERE dataset = $dataset", {"dataset": spec.dataset})
+    return GalleryPage(total, items.drop(columns=["total"]), root["root"].iloc[0] if len(root) else None)
+
+
+#: How the continuous gallery orders items (`ContinuousGalleryQuery.sort`).
+CONTINUOUS_SORTS = {"error": "absolute error", "disagreement": "disagreement between models"}
+#: Width of each continuous dimension's normalised scale (valence [-1, 1]; arousal and intensity [0, 1]).
+NORMALISED_RANGE = {"valence": 2.0}
+
+
+@dataclass(frozen=True)
+class ContinuousGalleryQuery:
+    """The gallery of a continuous dimension (valence, arousal, intensity): one scope, ordered by `sort`
+    (a key of CONTINUOUS_SORTS), optionally narrowed to one `model`'s answers; `search` on the item id."""
+
+    scope: Scope
+    sort: str = "error"
+    model: str | None = None
+    search: str = ""
+    items: tuple[str, ...] | None = None
+    page: int = 1
+    page_size: int = 24
+
+
+@query
+def continuous_gallery_page(con, filters: Filters, spec: ContinuousGalleryQuery) -> GalleryPage:
+    """One page of items of a continuous scope with, per item: gold (normalised and on the dataset's scale),
+    the largest absolute error of the chosen runs (normalised, `worst_error`, and on the dataset's scale,
+    `worst_error_scale`, from the engine's `outcomes.error_scale`), the disagreement between them (standard
+    deviation of their answers, normalised) and every run's answer (`answers`: model, strategy, value, error,
+    error_scale, answered)."""
+    if spec.sort not in CONTINUOUS_SORTS:
+        raise ValueError(f"unknown gallery order {spec.sort!r}; use one of {', '.join(CONTINUOUS_SORTS)}")
+    order = {"error": "worst_error DESC NULLS LAST, disagreement DESC NULLS LAST",
+             "disagreement": "disagreement DESC NULLS LAST, worst_error DESC NULLS LAST"}[spec.sort]
+    page_size = max(1, int(spec.page_size))
+    items = _frame(con, f"""
+        WITH {_selected(filters)},
+        scored AS (
+            SELECT s.model, s.strategy, o.run_id, o.item_id, o.value, o.gold_value, o.error, o.error_scale,
+                   o.answered AND o.value IS NOT NULL AS answered
+            FROM outcomes o JOIN sel s ON o.run_id = s.run_id AND o.dimension = s.dimension
+            WHERE $model IS NULL OR s.model = $model),
+        per_item AS (
+            SELECT item_id, any_value(gold_value) AS gold_value, count(*) AS n_runs,
+                   count(*) FILTER (WHERE answered) AS n_answered, max(abs(error)) AS worst_error,
+                   max(abs(error_scale)) AS worst_error_scale, stddev_samp(value) AS disagreement,
+                   list({{'model': model, 'strategy': strategy, 'value': value, 'error': error,
+                          'error_scale': error_scale, 'answered': answered, 'run_id': run_id}}
+                        ORDER BY model, strategy) AS answers
+            FROM scored GROUP BY item_id)
+        SELECT h.*, g.value AS gold_on_scale, g.scale_low, g.scale_high, i.image_sha256, i.image_path,
+               count(*) OVER () AS total
+        FROM per_item h JOIN items i ON i.dataset = $dataset AND i.item_id = h.item_id
+        LEFT JOIN gold g ON g.dataset = $dataset AND g.item_id = h.item_id AND g.dimension = $dimension
+        WHERE ($search IS NULL OR contains(lower(h.item_id), lower($search)))
+          AND ($only IS NULL OR list_contains($only, h.item_id))
+        ORDER BY {order}, h.item_id
+        LIMIT $limit OFFSET $offset
+    """, {**filters.params(), **spec.scope.params(), "model": spec.model or None,
+          "search": spec.search.strip() or None, "limit": page_size,
+          "only": None if spec.items is None else list(spec.items) or [""],
+          "offset": (max(1, int(spec.page)) - 1) * page_size})
+    total = int(items["total"].iloc[0]) if len(items) else 0
+    root = _frame(con, "SELECT root FROM datasets WHERE dataset = $dataset", {"dataset": spec.scope.dataset})
     return GalleryPage(total, items.drop(columns=["total"]), root["root"].iloc[0] if len(root) else None)
 
 
@@ -658,7 +817,7 @@ def item_detail(con, filters: Filters, dataset: str, item_id: str) -> ItemDetail
     answers = _frame(con, f"""WITH {sel},
         mine AS MATERIALIZED (SELECT * FROM predictions WHERE dataset = $dataset AND item_id = $item_id)
         SELECT s.model, s.strategy, p.dimension, p.label, p.value, p.status, p.confidence, p.raw_label,
-               p.ranking, p.span, p.method, p.agreement, p.run_id
+               p.ranking, p.span, p.method, p.agreement, p.run_id, p.response_id
         FROM mine p JOIN sel s USING (run_id) ORDER BY s.model, s.strategy, p.dimension""", params)
     traces = _frame(con, f"""WITH {sel},
         mine AS MATERIALIZED (SELECT * FROM traces WHERE item_id = $item_id)
@@ -667,8 +826,8 @@ def item_detail(con, filters: Filters, dataset: str, item_id: str) -> ItemDetail
     responses = _frame(con, f"""WITH {sel},
         mine AS MATERIALIZED (SELECT * FROM responses WHERE dataset = $dataset AND item_id = $item_id)
         SELECT s.model, s.strategy, x.stage, x.sample_index, x.status, x.error_class, x.error_message, x.text,
-               x.raw_response, x.model_id_resolved, x.input_tokens, x.output_tokens, x.cost_usd, x.latency_ms,
-               x.attempts, x.run_id
+               x.raw_request, x.raw_response, x.response_id, x.model_id_resolved, x.input_tokens, x.output_tokens,
+               x.cost_usd, x.latency_ms, x.attempts, x.run_id
         FROM mine x JOIN sel s USING (run_id) ORDER BY s.model, s.strategy, x.stage, x.sample_index""", params)
     record = item.iloc[0].to_dict()
     record["meta"] = _json(record.get("meta"))
@@ -688,7 +847,9 @@ def _json(value: Any) -> Any:
 
 @query
 def runs_table(con, filters: Filters) -> pd.DataFrame:
-    """One row per run: purpose, evaluation set, status and its message, duration, calls, errors, tokens, spend."""
+    """One row per run: purpose, evaluation set, status and its message, this run's own duration (first to last
+    stored call, `run_duration_s`), the summed call latency (`call_time_s`), the invocation's wall time
+    (`invocation_s`: started to finished, shared by the runs of one command), calls, errors, tokens, spend."""
     return _frame(con, f"""
         WITH sel AS (SELECT * FROM runs r WHERE {filters.where()}), {_PER_RUN},
         stands AS (SELECT run_id, bool_or(current) AS current FROM evaluations GROUP BY run_id)
@@ -697,7 +858,8 @@ def runs_table(con, filters: Filters) -> pd.DataFrame:
                coalesce(s.model_id_resolved, s.model_id) AS model_id, s.strategy,
                array_to_string(s.dimensions, ', ') AS dimensions, coalesce(st.current, false) AS stands_for_cell,
                s.n_items, s.started_at, s.finished_at,
-               epoch(s.finished_at - s.started_at) AS duration_s, coalesce(c.calls, 0) AS calls,
+               c.calls_span_s AS run_duration_s, c.latency_sum / 1000 AS call_time_s,
+               epoch(s.finished_at - s.started_at) AS invocation_s, coalesce(c.calls, 0) AS calls,
                coalesce(c.errors, 0) AS errors, coalesce(c.refusals, 0) AS refusals,
                coalesce(c.input_tokens + c.output_tokens, 0) AS tokens, coalesce(c.spend_usd, 0) AS spend_usd,
                c.latency_sum / nullif(c.latency_n, 0) AS mean_latency_ms, s.parser_version, s.prompt_hash, s.eval_set

@@ -43,6 +43,7 @@ class AnalysisRequest:
     n_images: int = 20
     dimensions: list[str] = field(default_factory=lambda: ["polarity", "emotion"])
     max_cost: float | None = None
+    sample_seed: int | None = 0  # a random sample drawn with this seed; None: the first `n_images` items
 
 
 @dataclass

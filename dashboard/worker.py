@@ -35,7 +35,8 @@ def run(folder: Path) -> int:
 
         result = run_small_analysis(request.db, request.dataset, request.models, request.strategy,
                                     n_images=request.n_images, dimensions=request.dimensions,
-                                    max_cost=request.max_cost, on_progress=on_progress)
+                                    max_cost=request.max_cost, sample_seed=request.sample_seed,
+                                    on_progress=on_progress)
     except Exception as exc:  # reported on the page; the traceback goes to worker.log, scrubbed
         print(scrub_text(traceback.format_exc()), file=sys.stderr, flush=True)
         status.state, status.message = "failed", scrub_text(f"{type(exc).__name__}: {exc}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import importlib.util
 import json
+import math
 
 import streamlit as st
 
@@ -151,7 +152,8 @@ def _check_password() -> None:
     if wait > 0:  # not even compared: a guess during the wait is wasted
         locked = guard.THROTTLE.locked(keys)
         st.session_state[_NOTICE] = (f"Too many wrong passwords: sign-in is locked for {wait / 60:.0f} min."
-                                     if locked else f"Too many wrong passwords: wait {wait:.0f} s and try again.")
+                                     if locked else
+                                     f"Too many wrong passwords: wait {math.ceil(wait)} s and try again.")
         return
     password = settings.secret("AFFECTLENS_PASSWORD")
     if password_matches(given, password):

@@ -8,15 +8,23 @@ import pandas as pd
 DIVERGING = "redblue"
 
 
+BOUNDED = {"accuracy", "accuracy_strict", "coverage", "macro_f1", "weighted_f1", "uar", "majority_agreement",
+           "cosine", "accuracy_mapped"}
+
+
 def metric_with_ci(frame: pd.DataFrame, metric: str, *, color: str = "strategy") -> alt.Chart:
-    """Points with 95% CI error bars, one row per model (and colour per strategy)."""
+    """Points with 95% CI error bars, one row per model (and colour per strategy). Rows without a value are left
+    out (not drawn at 0); shares such as accuracy are drawn on their whole [0, 1] range."""
+    frame = frame[pd.to_numeric(frame["value"], errors="coerce").notna()]
     base = alt.Chart(frame).encode(
         y=alt.Y("model:N", title=None, sort=alt.EncodingSortField("value", op="max", order="descending")),
         yOffset=alt.YOffset(f"{color}:N"),
         color=alt.Color(f"{color}:N", title=color),
     )
     bars = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", title=metric, scale=alt.Scale(zero=False)), x2="ci_high:Q")
+        x=alt.X("ci_low:Q", title=metric,
+                scale=alt.Scale(domain=[0, 1]) if metric in BOUNDED else alt.Scale(zero=False)),
+        x2="ci_high:Q")
     points = base.mark_point(filled=True, size=70).encode(
         x="value:Q",
         tooltip=["model", color, alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
@@ -26,17 +34,31 @@ def metric_with_ci(frame: pd.DataFrame, metric: str, *, color: str = "strategy")
 
 def matrix(frame: pd.DataFrame, value: str, *, text: str | None = None, title: str = "",
            scheme: str = DIVERGING, domain_mid: float | None = 0.0, x: str = "model_b", y: str = "model_a",
-           value_format: str = ".3f", tooltip: list | None = None) -> alt.LayerChart:
-    """A heatmap of `value` over (`y`, `x`) with an optional text label per cell."""
-    scale = alt.Scale(scheme=scheme, domainMid=domain_mid) if domain_mid is not None else alt.Scale(scheme=scheme)
-    base = alt.Chart(frame).encode(x=alt.X(f"{x}:N", title=x.replace("_", " ")),
-                                   y=alt.Y(f"{y}:N", title=y.replace("_", " ")))
+           value_format: str = ".3f", tooltip: list | None = None, domain: tuple[float, float] | None = None
+           ) -> alt.LayerChart:
+    """A heatmap of `value` over (`y`, `x`) with an optional text label per cell. A diverging scale is centred on
+    `domain_mid` and symmetric around it (so +0.02 is pale where -0.24 is strong); labels are white on dark cells."""
+    values = pd.to_numeric(frame[value], errors="coerce")
+    if domain is None and domain_mid is not None:
+        reach = float((values - domain_mid).abs().max()) if values.notna().any() else 1.0
+        reach = reach if reach > 0 else 1.0
+        domain = (domain_mid - reach, domain_mid + reach)
+    scale = alt.Scale(scheme=scheme, domain=list(domain)) if domain is not None else alt.Scale(scheme=scheme)
+    low, high = domain if domain is not None else (float(values.min()), float(values.max()))
+    mid = domain_mid if domain_mid is not None else (low + high) / 2
+    strong = 0.6 * max(abs(high - mid), abs(mid - low)) or 1.0
+    dark = ((values - mid).abs() >= strong) if domain_mid is not None else (values - low) < (high - low) / 2
+    data = frame.assign(_dark=dark)
+    base = alt.Chart(data).encode(x=alt.X(f"{x}:N", title=x.replace("_", " "),
+                                          axis=alt.Axis(labelLimit=0, labelAngle=-30)),
+                                  y=alt.Y(f"{y}:N", title=y.replace("_", " "), axis=alt.Axis(labelLimit=0)))
     cells = base.mark_rect().encode(
         color=alt.Color(f"{value}:Q", title=title or value, scale=scale),
         tooltip=tooltip or [y, x, alt.Tooltip(f"{value}:Q", format=value_format)])
     layers = [cells]
     if text:
-        layers.append(base.mark_text(fontSize=12).encode(text=f"{text}:N"))
+        layers.append(base.mark_text(fontSize=12).encode(
+            text=f"{text}:N", color=alt.condition("datum._dark", alt.value("white"), alt.value("black"))))
     return alt.layer(*layers).properties(height=alt.Step(36))
 
 
@@ -61,40 +83,63 @@ def per_class_bars(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("f1:Q", format=".3f"), "support:Q"]).properties(height=alt.Step(22))
 
 
-def circumplex(points: pd.DataFrame, labels: pd.DataFrame) -> alt.LayerChart:
-    """Gold (hollow) and predicted (filled) valence-arousal points joined per item, over the taxonomy's
-    label positions on Russell's circumplex."""
+def circumplex(points: pd.DataFrame, labels: pd.DataFrame, *, raw: bool = False) -> alt.LayerChart:
+    """Per gold class (column `gold_class`; all items together when there is none): the mean gold (hollow) and
+    mean predicted (filled) valence-arousal position with ±1 standard deviation bars, joined by an arrow-like
+    rule; the taxonomy's label positions on Russell's circumplex in grey; the raw items faintly with `raw`."""
     scale_x = alt.Scale(domain=[-1, 1])
     scale_y = alt.Scale(domain=[0, 1])
-    links = alt.Chart(points).mark_rule(opacity=0.25).encode(
-        x=alt.X("gold_valence:Q", title="valence", scale=scale_x), x2="predicted_valence:Q",
-        y=alt.Y("gold_arousal:Q", title="arousal", scale=scale_y), y2="predicted_arousal:Q")
+    klass = points["gold_class"].fillna("(no class)") if "gold_class" in points else "all items"
     long = pd.concat([
-        points.rename(columns={"gold_valence": "valence", "gold_arousal": "arousal"})
-        .assign(source="gold")[["item_id", "valence", "arousal", "source"]],
-        points.rename(columns={"predicted_valence": "valence", "predicted_arousal": "arousal"})
-        .assign(source="predicted")[["item_id", "valence", "arousal", "source"]],
-    ])
-    encoding = dict(x=alt.X("valence:Q", scale=scale_x), y=alt.Y("arousal:Q", scale=scale_y),
-                    color=alt.Color("source:N", title=None, scale=alt.Scale(domain=["gold", "predicted"])),
-                    tooltip=["item_id", "source", alt.Tooltip("valence:Q", format=".2f"),
-                             alt.Tooltip("arousal:Q", format=".2f")])
-    gold = alt.Chart(long[long["source"] == "gold"]).mark_point(size=60, strokeWidth=2).encode(**encoding)
-    predicted = alt.Chart(long[long["source"] == "predicted"]).mark_circle(size=45, opacity=0.8).encode(**encoding)
-    dots = gold + predicted
-    anchors = alt.Chart(labels).mark_text(fontSize=11, fontStyle="italic", color="gray").encode(
+        points.assign(group=klass, valence=points["gold_valence"], arousal=points["gold_arousal"], source="gold"),
+        points.assign(group=klass, valence=points["predicted_valence"], arousal=points["predicted_arousal"],
+                      source="predicted")])[["item_id", "group", "source", "valence", "arousal"]]
+    colour = alt.Color("group:N", title="gold class")
+    shape = alt.Shape("source:N", title=None,
+                      scale=alt.Scale(domain=["gold", "predicted"], range=["circle", "triangle"]))
+    base = alt.Chart(long)
+    means = base.mark_point(size=140, strokeWidth=2, filled=True).encode(
+        x=alt.X("mean(valence):Q", title="valence [-1, 1]", scale=scale_x),
+        y=alt.Y("mean(arousal):Q", title="arousal [0, 1]", scale=scale_y), color=colour, shape=shape,
+        tooltip=["group:N", "source:N", alt.Tooltip("mean(valence):Q", format=".2f"),
+                 alt.Tooltip("mean(arousal):Q", format=".2f"), alt.Tooltip("count():Q", title="items")])
+    spread_x = base.mark_errorbar(extent="stdev", opacity=0.6).encode(x=alt.X("valence:Q", scale=scale_x,
+                                                                                  title="valence [-1, 1]"),
+                                                                     y="mean(arousal):Q", color=colour)
+    spread_y = base.mark_errorbar(extent="stdev", opacity=0.6).encode(y=alt.Y("arousal:Q", scale=scale_y,
+                                                                                  title="arousal [0, 1]"),
+                                                                     x="mean(valence):Q", color=colour)
+    anchors = alt.Chart(labels).mark_text(fontSize=11, fontStyle="italic", color="#666", dy=-8).encode(
         x="valence:Q", y="arousal:Q", text="label:N")
-    return alt.layer(links, dots, anchors).properties(height=420)
+    layers = [spread_x, spread_y, means, anchors]
+    if raw:
+        layers.insert(0, base.mark_circle(size=12, opacity=0.25).encode(x="valence:Q", y="arousal:Q", color=colour))
+    return alt.layer(*layers).properties(height=460)
 
 
-def bias_bars(frame: pd.DataFrame) -> alt.Chart:
-    """Mean signed bias (predicted - gold, normalised scale) per model and strategy, faceted by dimension."""
-    return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("mean_bias:Q", title="mean signed bias (predicted - gold)"),
-        y=alt.Y("model:N", title=None), yOffset="strategy:N", color=alt.Color("strategy:N"),
-        row=alt.Row("dimension:N", title=None),
-        tooltip=["model", "strategy", "dimension", "n:Q", alt.Tooltip("mean_bias:Q", format="+.3f"),
-                 alt.Tooltip("mae:Q", format=".3f")]).properties(height=alt.Step(16))
+def bias_bars(frame: pd.DataFrame) -> alt.HConcatChart:
+    """Mean signed bias (predicted - gold) with its 95% CI per model and strategy, one panel per dimension on its
+    own axis, symmetric around the zero line (valence and arousal have different ranges), and n beside each
+    interval."""
+    panels = []
+    for dimension, block in frame.groupby("dimension", sort=True):
+        data = block.assign(run=block["model"] + " · " + block["strategy"], n_text="n = " + block["n"].astype(str))
+        ends = pd.concat([data["value"], data["ci_low"], data["ci_high"]]).abs()
+        reach = max(float(ends.max()) if ends.notna().any() else 0.0, 0.05) * 1.25
+        x = alt.Scale(domain=[-reach, reach])
+        base = alt.Chart(data).encode(y=alt.Y("run:N", title=None, axis=alt.Axis(labelLimit=0)))
+        zero = alt.Chart(data).mark_rule(color="black", strokeWidth=1).encode(x=alt.datum(0, scale=x))
+        rules = base.mark_rule(strokeWidth=2).encode(
+            x=alt.X("ci_low:Q", scale=x, title=f"{dimension}: mean signed bias (predicted − gold)",
+                    axis=alt.Axis(format="+.2f")), x2="ci_high:Q", color=alt.Color("strategy:N"))
+        points = base.mark_point(filled=True, size=60).encode(
+            x=alt.X("value:Q", scale=x), color="strategy:N",
+            tooltip=["model", "strategy", "dimension", "n:Q", alt.Tooltip("value:Q", format="+.3f"),
+                     alt.Tooltip("ci_low:Q", format="+.3f"), alt.Tooltip("ci_high:Q", format="+.3f")])
+        counts = base.mark_text(align="left", dx=6, fontSize=10, color="#444").encode(
+            x=alt.X("ci_high:Q", scale=x), text="n_text:N")
+        panels.append(alt.layer(zero, rules, points, counts).properties(height=alt.Step(22), width=300))
+    return alt.hconcat(*panels)
 
 
 def intensity_levels(frame: pd.DataFrame) -> alt.Chart:
@@ -104,18 +149,23 @@ def intensity_levels(frame: pd.DataFrame) -> alt.Chart:
         tooltip=["model", "strategy", "intensity", "n"]).properties(width=160, height=180)
 
 
-def reliability(frame: pd.DataFrame) -> alt.LayerChart:
-    """Reliability diagram: accuracy against mean stated confidence per bin, with the diagonal."""
-    diagonal = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]})).mark_line(
-        strokeDash=[4, 4], color="gray").encode(x="x:Q", y="y:Q")
-    label = frame.assign(series=frame["model"] + " · " + frame["strategy"])
-    curve = alt.Chart(label).mark_line(point=True).encode(
-        x=alt.X("mean_confidence:Q", title="stated confidence", scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("series:N", title=None),
+def reliability(frame: pd.DataFrame) -> alt.FacetChart:
+    """Reliability diagrams as small multiples, one per model · strategy: accuracy against mean stated
+    confidence per bin with the diagonal (perfect calibration), each bin's count of answers above its point,
+    and the panel's ECE."""
+    data = frame.assign(series=frame["model"] + " · " + frame["strategy"] + " · ECE "
+                        + frame["ece"].map(lambda e: f"{e:.3f}" if e == e else "–"))
+    unit = alt.Scale(domain=[0, 1])
+    diagonal = alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(
+        x=alt.datum(0, scale=unit), y=alt.datum(0, scale=unit), x2=alt.datum(1), y2=alt.datum(1))
+    base = alt.Chart().encode(x=alt.X("mean_confidence:Q", title="stated confidence", scale=unit),
+                              y=alt.Y("accuracy:Q", title="accuracy", scale=unit))
+    curve = base.mark_line(point=True).encode(
         tooltip=["model", "strategy", alt.Tooltip("mean_confidence:Q", format=".2f"),
                  alt.Tooltip("accuracy:Q", format=".2f"), "n:Q", alt.Tooltip("ece:Q", format=".3f")])
-    return (diagonal + curve).properties(height=360)
+    counts = base.mark_text(dy=-9, fontSize=9, color="#444").encode(text="n:Q")
+    return alt.layer(diagonal, curve, counts, data=data).properties(width=220, height=200).facet(
+        facet=alt.Facet("series:N", title=None, header=alt.Header(labelLimit=0)), columns=3)
 
 
 def pareto(frame: pd.DataFrame, cost: str, front: str, cost_title: str, *, quality: str = "accuracy") -> alt.LayerChart:
@@ -165,3 +215,17 @@ def position_bias(frame: pd.DataFrame) -> alt.Chart:
         xOffset="model:N", tooltip=["model", "strategy", "position", "n", alt.Tooltip("share:Q", format=".1%")])
     uniform = alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="gray").encode(y="mean(uniform):Q")
     return (bars + uniform).properties(height=260)
+
+
+def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChart:
+    """One row per slice, a point and 95% CI per model · strategy (column `cell`), no label cut."""
+    step = 12 * max(1, frame["cell"].nunique()) + 8  # each slice's band holds one row per cell
+    base = alt.Chart(frame).encode(
+        y=alt.Y("slice:N", title=key, axis=alt.Axis(labelLimit=0)), yOffset=alt.YOffset("cell:N"),
+        color=alt.Color("cell:N", title="model · strategy", legend=alt.Legend(orient="bottom", columns=2,
+                                                                             labelLimit=0)))
+    return (base.mark_rule().encode(x=alt.X("ci_low:Q", title=metric), x2="ci_high:Q")
+            + base.mark_point(filled=True, size=60).encode(
+                x="value:Q", tooltip=["model", "strategy", "slice", alt.Tooltip("value:Q", format=".3f"),
+                                      alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"),
+                                      "n", "n_total"])).properties(height=alt.Step(step))

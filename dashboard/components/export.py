@@ -30,7 +30,9 @@ def chart_svg(chart: alt.TopLevelMixin) -> str:
     return vl_convert.vegalite_to_svg(chart.to_dict())
 
 
-def table_csv(frame: pd.DataFrame) -> bytes:
+def table_csv(frame) -> bytes:
+    """The CSV of a frame (or of a styled frame's data: colours are for the screen only)."""
+    frame = getattr(frame, "data", frame) if not isinstance(frame, pd.DataFrame) else frame
     return frame.to_csv(index=False).encode("utf-8")
 
 

@@ -164,23 +164,93 @@ def detail(item: ItemDetail, *, store: str, blur: bool, models: tuple[str, ...] 
                         st.text(trace["thinking"])
 
     if len(item.responses):
-        st.markdown("**Raw responses**")
+        st.markdown("**Every call: the prompt sent, the answer (the span the parser read highlighted), what was "
+                    "parsed, and its cost**")
         for response in item.responses.to_dict("records"):
-            sample = response["sample_index"]
-            parts = [response["model"], response["strategy"],
-                     response["stage"] if _present(response["stage"]) else None,
-                     f"sample {sample}" if _present(sample) and sample else None, response["status"]]
-            title = " · ".join(str(p) for p in parts if p)
-            with st.expander(title):
-                if _present(response["error_message"]):
-                    kind = response["error_class"] if _present(response["error_class"]) else "error"
-                    # stores written before the one scrub may still hold a key: scrubbed again for display
-                    st.error(f"{kind}: {scrub_text(response['error_message'])}")
-                st.code(scrub_text(response["text"]) if _present(response["text"]) else "", language=None,
-                        wrap_lines=True)
-                raw = scrub(response["raw_response"])
-                if _present(raw):
-                    try:
-                        st.json(json.loads(raw) if isinstance(raw, str) else raw, expanded=False)
-                    except ValueError:
-                        st.code(str(raw), language=None)
+            call_record(response, item.answers)
+
+
+def prompt_text(raw_request) -> str:
+    """The text parts of a stored request (any vendor's shape: every string under a "text" or string
+    "content" key, in order); images are stored as their sha256 and are not text."""
+    if isinstance(raw_request, str):
+        try:
+            raw_request = json.loads(raw_request)
+        except ValueError:
+            return raw_request
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("text", "content", "system") and isinstance(value, str):
+                    parts.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(raw_request)
+    return "\n\n".join(parts)
+
+
+_MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]<>()#+-.!|:$~"})
+
+
+def highlighted(text: str, spans: list[str]) -> str:
+    """`text` as markdown with every parsed span on an orange background (the rest escaped, shown as is)."""
+    out, position = [], 0
+    marks = sorted({(text.find(s), s) for s in spans if s and text.find(s) >= 0})
+    for start, span in marks:
+        if start < position:
+            continue
+        out.append(text[position:start].translate(_MARKDOWN_SPECIAL))
+        out.append(f":orange-background[**{span.translate(_MARKDOWN_SPECIAL)}**]")
+        position = start + len(span)
+    out.append(text[position:].translate(_MARKDOWN_SPECIAL))
+    return "".join(out).replace("\n", "  \n")
+
+
+def call_record(response: dict, answers: pd.DataFrame) -> None:
+    """One call: model, strategy, status and run id in the title; tokens, latency and cost; parsed values;
+    the prompt; the answer with the parsed spans highlighted; the raw response."""
+    sample = response["sample_index"]
+    parts = [response["model"], response["strategy"], response["stage"] if _present(response["stage"]) else None,
+             f"sample {sample}" if _present(sample) and sample else None, response["status"],
+             f"run {response['run_id']}"]
+    with st.expander(" · ".join(str(p) for p in parts if p)):
+        cost = f"${response['cost_usd']:.4f}" if _present(response["cost_usd"]) else "–"
+        latency = f"{response['latency_ms']:,.0f} ms" if _present(response["latency_ms"]) else "–"
+        tokens = (f"{int(response['input_tokens']) if _present(response['input_tokens']) else '–'} in / "
+                  f"{int(response['output_tokens']) if _present(response['output_tokens']) else '–'} out")
+        resolved = response["model_id_resolved"] or "–"
+        st.caption(f"run id `{response['run_id']}` · model {resolved} · tokens {tokens} · "
+                   f"latency {latency} · cost {cost}")
+        if _present(response["error_message"]):
+            kind = response["error_class"] if _present(response["error_class"]) else "error"
+            # stores written before the one scrub may still hold a key: scrubbed again for display
+            st.error(f"{kind}: {scrub_text(response['error_message'])}")
+        parsed = answers[answers["response_id"] == response["response_id"]] if "response_id" in answers else answers[:0]
+        if len(parsed):
+            st.markdown("**Parsed**")
+            st.dataframe(parsed[["dimension", "status", "label", "value", "confidence", "span", "method"]],
+                         hide_index=True, key=f"parsed-{response['response_id']}")
+        prompt = prompt_text(scrub(response["raw_request"])) if _present(response["raw_request"]) else ""
+        st.markdown("**Prompt sent**")
+        st.code(scrub_text(prompt) if prompt else "(not stored for this call)", language=None, wrap_lines=True)
+        st.markdown("**Answer** (highlighted: what the parser read)")
+        text = scrub_text(response["text"]) if _present(response["text"]) else ""
+        spans = [s for s in parsed["span"].tolist() if isinstance(s, str)] if len(parsed) else []
+        if text:
+            with st.container(border=True):
+                st.markdown(highlighted(text, spans))
+        else:
+            st.caption("(no answer text)")
+        raw = scrub(response["raw_response"])
+        if _present(raw):
+            with st.popover("Raw response", icon=":material/data_object:"):
+                try:
+                    st.json(json.loads(raw) if isinstance(raw, str) else raw, expanded=False)
+                except ValueError:
+                    st.code(str(raw), language=None)

@@ -7,24 +7,29 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from dashboard.components import address
+
 
 def header(title: str, caption: str) -> None:
     st.title(title)
     st.caption(caption)
 
 
-def pick(label: str, options: Sequence[str], key: str, *, default: str | None = None, container=st,
-         help: str | None = None, format_func=str) -> str | None:
-    """A selectbox that keeps its choice across pages and falls back to the first option."""
+def pick(label: str, options: Sequence[str], key: str, *, param: str | None = None, default: str | None = None,
+         container=st, help: str | None = None, format_func=str) -> str | None:
+    """A selectbox whose value is the one the page draws: read from the address (`param`) when a link set it,
+    else the session's last choice, else `default` or the first option; written back to the address.
+    With no options the name leaves the address and None is returned."""
     options = list(options)
     if not options:
+        if param:
+            address.write(param, None)
         return None
-    current = st.session_state.get(key)
-    if current not in options:
-        st.session_state.pop(key, None)
-        index = options.index(default) if default in options else 0
-        return container.selectbox(label, options, index=index, key=key, help=help, format_func=format_func)
-    return container.selectbox(label, options, key=key, help=help, format_func=format_func)
+    address.resolve(key, options, param, default)
+    value = container.selectbox(label, options, key=key, help=help, format_func=format_func)
+    if param:
+        address.write(param, value)
+    return value
 
 
 NO_JUDGED = "No categorical predictions with gold labels match the filters."
@@ -42,17 +47,19 @@ def scope(scopes: pd.DataFrame, key: str, empty: str):
         return None
     left, middle, right = st.columns([2, 3, 2])
     first = scopes.iloc[0]
-    dataset = pick("Dataset", sorted(scopes["dataset"].unique()), f"{key}-dataset", default=first["dataset"],
-                   container=left)
+    dataset = pick("Dataset", sorted(scopes["dataset"].unique()), f"{key}-dataset", param="view_dataset",
+                   default=first["dataset"], container=left)
     in_dataset = scopes[scopes["dataset"] == dataset]
     sets = in_dataset.drop_duplicates("eval_set").sort_values("eval_set_size", ascending=False)
     names = {row.eval_set: f"{row.eval_set_name} (n = {int(row.eval_set_size)})" for row in sets.itertuples()}
-    eval_set = pick("Evaluation set", list(names), f"{key}-eval-set", container=middle, format_func=names.get,
+    eval_set = pick("Evaluation set", list(names), f"{key}-eval-set", param="eval_set", container=middle,
+                    format_func=names.get,
                     help="The fixed items every number on this page is over. Rows over different sets are never "
                          "ranked together.")
     dims = in_dataset.loc[in_dataset["eval_set"] == eval_set, "dimension"].tolist()
     preferred = "emotion" if "emotion" in dims else None
-    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", default=preferred, container=right)
+    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", param="dimension", default=preferred,
+                     container=right)
     return Scope(dataset, eval_set, dimension)
 
 
@@ -73,11 +80,12 @@ def dataset_dimension(pairs: pd.DataFrame, key: str, empty: str) -> tuple[str | 
         return None, None
     left, right = st.columns(2)
     first = pairs.iloc[0]
-    dataset = pick("Dataset", sorted(pairs["dataset"].unique()), f"{key}-dataset", default=first["dataset"],
-                   container=left)
+    dataset = pick("Dataset", sorted(pairs["dataset"].unique()), f"{key}-dataset", param="view_dataset",
+                   default=first["dataset"], container=left)
     dims = pairs.loc[pairs["dataset"] == dataset, "dimension"].tolist()
     preferred = "emotion" if "emotion" in dims else None
-    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", default=preferred, container=right)
+    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", param="dimension", default=preferred,
+                     container=right)
     return dataset, dimension
 
 

@@ -9,6 +9,16 @@ from dashboard import data, jobs, settings
 from dashboard.state import View
 
 JOB_KEY = "analysis-job"
+SAVED_KEY = "analysis-saved"  # the form's last values, kept while the form is hidden during a run
+FORM_KEYS = ("analysis-dataset", "analysis-n", "analysis-seed", "analysis-models", "analysis-strategy")
+
+
+def _restore_form() -> None:
+    """Put the last submitted values back into the form's widgets (Streamlit forgets a widget's value while
+    it is not drawn, as during a run), unless the person has changed them since."""
+    for key, value in (st.session_state.get(SAVED_KEY) or {}).items():
+        if key not in st.session_state:
+            st.session_state[key] = value
 
 
 @st.fragment(run_every="1s")
@@ -35,7 +45,10 @@ def _last_result() -> None:
     if last is None:
         return
     if last.state == "done":
-        st.success(f"Analysis {last.message}: " + ", ".join(
+        saved = st.session_state.get(SAVED_KEY) or {}
+        drawn = (f" on a random sample of {saved['analysis-n']} items of {saved['analysis-dataset']} (seed "
+                 f"{saved['analysis-seed']})" if "analysis-seed" in saved else "")
+        st.success(f"Analysis {last.message}{drawn}: " + ", ".join(
             f"{run['model']} ({run['answered']} answered)" for run in last.runs), icon=":material/task_alt:")
         # an analysis stands for no benchmark cell: its result is shown here, on its own
         try:
@@ -70,11 +83,21 @@ def render(view: View, *, enabled: bool) -> None:
         rows = {row["dataset"]: row for row in stored.to_dict("records")}
         limit = settings.max_analysis_items()
         choices = jobs.model_choices()
+        _restore_form()
+        if st.session_state.get("analysis-dataset") not in rows:
+            st.session_state.pop("analysis-dataset", None)
+        if any(m not in choices for m in st.session_state.get("analysis-models") or []):
+            st.session_state.pop("analysis-models", None)
+        state = st.session_state
         with st.form("analysis-form", border=False):
             st.selectbox("Dataset", list(rows), key="analysis-dataset")
-            st.number_input("Images", 1, limit, min(10, limit), key="analysis-n",
-                            help=f"The first N items (at most {limit}, AFFECTLENS_MAX_ANALYSIS_ITEMS).")
-            st.multiselect("Models", list(choices), default=[next(iter(choices))], key="analysis-models",
+            st.number_input("Images", 1, limit, **({} if "analysis-n" in state else {"value": min(10, limit)}),
+                            key="analysis-n", help=f"A random sample of N items (at most {limit}, "
+                                                   "AFFECTLENS_MAX_ANALYSIS_ITEMS).")
+            st.number_input("Sample seed", 0, 2**31 - 1, **({} if "analysis-seed" in state else {"value": 0}),
+                            key="analysis-seed", help="The same seed draws the same items from the same store.")
+            st.multiselect("Models", list(choices), **({} if "analysis-models" in state else
+                                                       {"default": [next(iter(choices))]}), key="analysis-models",
                            help="Offline baselines always; cloud models when their key is configured.")
             st.selectbox("Strategy", jobs.STRATEGIES, key="analysis-strategy")
             st.form_submit_button("Run", icon=":material/play_arrow:", type="primary", on_click=_start,
@@ -90,12 +113,14 @@ def _start(db: str, rows: dict, choices: dict) -> None:
     if not models:
         state["analysis-refused"] = "Choose at least one model."
         return
+    state[SAVED_KEY] = {key: state.get(key) for key in FORM_KEYS}
     row = rows[state["analysis-dataset"]]
     stored = row.get("dimensions")
     stored = list(stored) if stored is not None else []
     dims = [d for d in ("polarity", "emotion", "valence", "arousal") if d in stored]
     request = jobs.AnalysisRequest(db=db, dataset=jobs.dataset_entry(row), models=[choices[m] for m in models],
                                    strategy=state["analysis-strategy"], n_images=int(state["analysis-n"]),
+                                   sample_seed=int(state.get("analysis-seed") or 0),
                                    dimensions=dims or ["polarity", "emotion"])
     state[JOB_KEY] = jobs.start(request)
     state.pop("analysis-last", None)

@@ -13,17 +13,14 @@ import streamlit as st
 from pathlib import PurePath
 
 from dashboard import data, exposure, settings
-from dashboard.components import auth, run_panel, upload_panel
+from dashboard.components import address, auth, run_panel, upload_panel
 from dashboard.state import BLUR_KEY, FILTER_KEYS, PINNED_KEY, STORE_KEY, current_view
 
 URL_PARAMS = {"datasets": "dataset", "models": "model", "strategies": "strategy"}
 
 
 def _from_url(name: str) -> list[str]:
-    values = []
-    for raw in st.query_params.get_all(URL_PARAMS[name]):
-        values += [part.strip() for part in raw.split(",") if part.strip()]
-    return values
+    return address.list_from_address(URL_PARAMS[name])
 
 
 def _filters(options: dict[str, list[str]]) -> None:
@@ -32,15 +29,15 @@ def _filters(options: dict[str, list[str]]) -> None:
             st.session_state[key] = _from_url(name)
         chosen = list(st.session_state.get(key) or [])
         choices = sorted(set(options.get(name, [])) | set(chosen))
-        st.multiselect(name.capitalize(), choices, key=key, placeholder="all")
+        chosen = st.multiselect(name.capitalize(), choices, key=key, placeholder="all")
+        address.write(URL_PARAMS[name], chosen)
 
 
 def _run_set(view) -> None:
     """Which run stands for each cell on every page: the newest complete one, unless an older run is pinned
     here (`?run=ID` in the address pins it too)."""
     if PINNED_KEY not in st.session_state:
-        st.session_state[PINNED_KEY] = [part for raw in st.query_params.get_all("run") for part in raw.split(",")
-                                        if part.strip()]
+        st.session_state[PINNED_KEY] = address.list_from_address("run")
     try:
         history = data.run_history(view.db, view.filters)
     except (data.StoreMissing, data.StoreBusy):
@@ -49,10 +46,11 @@ def _run_set(view) -> None:
     labels = {} if history is None else {
         row.run_id: f"{row.model} · {row.strategy} · {row.eval_set_name} · {row.status} ({row.run_id[:8]})"
         for row in history.itertuples()}
-    st.multiselect("Older runs to show instead", sorted(set(labels) | set(chosen)), key=PINNED_KEY,
+    pinned = st.multiselect("Older runs to show instead", sorted(set(labels) | set(chosen)), key=PINNED_KEY,
                    format_func=lambda run_id: labels.get(run_id, run_id), placeholder="newest complete run per cell",
                    help="Every page shows, per dataset, evaluation set, model, strategy and dimension, the newest "
                         "complete run. Pick older runs here to see them instead, on every page.")
+    address.write("run", pinned)
 
 
 def render() -> None:

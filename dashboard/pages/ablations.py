@@ -19,7 +19,7 @@ with store_guard():
     st.caption(f"Over **{layout.scope_caption(scopes, chosen)}**; each model and strategy is the newest complete "
                "benchmark run of its cell (probes and occlusion runs are on the Explain page).")
     cells = data.cell_models(view.db, view.filters, chosen)
-    baseline = layout.pick("Baseline strategy", sorted(cells["strategy"].unique()), "ablate-baseline",
+    baseline = layout.pick("Baseline strategy", sorted(cells["strategy"].unique()), "ablate-baseline", param="baseline",
                            default="zero-shot")
 
     st.subheader(f"Difference from {baseline}")

@@ -20,7 +20,8 @@ with store_guard():
                "model and strategy.")
     scores = data.scores_long(view.db, view.filters, chosen)
     metrics = sorted(scores["metric"].unique())
-    metric = layout.pick("Metric", metrics, "compare-metric", default=data.PRIMARY_METRIC.get(chosen.dimension))
+    metric = layout.pick("Metric", metrics, "compare-metric", param="metric",
+                         default=data.PRIMARY_METRIC.get(chosen.dimension))
     picked = scores[scores["metric"] == metric]
     export.chart(charts.metric_with_ci(picked, metric), f"{metric}-by-model-{chosen.dataset}-{chosen.dimension}",
                  picked, key="metric-by-model")
@@ -31,7 +32,8 @@ with store_guard():
 
     st.subheader("Pairwise significance")
     cells = data.cell_models(view.db, view.filters, chosen)
-    strategy = layout.pick("Strategy", sorted(cells["strategy"].unique()), "compare-strategy", default="zero-shot")
+    strategy = layout.pick("Strategy", sorted(cells["strategy"].unique()), "compare-strategy", param="view_strategy",
+                           default="zero-shot")
     st.caption("Strict accuracy (unanswered counts as wrong) on the items of the set. Cell: row model minus column "
                f"model; stars: exact McNemar test, Holm-corrected over {data.HOLM_FAMILY['pairwise']} "
                "(* p<.05, ** p<.01, *** p<.001).")
@@ -40,13 +42,18 @@ with store_guard():
         st.info("Fewer than two models answered these items under this strategy.")
     else:
         significance["label"] = [f"{d:+.3f}{m}" for d, m in zip(significance["difference"], significance["mark"])]
+        significance["p"] = significance["p_value"].map(analysis.p_text)
         significance["p (Holm)"] = significance["p_holm"].map(analysis.p_text)
-        export.chart(charts.matrix(significance, "difference", text="label", title="accuracy difference",
+        # row minus column: one triangle says it all (the other is the same with the sign flipped)
+        triangle = significance[significance["model_a"] > significance["model_b"]]
+        export.chart(charts.matrix(triangle, "difference", text="label", title="accuracy difference",
                                    tooltip=["model_a", "model_b", "n_common", "only_a", "only_b",
                                             "p_value", "p_holm"]),
-                     f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", significance, key="significance")
+                     f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", triangle, key="significance")
         export.table(significance.drop(columns=["label"]), f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}",
-                     key="significance-table")
+                     key="significance-table", column_config={
+                         "p_value": st.column_config.NumberColumn("p_value", format="%.2e"),
+                         "p_holm": st.column_config.NumberColumn("p_holm", format="%.2e")})
 
     st.subheader("Agreement between models")
     agreement = data.model_agreement(view.db, view.filters, chosen, strategy)
@@ -59,8 +66,8 @@ with store_guard():
                   else "–", help=f"Nominal alpha over {group['models']} models and {group['items']} items.",
                   width="content")
         st.caption("Cohen's kappa on the items both models answered (1: always the same label; 0: chance).")
-        export.chart(charts.matrix(agreement, "kappa", text="label", title="Cohen's kappa", scheme="viridis",
-                                   domain_mid=None, tooltip=["model_a", "model_b", "n_common", "agreement", "kappa"]),
+        export.chart(charts.matrix(agreement, "kappa", text="label", title="Cohen's kappa", domain=(-1, 1),
+                                   domain_mid=0.0, tooltip=["model_a", "model_b", "n_common", "agreement", "kappa"]),
                      f"agreement-{chosen.dataset}-{chosen.dimension}-{strategy}", agreement, key="agreement")
 
     st.subheader("Accuracy against cost and latency")

@@ -18,9 +18,10 @@ with store_guard():
                "run of its cell.")
     cells = data.cell_models(view.db, view.filters, chosen)
     top = st.columns(2)
-    model = layout.pick("Model", sorted(cells["model"].unique()), "dims-model", container=top[0])
+    model = layout.pick("Model", sorted(cells["model"].unique()), "dims-model", param="view_model",
+                         container=top[0])
     strategy = layout.pick("Strategy", sorted(cells.loc[cells["model"] == model, "strategy"].unique()),
-                           "dims-strategy", default="zero-shot", container=top[1])
+                           "dims-strategy", param="view_strategy", default="zero-shot", container=top[1])
     datasets = data.datasets_table(view.db, view.filters)
 
     if chosen.dimension in data.CATEGORICAL:
@@ -36,8 +37,9 @@ with store_guard():
         with right:
             scores = data.per_class(view.db, view.filters, chosen, model, strategy)
             if scores.empty or not scores["f1"].fillna(0).any():
-                st.info("No class has a correct answer yet: every F1 is 0 or undefined.")
-            if len(scores):
+                st.info("No class has a correct answer here: every F1 is 0 or undefined, so there is no bar to "
+                        "draw. The confusion matrix shows where the answers went.")
+            elif len(scores):
                 export.chart(charts.per_class_bars(scores),
                              f"per-class-f1-{chosen.dataset}-{chosen.dimension}-{model}-{strategy}", scores,
                              key="per-class")
@@ -47,8 +49,9 @@ with store_guard():
         if bins.empty:
             st.info("No answer in this selection stated a confidence.")
         else:
-            st.caption("Accuracy against stated confidence in ten equal-width bins; the diagonal is perfect "
-                       "calibration. ECE (expected calibration error) and the answers per bin in the table.")
+            st.caption("One panel per model and strategy: accuracy against stated confidence in ten equal-width bins "
+                       "(the number over each point: answers in the bin); the dashed diagonal is perfect calibration; "
+                       "ECE (expected calibration error) in each panel's title and in the table.")
             export.chart(charts.reliability(bins), f"calibration-{chosen.dataset}-{chosen.dimension}", bins,
                          key="calibration")
             ece = bins.groupby(["model", "strategy"], as_index=False).agg(ece=("ece", "first"), answers=("n", "sum"))
@@ -60,20 +63,26 @@ with store_guard():
             st.info(f"No item of this set has both gold and predicted valence and arousal from {model} · {strategy}.")
         else:
             taxonomy = next(iter(datasets.loc[datasets["dataset"] == chosen.dataset, "taxonomy"]), None)
-            st.caption(f"{len(points)} items (a fixed sample when there are more). Hollow: gold; filled: predicted; "
+            raw = st.toggle("Show every item", key="dims-raw-points", help="The items themselves, faintly, under "
+                                                                            "the per-class means.")
+            st.caption(f"{len(points)} items (a fixed sample when there are more), grouped by gold class: circle = "
+                       "mean gold position, triangle = mean predicted position, bars = ±1 standard deviation; grey "
                        "labels: the taxonomy's positions on Russell's circumplex. Valence in [-1, 1], arousal in "
                        "[0, 1].")
-            export.chart(charts.circumplex(points, data.circumplex(taxonomy)),
+            export.chart(charts.circumplex(points, data.circumplex(taxonomy), raw=raw),
                          f"circumplex-{chosen.dataset}-{model}-{strategy}", points, key="circumplex")
 
         st.subheader("Bias on continuous dimensions")
         bias = data.continuous_bias(view.db, view.filters, chosen.dataset, chosen.eval_set)
+        bias_ci = data.bias_scores(view.db, view.filters, chosen.dataset, chosen.eval_set)
         if bias.empty:
             st.info("No continuous predictions (valence, arousal, intensity) with gold in this set.")
         else:
-            st.caption("Mean of predicted minus gold (positive: the model overestimates), on the normalised scale "
-                       "and on the dataset's own scale (column unit); n answers scored of the set's items.")
-            export.chart(charts.bias_bars(bias), f"bias-{chosen.dataset}", bias, key="bias")
+            st.caption("Mean of predicted minus gold (positive: the model overestimates) with its 95% CI and n, each "
+                       "dimension on its own axis (normalised: valence [-1, 1], arousal [0, 1]); the black line is 0. "
+                       "The table gives it on the dataset's own scale too (column unit).")
+            if len(bias_ci):
+                export.chart(charts.bias_bars(bias_ci), f"bias-{chosen.dataset}", bias_ci, key="bias")
             export.table(bias, f"bias-{chosen.dataset}", key="bias-table")
         intensity = data.intensity_levels(view.db, view.filters, chosen.dataset, chosen.eval_set)
         if len(intensity):

@@ -4,7 +4,7 @@ reasoning that contradicts the answer), and how its answers move when the image 
 import streamlit as st
 
 from dashboard import explain_data
-from dashboard.components import charts, export, heatmaps, layout
+from dashboard.components import address, charts, export, heatmaps, layout
 from dashboard.state import current_view, store_guard
 
 view = current_view()
@@ -29,7 +29,8 @@ def heatmap_section() -> None:
                 "--items ID1,ID2`.")
         return
     left, right = st.columns(2)
-    dataset = layout.pick("Dataset", sorted(overview["dataset"].unique()), "explain-map-dataset", container=left)
+    dataset = layout.pick("Dataset", sorted(overview["dataset"].unique()), "explain-map-dataset", param="map_dataset",
+                          container=left)
     items = explain_data.items(view.db, dataset)
     if view.filters.models:
         items = items[[bool(set(m) & set(view.filters.models)) for m in items["models"]]]
@@ -37,7 +38,7 @@ def heatmap_section() -> None:
         st.info("No maps of the selected models on this dataset.")
         return
     labels = {row.item_id: f"{row.item_id} ({row.n_maps} maps)" for row in items.itertuples()}
-    item_id = layout.pick("Item", list(labels), "explain-map-item", container=right, format_func=labels.get)
+    item_id = layout.pick("Item", list(labels), "explain-map-item", param="map_item", container=right, format_func=labels.get)
     heatmaps.item_heatmaps(view.db, dataset, item_id, models=view.filters.models, key="explain-maps", blur=view.blur)
     with st.expander("What the store holds"):
         export.table(overview, "explanations-overview", key="explain-overview")
@@ -51,11 +52,14 @@ def reasoning_section() -> None:
                 "No reasoning traces yet: run a strategy that reasons (cot, scene, self-consistency).")
         return
     left, right = st.columns(2)
-    dataset = layout.pick("Dataset", datasets, "explain-reasoning-dataset", container=left)
-    tables = explain_data.reasoning(view.db, dataset, st.session_state.get("explain-baseline", "zero-shot"))
+    dataset = layout.pick("Dataset", datasets, "explain-reasoning-dataset", param="reasoning_dataset",
+                          container=left)
+    baseline = address.from_address("cue_baseline") or st.session_state.get("explain-baseline", "zero-shot")
+    tables = explain_data.reasoning(view.db, dataset, baseline)
     cues = _selected(_selected(tables["cues"], "model", view.filters.models), "strategy", view.filters.strategies)
     strategies = sorted(cues["strategy"].unique())
-    layout.pick("Baseline for the cue shift", strategies, "explain-baseline", default="zero-shot", container=right)
+    layout.pick("Baseline for the cue shift", strategies, "explain-baseline", param="cue_baseline",
+                default="zero-shot", container=right)
     if cues.empty:
         st.info("No reasoning traces match the filters.")
         return
@@ -119,9 +123,11 @@ def probe_section() -> None:
                 "grayscale,blur,no-centre,caption-only`.")
         return
     left, right = st.columns(2)
-    dataset = layout.pick("Dataset", sorted(report["dataset"].unique()), "explain-probe-dataset", container=left)
+    dataset = layout.pick("Dataset", sorted(report["dataset"].unique()), "explain-probe-dataset", param="probe_dataset",
+                          container=left)
     dims = sorted(report.loc[report["dataset"] == dataset, "dimension"].unique())
-    dimension = layout.pick("Dimension", dims, "explain-probe-dimension", container=right,
+    dimension = layout.pick("Dimension", dims, "explain-probe-dimension", param="probe_dimension",
+                            container=right,
                             default="emotion" if "emotion" in dims else None)
     shown = report[(report["dataset"] == dataset) & (report["dimension"] == dimension)].copy()
     categorical = shown["change_rate"].notna().any()

@@ -1,28 +1,49 @@
-"""Error gallery: every item's image, hardest first, filtered by labels, error type and confidence; a detail
-view with gold annotations, every model's answer, reasoning traces and raw responses."""
+"""Error gallery: every item's image, hardest first, filtered by labels, error type and confidence (categorical
+dimensions) or ordered by absolute error or disagreement between models (continuous ones); a detail view with
+gold annotations, every model's answer, reasoning traces and a record of every call."""
 
 import dataclasses
 import math
 
 import streamlit as st
 
-from dashboard import data
-from dashboard.components import gallery, layout
+from dashboard import data, slices_data
+from dashboard.components import address, gallery, layout, value_gallery
 from dashboard.state import current_view, store_guard
 
 PAGE_SIZE = 24
+ANY = "(any)"
+
+
+
+def _clear_slice() -> None:
+    for name in ("slice_key", "slice"):
+        st.query_params.pop(name, None)
+
+
+def slice_filter(chosen):
+    """The items of the slice named in the address (`slice_key`, `slice`: a link from the Slices page), or None."""
+    key, value = st.query_params.get("slice_key"), st.query_params.get("slice")
+    if not key or value is None:
+        return None
+    items = slices_data.slice_items(view.db, chosen, key, value)
+    left, right = st.columns([4, 1])
+    left.info(f"Only the {len(items):,} items of the slice {key} = {value}.", icon=":material/filter_alt:")
+    right.button("Show every item", on_click=_clear_slice, icon=":material/filter_alt_off:", key="gallery-all-items")
+    return items
+
 
 view = current_view()
-layout.header("Error gallery", "Items ordered by how many of the selected runs got them wrong.")
+layout.header("Error gallery", "The items the models get wrong, hardest first, with every answer and call behind them.")
 
 with store_guard():
-    scopes = data.judged_dimensions(view.db, view.filters)
-    chosen = layout.scope(scopes, "gallery", layout.NO_JUDGED)
+    scopes = data.scopes(view.db, view.filters)
+    chosen = layout.scope(scopes, "gallery", layout.NO_SCORES)
     if chosen is None:
         st.stop()
     dataset = chosen.dataset
-    st.caption(f"Over **{layout.scope_caption(scopes, chosen)}** · {chosen.dimension}; hardness counts one run per "
-               "model and strategy (the newest complete one).")
+    st.caption(f"Over **{layout.scope_caption(scopes, chosen)}** · {chosen.dimension}; one run per model and "
+               "strategy (the newest complete one, or the one pinned in the sidebar).")
 
     opened = st.query_params.get(gallery.ITEM_PARAM)
     if opened:
@@ -36,22 +57,36 @@ with store_guard():
             gallery.detail(detail, store=view.db, blur=view.blur, models=view.filters.models)
         st.stop()
 
+    only = slice_filter(chosen)
+    if chosen.dimension not in data.CATEGORICAL:
+        value_gallery.render(view, chosen, PAGE_SIZE, items=only)
+        st.stop()
+
     labels = data.gallery_labels(view.db, view.filters, chosen)
     row = st.columns(3)
-    gold = row[0].selectbox("Gold label", ["(any)"] + labels["gold"], key="gallery-gold")
-    predicted = row[1].selectbox("Predicted label", ["(any)"] + labels["predicted"], key="gallery-predicted")
+    gold = layout.pick("Gold label", [ANY] + labels["gold"], "gallery-gold", param="gold", container=row[0])
+    predicted = layout.pick("Predicted label", [ANY] + labels["predicted"], "gallery-predicted", param="predicted",
+                            container=row[1])
+    linked = address.from_address("search")
+    if linked is not None or "gallery-search" not in st.session_state:
+        st.session_state["gallery-search"] = linked or ""
     search = row[2].text_input("Item id contains", key="gallery-search", placeholder="e.g. anger_12")
+    address.write("search", search.strip())
+    linked = address.from_address("errors")
+    if linked is not None or "gallery-errors" not in st.session_state:
+        st.session_state["gallery-errors"] = [e for e in (linked or "").split(",") if e in data.ERROR_TYPES]
     row = st.columns([3, 2])
     error_types = row[0].pills("Error type", list(data.ERROR_TYPES), selection_mode="multi", key="gallery-errors",
                                format_func=lambda key: data.ERROR_TYPES[key].split(",")[0].replace("answered", "wrong"),
                                help="An item shows when a selected run's answer has one of these outcomes; none: all items.")
+    address.write("errors", list(error_types or ()))
     confidence = row[1].slider("Stated confidence", 0.0, 1.0, (0.0, 1.0), 0.05, key="gallery-confidence",
                                help="Narrowing the range keeps only answers that stated a confidence in it.")
 
     spec = data.GalleryQuery(
-        scope=chosen, gold=None if gold == "(any)" else gold,
-        predicted=None if predicted == "(any)" else predicted, error_types=tuple(error_types or ()),
-        confidence=None if tuple(confidence) == (0.0, 1.0) else tuple(confidence), search=search or "",
+        scope=chosen, gold=None if gold == ANY else gold,
+        predicted=None if predicted == ANY else predicted, error_types=tuple(error_types or ()),
+        confidence=None if tuple(confidence) == (0.0, 1.0) else tuple(confidence), search=search or "", items=only,
         page=1, page_size=PAGE_SIZE)
     # A new filter starts again at page 1.
     signature = (view.filters, spec)

@@ -1,9 +1,10 @@
-"""Overview: what the store holds and a leaderboard per dataset and dimension with 95% CIs and coverage."""
+"""Overview: what the store holds, the results matrix (models x datasets), and a leaderboard per dataset, evaluation
+set and dimension with 95% CIs and coverage."""
 
 import streamlit as st
 
 from dashboard import data, exposure
-from dashboard.components import charts, export, layout
+from dashboard.components import charts, export, layout, matrix
 from dashboard.state import current_view, store_guard
 from engine.metrics import cells as ranking
 
@@ -19,6 +20,9 @@ with store_guard():
             ("Runs", layout.compact(summary["runs"])), ("Responses", layout.compact(summary["responses"])),
             ("Predictions", layout.compact(summary["predictions"])), ("Spend", layout.usd(summary["spend_usd"]))]):
         cell.metric(label, value, border=True)
+
+    st.subheader("Results matrix")
+    matrix.render(view)
 
     st.subheader("Leaderboard")
     scopes = data.scopes(view.db, view.filters)
@@ -39,7 +43,8 @@ with store_guard():
         rest = [c for c in shown.columns if c not in ordered + ["metric", "ci_low", "ci_high", "eligible", "best",
                                                                  "ci_method"]]
         export.table(shown[[c for c in ordered if c in shown.columns] + rest],
-                     f"leaderboard-{chosen.dataset}-{chosen.dimension}", key="leaderboard", column_config={
+                     f"leaderboard-{chosen.dataset}-{chosen.dimension}", key="leaderboard",
+                     height=matrix.ROW_HEIGHT * (len(shown) + 1) + 3, column_config={
                          metric: st.column_config.NumberColumn(format="%.4f"),
                          "coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
         if len(board):
@@ -52,6 +57,6 @@ with store_guard():
 
     st.subheader("Spend by model")
     spend = data.spend_by_model(view.db, view.filters)
-    export.table(spend, "spend-by-model", key="spend",
+    export.table(spend, "spend-by-model", key="spend", height=matrix.ROW_HEIGHT * (len(spend) + 1) + 3,
                  column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f"),
                                 "mean_latency_ms": st.column_config.NumberColumn("mean latency (ms)", format="%.0f")})

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, exposure
-from dashboard.components import export, layout
+from dashboard.components import address, export, layout
 from dashboard.state import current_view, store_guard
 
 view = current_view()
@@ -15,16 +15,36 @@ with store_guard():
     if runs.empty:
         st.info("No runs match the filters.")
         st.stop()
-    export.table(runs, "runs", key="runs", column_config={
+    statuses = sorted(runs["status"].fillna("unknown").unique())
+    linked = address.from_address("status")
+    if linked is not None or "runs-status" not in st.session_state:
+        st.session_state["runs-status"] = [s for s in (linked or "").split(",") if s in statuses]
+    chosen_status = st.pills("Status", statuses, selection_mode="multi", key="runs-status",
+                             help="Show only runs with these statuses; none chosen: every run.")
+    address.write("status", list(chosen_status or ()))
+    if chosen_status:
+        runs = runs[runs["status"].fillna("unknown").isin(chosen_status)].reset_index(drop=True)
+    failed = int((runs["status"] == "failed").sum())
+    st.caption(f"{len(runs):,} runs" + (f" · **{failed} failed** (red; the reason first)" if failed else "")
+               + ". Run duration: first to last stored call of the run; call time: the calls' summed latency; "
+                 "invocation: the whole command's wall time, shared by the runs it started.")
+    ordered = ["status", "message", "model", "strategy", "dataset", "eval_set_name", "purpose", "run_duration_s",
+               "call_time_s", "invocation_s"]
+    runs = runs[ordered + [c for c in runs.columns if c not in ordered]]
+    shown = runs.style.apply(lambda row: ["background-color: #fde2e1; color: #7a1010"
+                                          if row["status"] == "failed" else "" for _ in row], axis=1)
+    export.table(shown, "runs", key="runs", column_config={
         "spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f"),
-        "duration_s": st.column_config.NumberColumn("duration (s)", format="%.1f"),
+        "run_duration_s": st.column_config.NumberColumn("run duration (s)", format="%.1f"),
+        "call_time_s": st.column_config.NumberColumn("call time (s)", format="%.1f"),
+        "invocation_s": st.column_config.NumberColumn("invocation (s)", format="%.1f"),
         "mean_latency_ms": st.column_config.NumberColumn("mean latency (ms)", format="%.0f"),
         "started_at": st.column_config.DatetimeColumn("started"),
         "finished_at": st.column_config.DatetimeColumn("finished")})
 
     labels = {row.run_id: f"{row.model} · {row.strategy} · {row.dataset} ({row.run_id[:10]})"
               for row in runs.itertuples()}
-    run_id = layout.pick("Run", list(labels), "runs-selected", format_func=labels.get)
+    run_id = layout.pick("Run", list(labels), "runs-selected", param="show_run", format_func=labels.get)
     detail = data.run_detail(view.db, run_id)
     if detail is None:
         st.stop()
@@ -37,8 +57,8 @@ with store_guard():
                   "unless pinned in the sidebar's run set)"))
     cells = st.columns(4)
     cells[0].metric("Status", row["status"] or "–", border=True)
-    cells[1].metric("Duration", f"{row['duration_s']:.1f} s" if row["duration_s"] == row["duration_s"] else "–",
-                    border=True)
+    cells[1].metric("Run duration", f"{row['run_duration_s']:.1f} s" if row["run_duration_s"] == row["run_duration_s"]
+                    else "–", border=True, help="First to last stored call of this run.")
     cells[2].metric("Spend", layout.usd(row["spend_usd"]), border=True)
     cells[3].metric("Errors / calls", f"{row['errors']:,} / {row['calls']:,}", border=True)
 
@@ -63,7 +83,8 @@ with store_guard():
             "cost_usd": st.column_config.NumberColumn("cost (USD)", format="$%.4f")})
     st.markdown("**Errors by class**")
     if detail["errors"].empty:
-        st.caption("No failed calls.")
+        st.caption("No failed calls." if row["calls"] else "No call was stored for this run"
+                   + (": the reason it failed is above." if row["status"] == "failed" else "."))
     else:
         export.table(detail["errors"], f"errors-{run_id[:12]}", key="run-errors")
     st.markdown("**Parse outcomes by dimension**")

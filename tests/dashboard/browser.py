@@ -151,3 +151,31 @@ def screenshot(page, path: Path, *, width: int = 1400, max_height: int = 5000, c
     image.quantize(colours, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
     page.set_viewport_size({"width": width, "height": 1000})
     return path
+
+
+def picker(page, label: str):
+    """The selectbox (a combo box named by its label) in the main area."""
+    return page.locator('[data-testid="stMain"]').get_by_role("combobox", name=label, exact=True).first
+
+
+def picker_value(page, label: str) -> str:
+    """The text a selectbox shows now."""
+    return picker(page, label).input_value().strip()
+
+
+def choose(page, label: str, option: str, *, param: str, value: str | None = None, timeout_s: float = 60) -> float:
+    """Pick `option` in the selectbox `label`, wait until the address holds `param=value` (the page writes
+    every picker there) and the page has drawn again; returns seconds from the click to drawn."""
+    from urllib.parse import parse_qs, urlparse
+
+    started = time.monotonic()
+    picker(page, label).click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    wanted = value if value is not None else option
+    deadline = time.monotonic() + timeout_s
+    while parse_qs(urlparse(page.url).query).get(param, [None])[-1] != wanted:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the address never held {param}={wanted}: {page.url}")
+        page.wait_for_timeout(25)
+    settle(page, quiet_ms=300)
+    return time.monotonic() - started - 0.3

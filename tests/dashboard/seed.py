@@ -40,7 +40,9 @@ COST_PER_CALL = {"alpha": 0.001, "beta": 0.002}
 LATENCY_MS = {"alpha": 400.0, "beta": 900.0}
 DATASET = "faces"
 EKMAN7 = ["anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral"]
-SHUFFLED_RUN = ("beta", "cot")  # the run whose candidate labels were shown in a per-item order
+SHUFFLED_RUN = ("beta", "cot")
+PROMPT = {"zero-shot": "Which emotion does this image convey? Answer in JSON.",
+          "cot": "Think step by step, then say which emotion this image conveys, in JSON."}  # the run whose candidate labels were shown in a per-item order
 
 
 def presented_order(stem: str) -> list[str]:
@@ -138,6 +140,8 @@ def build_store(db: Path, images: Path) -> Path:
                                   "stage": "answer", "sample_index": 0, "status": status, "error_class": "server" if status == "error" else None,
                                   "error_message": "503 upstream unavailable" if status == "error" else None,
                                   "text": text, "raw_response": {"choices": [{"text": text}]},
+                                  "raw_request": {"messages": [{"role": "user", "content": [
+                                      {"type": "text", "text": PROMPT[strategy]}, {"type": "image", "sha256": stem}]}]},
                                   "input_tokens": 100, "output_tokens": 20 if strategy == "zero-shot" else 80,
                                   "cost_usd": COST_PER_CALL[model], "latency_ms": LATENCY_MS[model], "attempts": 1})
                 pred_status = {"!refused": "refused", "!error": "error", "!failed": "failed"}.get(answer, "ok")
@@ -146,7 +150,7 @@ def build_store(db: Path, images: Path) -> Path:
                 predictions.append({"run_id": rid, "dataset": DATASET, "item_id": iid, "dimension": "emotion",
                                     "label": label, "raw_label": label, "status": pred_status,
                                     "confidence": confidence, "method": "rule", "parser_version": "1.0.0",
-                                    "response_id": response_id})
+                                    "span": f'"{label}"' if label else None, "response_id": response_id})
                 if label:
                     gold_emotion, valence, arousal = GOLD[stem]
                     shift = 1.0 if model == "beta" else 0.0  # beta overestimates valence by one scale point

@@ -162,6 +162,13 @@ def test_every_page_shows_the_numbers_scores_json_prints(fresh_store, monkeypatc
         assert row.n_total == expected["n_total"] and row.run_id == expected["run_id"]
         assert row.coverage == pytest.approx(printed[(row.model, row.strategy, "coverage")]["value"])
 
+    grid = _frame_with(at, "mean_win_rate")  # the results matrix: the same cells, the analysis and probe left out
+    assert set(zip(grid["model"], grid["strategy"])) == {k[:2] for k in printed}
+    for _, row in grid.iterrows():
+        expected = printed[(row["model"], row["strategy"], "accuracy_strict")]
+        assert row[f"{seed.DATASET} · emotion"] == pytest.approx(expected["value"])
+        assert f"n {expected['n']}" in row[f"{seed.DATASET} · emotion ·"]
+
     at.switch_page("pages/comparison.py").run()
     at.selectbox(key="compare-dimension").set_value("emotion").run()
     quality = _frame_with(at, "cost_per_item_usd")

@@ -106,7 +106,9 @@ def test_runs_page_lists_every_run_with_cost_and_errors(app):
     beta = runs.set_index("run_id").loc[seed.run_id("beta", "zero-shot")]
     assert beta["errors"] == 1 and beta["calls"] == len(seed.GOLD)
     assert beta["spend_usd"] == pytest.approx(seed.COST_PER_CALL["beta"] * len(seed.GOLD))
-    assert beta["duration_s"] == pytest.approx(30 + 2)
+    assert beta["invocation_s"] == pytest.approx(30 + 2)  # started to finished, as the runner stored it
+    assert beta["call_time_s"] == pytest.approx(seed.LATENCY_MS["beta"] * len(seed.GOLD) / 1000)
+    assert beta["run_duration_s"] >= 0
     assert "abc123" in str([j.value for j in app.json])  # provenance shown
 
 
@@ -140,3 +142,58 @@ def test_an_empty_store_shows_guidance_not_errors(tmp_path, monkeypatch):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
+
+
+def test_results_matrix_shows_every_cell_with_its_win_rate(app):
+    grid = _frame_with(app, "mean_win_rate")
+    assert len(grid) == len(seed.ANSWERS)  # every row, no cut-off
+    strict = {key: sum(seed.correct(s, a[s]) for s in seed.GOLD) / len(seed.GOLD) for key, a in seed.ANSWERS.items()}
+    for _, row in grid.iterrows():
+        key = (row["model"], row["strategy"])
+        assert row[f"{seed.DATASET} · emotion"] == pytest.approx(strict[key])
+        rivals = [v for k, v in strict.items() if k != key]
+        wins = sum(strict[key] > v for v in rivals) + 0.5 * sum(strict[key] == v for v in rivals)
+        assert row["mean_win_rate"] == pytest.approx(wins / len(rivals))
+    assert list(grid["mean_win_rate"]) == sorted(grid["mean_win_rate"], reverse=True)
+
+
+def test_results_matrix_marks_cells_below_the_ranking_thresholds(seeded, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import APP
+
+    monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["matrix_metric"] = "accuracy"  # over answered items: n = 8 < MIN_N, so nothing may rank
+    at.run()
+    grid = _frame_with(at, "mean_win_rate")
+    assert all("below threshold" in text for text in grid[f"{seed.DATASET} · emotion ·"])
+    assert grid["mean_win_rate"].isna().all()
+    assert any("stands for the dataset" in c.value and "faces · every item (n = 8)" in c.value for c in at.caption)
+
+
+def test_runs_page_filters_by_status_and_puts_a_failed_runs_reason_first(fresh_store, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from engine.store import connect
+    from engine.store.writes import write_run
+    from tests.dashboard.conftest import APP
+
+    with connect(fresh_store) as con:
+        write_run(con, {"run_id": "run-broken", "dataset": seed.DATASET, "model": "gamma", "adapter": "replay",
+                        "strategy": "zero-shot", "status": "failed", "message": "replay file not found: answers.jsonl",
+                        "n_items": 0, "purpose": "benchmark"})
+    monkeypatch.setenv("AFFECTLENS_DB", str(fresh_store))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["status"] = "failed"
+    at.query_params["show_run"] = "run-broken"
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    runs = _frame_with(at, "run_id")
+    assert list(runs["run_id"]) == ["run-broken"] and list(runs.columns[:2]) == ["status", "message"]
+    assert "1 failed" in texts(at)
+    assert any("replay file not found" in e.value for e in at.error)
+    assert "No call was stored for this run: the reason it failed is above." in texts(at)
+    at.pills(key="runs-status").set_value([]).run()
+    assert len(_frame_with(at, "run_id")) == len(seed.ANSWERS) + 1
+    assert "status" not in at.query_params

@@ -45,6 +45,7 @@ def test_run_a_small_analysis_without_freezing_and_see_it_appear(fresh_store, mo
     assert "color-affect" not in before
     at.selectbox(key="analysis-dataset").set_value(seed.DATASET)
     at.number_input(key="analysis-n").set_value(5)
+    at.number_input(key="analysis-seed").set_value(7)
     at.multiselect(key="analysis-models").set_value(["color-affect"])
     at.selectbox(key="analysis-strategy").set_value("zero-shot")
     started = time.monotonic()
@@ -63,7 +64,19 @@ def test_run_a_small_analysis_without_freezing_and_see_it_appear(fresh_store, mo
     added = runs[runs["model"] == "color-affect"]
     assert len(added) == 1 and added["status"].iloc[0] == "complete" and added["n_items"].iloc[0] == 5
     assert "color-affect" in texts(at)  # the success message names the model
+    assert f"random sample of 5 items of {seed.DATASET} (seed 7)" in texts(at)
     assert added["purpose"].iloc[0] == "analysis"
+    # the items are the seeded sample, not the first five; the form kept its values
+    from engine.runner.small import sample_items
+    from engine.store import connect
+
+    with connect(fresh_store, read_only=True) as con:
+        used = sorted(r[0] for r in con.execute("SELECT DISTINCT item_id FROM responses WHERE run_id = ?",
+                                                 [added["run_id"].iloc[0]]).fetchall())
+    assert used == sample_items(fresh_store, seed.DATASET, 5, 7)
+    assert used != sorted(seed.item_id(s) for s in seed.GOLD)[:5]
+    assert at.number_input(key="analysis-n").value == 5 and at.number_input(key="analysis-seed").value == 7
+    assert at.multiselect(key="analysis-models").value == ["color-affect"]
     at.switch_page("pages/overview.py").run()
     # an analysis is shown on its own: it never joins the benchmark models, cells or leaderboard
     assert {m.label: m.value for m in at.metric}["Models"] == "2"

@@ -34,6 +34,14 @@ def _present(value) -> bool:
         return True
 
 
+def page_number(signature) -> int:
+    """The gallery page to draw: the one chosen, or 1 again whenever the filters (`signature`) change."""
+    if st.session_state.get("gallery-signature") != signature:
+        st.session_state["gallery-signature"] = signature
+        st.session_state.pop("gallery-page", None)
+    return st.session_state.get("gallery-page", 1)
+
+
 def open_item(item_id: str) -> None:
     st.query_params[ITEM_PARAM] = item_id
 

@@ -61,11 +61,7 @@ def render(view, chosen: data.Scope, page_size: int, *, items: tuple[str, ...] |
     address.write("search", search.strip())
     spec = data.ContinuousGalleryQuery(chosen, sort=sort, model=None if model == EVERY_MODEL else model,
                                        search=search or "", items=items, page_size=page_size)
-    signature = (view.filters, spec)
-    if st.session_state.get("gallery-signature") != signature:
-        st.session_state["gallery-signature"] = signature
-        st.session_state.pop("gallery-page", None)
-    number = st.session_state.get("gallery-page", 1)
+    number = gallery.page_number((view.filters, spec))
     page = data.continuous_gallery_page(view.db, view.filters, dataclasses.replace(spec, page=number))
     if page.total == 0:
         st.info("No items of this set have an answer from the chosen runs.")

@@ -88,12 +88,7 @@ with store_guard():
         predicted=None if predicted == ANY else predicted, error_types=tuple(error_types or ()),
         confidence=None if tuple(confidence) == (0.0, 1.0) else tuple(confidence), search=search or "", items=only,
         page=1, page_size=PAGE_SIZE)
-    # A new filter starts again at page 1.
-    signature = (view.filters, spec)
-    if st.session_state.get("gallery-signature") != signature:
-        st.session_state["gallery-signature"] = signature
-        st.session_state.pop("gallery-page", None)
-    number = st.session_state.get("gallery-page", 1)
+    number = gallery.page_number((view.filters, spec))  # a new filter starts again at page 1
     page = data.gallery_page(view.db, view.filters, dataclasses.replace(spec, page=number))
     if page.total == 0:
         st.info("No items match these filters.")

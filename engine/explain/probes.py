@@ -28,7 +28,7 @@ from engine.explain.experiments import CAPTION_STRATEGY
 from engine.explain.perturb import CAPTION_ONLY, PROBES
 from engine.metrics import compare as cmp
 from engine.metrics.evaluation import CategoricalEvaluation, ContinuousEvaluation
-from engine.metrics.scoring import MISSING_PREFIX, load_groups
+from engine.metrics.scoring import load_groups
 from engine.store import connect
 
 COLUMNS = ["dataset", "model", "base_strategy", "probe", "strategy", "dimension", "n_common", "n_both_answered",
@@ -56,14 +56,8 @@ def probe_pairs(strategies: list[str]) -> list[tuple[str, str, str]]:
     return pairs
 
 
-def _real(ev):
-    keep = ~pd.Series(ev.items, dtype=object).astype(str).str.startswith(MISSING_PREFIX).to_numpy()
-    return ev.subset(keep)
-
-
 def _aligned(a, b):
     """Both evaluations restricted to their common items (each is sorted by item id, so they line up)."""
-    a, b = _real(a), _real(b)
     common = np.intersect1d(a.items.astype(str), b.items.astype(str))
     a = a.subset(np.isin(a.items.astype(str), common))
     b = b.subset(np.isin(b.items.astype(str), common))

@@ -22,7 +22,7 @@ from engine.metrics import calibration, categorical, compare as cmp
 from engine.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, identity, resample_count_matrix
 from engine.metrics.evaluation import CategoricalEvaluation, ContinuousEvaluation, Evaluation
 from engine.metrics.frames import load_item_meta
-from engine.metrics.scoring import MISSING_PREFIX, Group, load_groups, score_store
+from engine.metrics.scoring import Group, load_groups, score_store
 from engine.metrics.slices import slice_scores, worst_slices as _worst_slices
 from engine.store import connect
 from engine.store.queries import current_scores
@@ -83,7 +83,7 @@ def items(db: Db = None, *, dataset: str, model: str, strategy: str | None = Non
     elif isinstance(ev, ContinuousEvaluation):
         frame["prediction"], frame["gold"] = ev.x, ev.y
         frame["error"] = ev.x - ev.y
-    return frame[~frame["item_id"].astype(str).str.startswith(MISSING_PREFIX)].reset_index(drop=True)
+    return frame
 
 
 def _categorical(db, dataset, model, strategy, dimension) -> CategoricalEvaluation:
@@ -128,8 +128,7 @@ def accuracy_coverage(db: Db = None, *, dataset: str, model: str, strategy: str 
 
 
 def _aligned(a: Evaluation, b: Evaluation) -> tuple[Evaluation, Evaluation]:
-    real = lambda ids: ids[~pd.Series(ids, dtype=object).astype(str).str.startswith(MISSING_PREFIX).to_numpy()]  # noqa: E731
-    common = np.intersect1d(real(a.items).astype(str), real(b.items).astype(str))
+    common = np.intersect1d(a.items.astype(str), b.items.astype(str))
     return a.subset(np.isin(a.items.astype(str), common)), b.subset(np.isin(b.items.astype(str), common))
 
 
@@ -217,7 +216,6 @@ def agreement(db: Db = None, *, dataset: str, dimension: str, strategy: str | No
         elif isinstance(ev, ContinuousEvaluation):
             answers[name] = pd.Series(np.where(ev.valid, ev.x, np.nan), index=ev.items)
     table = pd.DataFrame(answers)
-    table = table[~table.index.astype(str).str.startswith(MISSING_PREFIX)]
     rows = []
     categorical_dim = all(isinstance(g.evaluation, CategoricalEvaluation) for g in found)
     if categorical_dim:

@@ -116,6 +116,5 @@ def rank_frame(frame: pd.DataFrame, metric: str, *, min_coverage: float = None, 
                           ascending=[True, False, True], na_position="last", kind="mergesort")
     ranks = out["_key"].rank(ascending=False, method="min")
     out["rank"] = ranks.where(out["eligible"])
-    best = out["_key"].max()
-    out["best"] = out["eligible"] & (out["_key"] == best) & bool(np.isfinite(best) if best == best else False)
+    out["best"] = out["eligible"] & (out["_key"] == out["_key"].max())  # NaN (no eligible row) equals nothing
     return out.drop(columns=["_key", "_below"]).reset_index(drop=True)

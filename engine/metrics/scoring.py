@@ -37,8 +37,6 @@ __all__ = ["SCORE_COLUMNS", "Group", "load_groups", "score_evaluation", "score_s
 
 SCORE_COLUMNS = ["dataset", "model", "strategy", "dimension", "metric", "value", "n", "n_total", "ci_low", "ci_high",
                  "run_id", "note", "eval_set", "ci_method", "unit", "derived", "purpose"]
-# Kept for readers of older code: items of a set without a prediction now carry their own ids (status missing).
-MISSING_PREFIX = "\uffff missing "
 CHUNK_CELLS = 4_000_000  # resample rows x items computed at once
 #: Metrics that are proportions of items: a degenerate bootstrap interval is replaced by Wilson's.
 PROPORTIONS = frozenset({"accuracy", "accuracy_strict", "accuracy_fractional", "accuracy_mapped", "coverage",

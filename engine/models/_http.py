@@ -65,11 +65,16 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
 
     def session(self) -> Any:
         """The `aiohttp.ClientSession` of the running event loop (created on first use)."""
+        import ssl
+
         import aiohttp
 
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self.limit, limit_per_host=0, keepalive_timeout=self.keepalive_s)
+            # Certificates trusted as of now: SSL_CERT_FILE / SSL_CERT_DIR (a proxy that inspects TLS, a
+            # private gateway) are read here, as httpx2 reads them per client, not once when aiohttp loads.
+            connector = aiohttp.TCPConnector(limit=self.limit, limit_per_host=0, keepalive_timeout=self.keepalive_s,
+                                             ssl=ssl.create_default_context())
             # trust_env: HTTP(S)_PROXY and NO_PROXY from the environment, as the httpx2 and SDK clients do.
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),

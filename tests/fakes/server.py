@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -75,7 +76,8 @@ class FakeVendorServer:
     def __init__(self, vendor: str = "openai", *, latency_s: float = 0.0, script: Script = None,
                  answer: Answer = "positive", api_key: str | None = None, model_id: str | None = None,
                  port: int = 0, record_path: str | None = None, keep_requests: bool = True,
-                 image_tokens: int = 85, cache_min_tokens: int = 1024, batch_polls: int = 1):
+                 image_tokens: int = 85, cache_min_tokens: int = 1024, batch_polls: int = 1,
+                 tls: "ssl.SSLContext | None" = None):
         if vendor not in VENDORS:
             raise ValueError(f"vendor must be one of {VENDORS}, not {vendor!r}")
         self.vendor = vendor
@@ -94,6 +96,7 @@ class FakeVendorServer:
         self.cached_prefixes: set[str] = set()
         from tests.fakes.batches import BatchEndpoints
         self.batches = BatchEndpoints(self, polls_to_finish=batch_polls)
+        self.tls = tls  # a server-side context: the fake answers https:// (tests/fakes/tls.py makes one)
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -102,7 +105,7 @@ class FakeVendorServer:
     # -- addresses ---------------------------------------------------------------------------
     @property
     def root_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -126,7 +129,7 @@ class FakeVendorServer:
         """Start listening in the running loop (the standalone entry point and the thread use this)."""
         self._loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(self._connection, "127.0.0.1", self.port, backlog=4096,
-                                                  limit=1 << 24)
+                                                  limit=1 << 24, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     def start(self) -> "FakeVendorServer":

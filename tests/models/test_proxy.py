@@ -1,10 +1,11 @@
 """HTTP(S)_PROXY and NO_PROXY on every HTTP path: a loopback forward proxy written here counts what it forwards.
 
-The proxy is a small asyncio HTTP/1.1 forward proxy on 127.0.0.1 (absolute-form request line, as
-clients send to a proxy for http:// URLs): it forwards each request to the loopback fake vendor server
-and relays the answer, one request per connection. Each HTTP client the adapters can use (`direct`,
-`aiohttp`, `httpx2`, `sdk`) and each vendor SDK must go through it when the proxy variables say so,
-and straight to the server when NO_PROXY names the host.
+The proxy is a small asyncio HTTP/1.1 forward proxy on 127.0.0.1: for http:// URLs it takes the
+absolute-form request line clients send to a proxy, forwards the request to the loopback fake vendor
+server and relays the answer, one request per connection; for https:// URLs (how the vendors are
+reached) it opens a `CONNECT` tunnel and relays the TLS bytes it cannot read. Each HTTP client the
+adapters can use (`direct`, `aiohttp`, `httpx2`, `sdk`) and each vendor SDK must go through it when the
+proxy variables say so, and straight to the server when NO_PROXY names the host.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class ForwardProxy:
     def __init__(self) -> None:
         self.forwarded = 0
         self.targets: list[str] = []
+        self.tunnels: list[str] = []  # CONNECT authorities, one per tunnel opened
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True, name="test-proxy")
@@ -56,6 +58,9 @@ class ForwardProxy:
             head = await reader.readuntil(b"\r\n\r\n")
             request_line, *header_lines = head.decode("latin-1").split("\r\n")
             method, target, version = request_line.split(" ", 2)
+            if method == "CONNECT":
+                await self._tunnel(target, reader, writer)
+                return
             url = urlsplit(target)
             assert url.scheme == "http" and url.hostname, f"not a proxy request: {request_line}"
             headers = [line for line in header_lines if line and not line.lower().startswith(
@@ -79,6 +84,26 @@ class ForwardProxy:
         finally:
             writer.close()
 
+    async def _tunnel(self, authority: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """`CONNECT host:port`: answer 200, then copy bytes both ways until either side closes."""
+        host, _, port = authority.rpartition(":")
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+        self.tunnels.append(authority)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while chunk := await source.read(65536):
+                    sink.write(chunk)
+                    await sink.drain()
+            except ConnectionError:
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
 
 @pytest.fixture
 def clean_proxy_env(monkeypatch):
@@ -88,10 +113,11 @@ def clean_proxy_env(monkeypatch):
     return monkeypatch
 
 
-def _run(tmp_path, db_path, vendor: str, adapter: str, http_client: str, n: int = 3) -> tuple[int, int]:
+def _run(tmp_path, db_path, vendor: str, adapter: str, http_client: str, n: int = 3,
+         tls=None) -> tuple[int, int]:
     """(requests the fake server answered, requests the run made) for one adapter and client kind."""
     manifest = write_dataset(tmp_path / "data", n)
-    with FakeVendorServer(vendor, answer="negative") as fake:
+    with FakeVendorServer(vendor, answer="negative", tls=tls) as fake:
         config = experiment(manifest, fake.base_url, adapter=adapter, model="fake-vl",
                             options={"http_client": http_client}, max_attempts=1)
         if adapter != "openai-compatible":
@@ -122,3 +148,29 @@ def test_every_http_path_goes_through_the_proxy_and_no_proxy_skips_it(tmp_path, 
         answered, calls = _run(tmp_path / "direct", tmp_path / "direct.duckdb", vendor, adapter, http_client)
         assert calls == 3 and answered == 3
         assert proxy.forwarded == 3  # NO_PROXY: straight to the server
+
+
+@pytest.mark.parametrize("vendor,adapter,http_client", CASES)
+def test_https_goes_through_a_connect_tunnel_and_no_proxy_skips_it(tmp_path, db_path, clean_proxy_env,
+                                                                   vendor, adapter, http_client):
+    """https:// vendors through HTTPS_PROXY: the client must tunnel (CONNECT) and verify the server's
+    certificate against SSL_CERT_FILE, as behind a university proxy; NO_PROXY goes straight there."""
+    pytest.importorskip({"openai-compatible": "openai", "gemini": "google.genai"}.get(adapter, adapter))
+    from tests.fakes.tls import loopback_tls
+
+    server_tls, ca_file = loopback_tls(tmp_path / "ca")
+    clean_proxy_env.setenv("FAKE_VENDOR_KEY", "test-key")
+    clean_proxy_env.setenv("SSL_CERT_FILE", str(ca_file))
+    with ForwardProxy() as proxy:
+        clean_proxy_env.setenv("HTTPS_PROXY", proxy.url)
+        answered, calls = _run(tmp_path / "via", db_path, vendor, adapter, http_client, tls=server_tls)
+        assert calls == 3 and answered == 3
+        assert proxy.tunnels, f"{adapter}/{http_client}: no CONNECT tunnel was opened for an https:// server"
+        assert all(authority.startswith("127.0.0.1:") for authority in proxy.tunnels)
+        assert proxy.forwarded == 0  # https is never sent to the proxy in the clear
+        opened = len(proxy.tunnels)
+        clean_proxy_env.setenv("NO_PROXY", "127.0.0.1,localhost")
+        answered, calls = _run(tmp_path / "direct", tmp_path / "direct.duckdb", vendor, adapter, http_client,
+                               tls=server_tls)
+        assert calls == 3 and answered == 3
+        assert len(proxy.tunnels) == opened  # NO_PROXY: straight to the server

@@ -156,6 +156,7 @@ def test_https_goes_through_a_connect_tunnel_and_no_proxy_skips_it(tmp_path, db_
     """https:// vendors through HTTPS_PROXY: the client must tunnel (CONNECT) and verify the server's
     certificate against SSL_CERT_FILE, as behind a university proxy; NO_PROXY goes straight there."""
     pytest.importorskip({"openai-compatible": "openai", "gemini": "google.genai"}.get(adapter, adapter))
+    pytest.importorskip("cryptography", reason="the loopback certificate is made with `cryptography`")
     from tests.fakes.tls import loopback_tls
 
     server_tls, ca_file = loopback_tls(tmp_path / "ca")

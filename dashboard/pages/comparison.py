@@ -49,7 +49,7 @@ with store_guard():
         export.chart(charts.matrix(triangle, "difference", text="label", title="accuracy difference",
                                    tooltip=["model_a", "model_b", "n_common", "only_a", "only_b",
                                             "p_value", "p_holm"]),
-                     f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", triangle, key="significance")
+                     f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", key="significance")
         export.table(significance.drop(columns=["label"]), f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}",
                      key="significance-table", column_config={
                          "p_value": st.column_config.NumberColumn("p_value", format="%.2e"),
@@ -72,15 +72,19 @@ with store_guard():
 
     st.subheader("Accuracy against cost and latency")
     quality = data.cost_quality(view.db, view.filters, chosen)
+    spent = quality["cost_per_item_usd"].fillna(0).gt(0)
     st.caption("Strict accuracy (unanswered counts as wrong); the dashed line joins the Pareto front (nothing is "
-               "both cheaper or faster and more accurate).")
+               "both cheaper or faster and more accurate). Cost in US dollars per 1,000 items of the set"
+               + ("." if spent.all() else
+                  f"; {', '.join(sorted(quality.loc[~spent, 'model'].unique()))} recorded no spend (local or "
+                  "offline models, or calls served from the cache) and sit at $0."))
     left, right = st.columns(2)
     with left:
-        export.chart(charts.pareto(quality, "cost_per_item_usd", "pareto_cost", "cost per item (USD)",
-                                   quality="accuracy_strict"),
-                     f"pareto-cost-{chosen.dataset}-{chosen.dimension}", quality, key="pareto-cost")
+        export.chart(charts.pareto(quality, "cost_per_item_usd", "pareto_cost", "cost per 1,000 items (USD)",
+                                   quality="accuracy_strict", per_thousand=True),
+                     f"pareto-cost-{chosen.dataset}-{chosen.dimension}", key="pareto-cost")
     with right:
         export.chart(charts.pareto(quality, "mean_latency_ms", "pareto_latency", "mean latency per call (ms)",
                                    quality="accuracy_strict"),
-                     f"pareto-latency-{chosen.dataset}-{chosen.dimension}", quality, key="pareto-latency")
+                     f"pareto-latency-{chosen.dataset}-{chosen.dimension}", key="pareto-latency")
     export.table(quality, f"cost-quality-{chosen.dataset}-{chosen.dimension}", key="cost-quality")

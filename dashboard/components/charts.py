@@ -6,16 +6,18 @@ import altair as alt
 import pandas as pd
 
 DIVERGING = "redblue"
-#: The categorical palette of every chart, on screen and in PNG/SVG exports alike (colour-blind safe: Okabe & Ito
-#: 2008, then Tableau's muted tones). Streamlit's own chart theme is not used: it would recolour the screen only.
-PALETTE = ["#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442", "#000000",
-           "#9c755f", "#bab0ac", "#b07aa1", "#59a14f"]
+#: The categorical palette of every chart, on screen and in PNG/SVG exports alike: Paul Tol's colour-blind safe
+#: "bright" scheme (distinct in hue, so neighbours stay apart in print and grey scale), then his "muted" tones.
+#: Streamlit's own chart theme is not used: it would recolour the screen only.
+PALETTE = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#332288", "#882255",
+           "#999933", "#44aa99", "#000000"]
 #: Screen and export share this config: no legend or discrete-axis label is cut or dropped (long strategy names
 #: such as "structured(shuffle_labels=True)" show whole); legends sit under the chart, two columns wide.
 CONFIG = {
     "range": {"category": PALETTE},
-    "legend": {"labelLimit": 0, "titleLimit": 0, "orient": "bottom", "columns": 2, "direction": "vertical",
-               "labelFontSize": 11, "titleFontSize": 11, "symbolLimit": 0},
+    "legend": {"labelLimit": 0, "titleLimit": 0, "orient": "bottom", "columns": 2, "symbolDirection": "vertical",
+               "gradientDirection": "horizontal", "gradientLength": 220, "labelFontSize": 11, "titleFontSize": 11,
+               "symbolLimit": 0},
     "axisDiscrete": {"labelLimit": 0, "labelOverlap": False},
     "axis": {"labelFontSize": 11, "titleFontSize": 12},
     "font": "Source Sans Pro, Helvetica, Arial, sans-serif",
@@ -69,7 +71,8 @@ def matrix(frame: pd.DataFrame, value: str, *, text: str | None = None, title: s
     low, high = domain if domain is not None else (float(values.min()), float(values.max()))
     mid = domain_mid if domain_mid is not None else (low + high) / 2
     strong = 0.6 * max(abs(high - mid), abs(mid - low)) or 1.0
-    dark = ((values - mid).abs() >= strong) if domain_mid is not None else (values - low) < (high - low) / 2
+    # diverging: both ends are dark; sequential (blues, oranges): the top half is dark
+    dark = ((values - mid).abs() >= strong) if domain_mid is not None else (values - low) >= (high - low) / 2
     data = frame.assign(_dark=dark)
     base = alt.Chart(data).encode(x=alt.X(f"{x}:N", title=x.replace("_", " "),
                                           axis=alt.Axis(labelLimit=0, labelAngle=-30)),
@@ -207,7 +210,8 @@ def pareto(frame: pd.DataFrame, cost: str, front: str, cost_title: str, *, quali
     points = alt.Chart(data).mark_point(filled=True, size=90).encode(
         x=alt.X(f"{cost}:Q", title=cost_title, axis=axis, scale=scale),
         y=alt.Y(f"{quality}:Q", title=title, scale=alt.Scale(zero=False)),
-        color=alt.Color("model:N"), shape=alt.Shape("strategy:N"),
+        color=alt.Color("model:N", legend=alt.Legend(columns=1)),
+        shape=alt.Shape("strategy:N", legend=alt.Legend(columns=1)),
         tooltip=["model", "strategy", alt.Tooltip(f"{quality}:Q", format=".3f"), alt.Tooltip(f"{cost}:Q", format=".4g"),
                  alt.Tooltip("coverage:Q", format=".1%"), front])
     line = alt.Chart(data[data[front]].sort_values(cost)).mark_line(color="gray", strokeDash=[3, 3]).encode(

@@ -1,6 +1,7 @@
 """Model comparison: a metric by model with CIs, pairwise significance, agreement, and accuracy against
 cost and latency with the Pareto front."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import analysis, data
@@ -44,8 +45,10 @@ with store_guard():
         significance["label"] = [f"{d:+.3f}{m}" for d, m in zip(significance["difference"], significance["mark"])]
         significance["p"] = significance["p_value"].map(analysis.p_text)
         significance["p (Holm)"] = significance["p_holm"].map(analysis.p_text)
-        # row minus column: one triangle says it all (the other is the same with the sign flipped)
-        triangle = significance[significance["model_a"] > significance["model_b"]]
+        # row minus column: one triangle says it all (the other is the same with the sign flipped); the table
+        # may list a pair in one order or in both, so keep each unordered pair once
+        pair = [tuple(sorted(p)) for p in zip(significance["model_a"], significance["model_b"])]
+        triangle = significance[~pd.Series(pair, index=significance.index).duplicated()]
         export.chart(charts.matrix(triangle, "difference", text="label", title="accuracy difference",
                                    tooltip=["model_a", "model_b", "n_common", "only_a", "only_b",
                                             "p_value", "p_holm"]),

@@ -236,3 +236,13 @@ def test_continuous_gallery_hardness_counts_cells_off_by_more_than_the_tolerance
                                                                      page_size=50))
     unanswered = {seed.item_id(s): sum(not seed.answered(a[s]) for a in seed.ANSWERS.values()) for s in seed.GOLD}
     assert dict(zip(loose.items["item_id"], loose.items["n_failed"])) == unanswered
+
+
+def test_the_significance_matrix_draws_each_pair_of_models_once(app):
+    import pyarrow as pa
+
+    app.switch_page("pages/comparison.py").run()
+    chart = next(c for c in app.get("vega_lite_chart") if "accuracy difference" in c.proto.spec)
+    rows = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.proto.datasets]
+    drawn = pd.concat(rows) if rows else pd.DataFrame()
+    assert len(drawn) == 1 and {drawn["model_a"].iloc[0], drawn["model_b"].iloc[0]} == {"alpha", "beta"}

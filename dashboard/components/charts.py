@@ -246,7 +246,7 @@ def distribution(frame: pd.DataFrame, title: str) -> alt.Chart:
 def position_bias(frame: pd.DataFrame) -> alt.Chart:
     """Share of answers at each candidate position, against the uniform share."""
     bars = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("position:O", title="position of the chosen label in the presented list"),
+        x=alt.X("position:O", title="position of the chosen label in the presented list", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("share:Q", title="share of answers", axis=alt.Axis(format="%")), color="model:N",
         xOffset="model:N", tooltip=["model", "strategy", "position", "n", alt.Tooltip("share:Q", format=".1%")])
     uniform = alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="gray").encode(y="mean(uniform):Q")
@@ -254,8 +254,8 @@ def position_bias(frame: pd.DataFrame) -> alt.Chart:
 
 
 def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChart:
-    """One row per slice, a point and 95% CI per model · strategy (column `cell`), no label cut."""
-    step = 12 * max(1, frame["cell"].nunique()) + 8  # each slice's band holds one row per cell
+    """One row per slice, a point and 95% CI per model · strategy (column `cell`), no label cut. With an offset
+    channel Vega-Lite's height step is the offset band's: 14 px per cell, so a slice is 14 px × its cells."""
     base = alt.Chart(frame).encode(
         y=alt.Y("slice:N", title=key, axis=alt.Axis(labelLimit=0)), yOffset=alt.YOffset("cell:N"),
         color=alt.Color("cell:N", title="model · strategy", legend=alt.Legend(orient="bottom", columns=2,
@@ -264,4 +264,4 @@ def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChar
             + base.mark_point(filled=True, size=60).encode(
                 x="value:Q", tooltip=["model", "strategy", "slice", alt.Tooltip("value:Q", format=".3f"),
                                       alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"),
-                                      "n", "n_total"])).properties(height=alt.Step(step))
+                                      "n", "n_total"])).properties(height=alt.Step(14))

@@ -83,7 +83,7 @@ def scale_text(dimension: str, taxonomy: str = "ekman7") -> str:
         return "positive or negative"
     if dimension == "emotion":
         from engine.taxonomy import get_taxonomy
-        return f"one of {taxonomy}: " + ", ".join(get_taxonomy(taxonomy).names)
+        return f"one of the {len(get_taxonomy(taxonomy).names)} {taxonomy} labels"
     return ""
 
 
@@ -102,14 +102,14 @@ def show_result() -> None:
         head, close = st.columns([6, 1])
         head.markdown(f"**Uploaded image** · {answers['model'].nunique()} model(s) · strategy {strategy}")
         close.button("Close", key="upload-close", on_click=_close, icon=":material/close:", type="tertiary")
-        left, right = st.columns([1, 4])
+        left, right = st.columns([1, 5])
         left.image(preview, width="stretch")
         shown = answers.assign(scale=answers["dimension"].map(scale_text),
                                note=answers["note"].map(lambda v: settings.redact(v) if isinstance(v, str) else v))
         right.dataframe(shown[["model", "dimension", "answer", "scale", "status", "note", "cost_usd", "attempts"]],
                         hide_index=True, key="upload-answers", width="stretch", column_config={
-                            "scale": st.column_config.TextColumn("scale", width="large"),
-                            "note": st.column_config.TextColumn("read from", width="medium"),
+                            "scale": st.column_config.TextColumn("scale", width="medium"),
+                            "note": st.column_config.TextColumn("read from", width="small"),
                             "cost_usd": st.column_config.NumberColumn("cost (USD)", format="$%.4f")})
         right.caption(f"Valence on {scale_text('valence')}; arousal on {scale_text('arousal')}: the scales the models "
                       "were asked to answer on. Nothing is written to the store.")

@@ -30,7 +30,8 @@ with store_guard():
     if left_out:
         st.info("Left out: " + ", ".join(f"**{m}** ({blind[m]})" for m in left_out) + ". These adapters answer "
                 "from the image alone and never read the prompt, so every strategy gives them the same answers "
-                "and a difference of exactly 0; their failures and tokens are still shown below.",
+                "and a difference of exactly 0; the Holm correction runs over the cells shown. Their failures and "
+                "tokens are still shown below.",
                 icon=":material/filter_alt:")
     if effects.empty:
         st.info(f"No model that reads the prompt ran both {baseline} and another strategy on this set."

@@ -435,19 +435,6 @@ def cell_models(db: str, filters: Filters, scope: Scope) -> pd.DataFrame:
 
 
 @query
-def confusion(con, filters: Filters, scope: Scope, model: str, strategy: str) -> pd.DataFrame:
-    """Counts of (gold, predicted) for one model and strategy; unanswered items appear as '(status)'."""
-    return _judged(con, """
-        SELECT gold_label AS gold,
-               CASE WHEN NOT answered THEN '(' || CASE status WHEN 'failed' THEN 'unparsed' WHEN 'error'
-                                                  THEN 'API error' ELSE status END || ')'
-                    ELSE coalesce(label, '(outside the label set)') END AS predicted,
-               count(*) AS n
-        FROM judged WHERE model = $model AND strategy = $strategy GROUP BY ALL ORDER BY gold, predicted
-    """, filters, scope, model=model, strategy=strategy)
-
-
-@query
 def per_class(con, filters: Filters, scope: Scope, model: str, strategy: str) -> pd.DataFrame:
     """Precision, recall and F1 per gold class over the answered items (engine.metrics.categorical)."""
     frame = _judged(con, """
@@ -654,10 +641,12 @@ class GalleryQuery:
     `items` (when not None) keeps only those item ids (a slice opened from the Slices page).
     `error_types` are keys of ERROR_TYPES; an item shows when at least one chosen run's answer matches
     the predicted label, error type and confidence range together. Hardness (how many of the scope's
-    cells failed the item: wrong, refused, unparsed or API error) counts one run per cell.
+    cells failed the item: wrong, refused, unparsed or API error) counts one run per cell. `sort` is a key
+    of GALLERY_SORTS.
     """
 
     scope: Scope
+    sort: str = "hardness"
     gold: str | None = None
     predicted: str | None = None
     error_types: tuple[str, ...] = ()
@@ -671,6 +660,12 @@ class GalleryQuery:
     def dataset(self) -> str:
         return self.scope.dataset
 
+
+#: How the categorical gallery orders items (`GalleryQuery.sort`); ties go to the other order, then the item id.
+GALLERY_SORTS = {"hardness": "hardness (cells that failed it)",
+                 "confidence": "stated confidence of its wrong answers"}
+_GALLERY_ORDER = {"hardness": "h.n_failed DESC, h.n_failed / h.n_runs DESC, h.wrong_confidence DESC NULLS LAST",
+                  "confidence": "h.wrong_confidence DESC NULLS LAST, h.n_failed DESC"}
 
 _OUTCOME = """CASE WHEN status = 'refused' THEN 'refused' WHEN status IN ('failed', 'missing') THEN 'unparsed'
                    WHEN status = 'error' THEN 'api_error' WHEN NOT answered THEN 'unparsed'
@@ -694,7 +689,10 @@ def gallery_labels(con, filters: Filters, scope: Scope) -> dict[str, list[str]]:
 
 @query
 def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
-    """One page of items, hardest first (most chosen runs failed), with the total number matching."""
+    """One page of items in `spec.sort` order (hardest first: most cells failed; or most confidently wrong
+    first: the highest confidence a failing answer stated), with the total number matching."""
+    if spec.sort not in GALLERY_SORTS:
+        raise ValueError(f"unknown gallery order {spec.sort!r}; use one of {', '.join(GALLERY_SORTS)}")
     page_size = max(1, int(spec.page_size))
     low, high = spec.confidence if spec.confidence else (None, None)
     params = dict(gold=spec.gold or None, predicted=spec.predicted or None, types=list(spec.error_types) or None,
@@ -707,17 +705,19 @@ def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
             SELECT item_id, any_value(gold_label) AS gold_label, count(*) AS n_runs,
                    count(*) FILTER (WHERE kind <> 'correct') AS n_failed,
                    list(DISTINCT model ORDER BY model) FILTER (WHERE kind <> 'correct') AS failed_by,
+                   max(confidence) FILTER (WHERE kind <> 'correct') AS wrong_confidence,
                    bool_or(($predicted IS NULL OR label = $predicted)
                            AND ($types IS NULL OR list_contains($types, kind))
                            AND ($conf_low IS NULL OR confidence BETWEEN $conf_low AND $conf_high)) AS matches
             FROM typed GROUP BY item_id)
-        SELECT h.item_id, h.gold_label, h.n_runs, h.n_failed, h.failed_by, i.image_sha256, i.image_path,
+        SELECT h.item_id, h.gold_label, h.n_runs, h.n_failed, h.failed_by, h.wrong_confidence, i.image_sha256,
+               i.image_path,
                count(*) OVER () AS total
         FROM per_item h JOIN items i ON i.dataset = $dataset AND i.item_id = h.item_id
         WHERE h.matches AND ($gold IS NULL OR h.gold_label = $gold)
           AND ($search IS NULL OR contains(lower(h.item_id), lower($search)))
           AND ($only IS NULL OR list_contains($only, h.item_id))
-        ORDER BY h.n_failed DESC, h.n_failed / h.n_runs DESC, h.item_id
+        ORDER BY {_GALLERY_ORDER[spec.sort]}, h.item_id
         LIMIT $limit OFFSET $offset
     """, filters, spec.scope, **params)
     total = int(items["total"].iloc[0]) if len(items) else 0
@@ -726,7 +726,9 @@ def gallery_page(con, filters: Filters, spec: GalleryQuery) -> GalleryPage:
 
 
 #: How the continuous gallery orders items (`ContinuousGalleryQuery.sort`).
-CONTINUOUS_SORTS = {"error": "absolute error", "disagreement": "disagreement between models"}
+CONTINUOUS_SORTS = {"error": "absolute error", "disagreement": "disagreement between models",
+                    "hardness": "hardness (cells off by more than the tolerance)",
+                    "confidence": "stated confidence of the worst answer"}
 #: Width of each continuous dimension's normalised scale (valence [-1, 1]; arousal and intensity [0, 1]).
 NORMALISED_RANGE = {"valence": 2.0}
 
@@ -734,10 +736,12 @@ NORMALISED_RANGE = {"valence": 2.0}
 @dataclass(frozen=True)
 class ContinuousGalleryQuery:
     """The gallery of a continuous dimension (valence, arousal, intensity): one scope, ordered by `sort`
-    (a key of CONTINUOUS_SORTS), optionally narrowed to one `model`'s answers; `search` on the item id."""
+    (a key of CONTINUOUS_SORTS), optionally narrowed to one `model`'s answers; `search` on the item id. An answer
+    fails the item (hardness) when unanswered or off by more than `tolerance` of the normalised scale's width."""
 
     scope: Scope
     sort: str = "error"
+    tolerance: float = 0.1
     model: str | None = None
     search: str = ""
     items: tuple[str, ...] | None = None
@@ -755,20 +759,25 @@ def continuous_gallery_page(con, filters: Filters, spec: ContinuousGalleryQuery)
     if spec.sort not in CONTINUOUS_SORTS:
         raise ValueError(f"unknown gallery order {spec.sort!r}; use one of {', '.join(CONTINUOUS_SORTS)}")
     order = {"error": "worst_error DESC NULLS LAST, disagreement DESC NULLS LAST",
-             "disagreement": "disagreement DESC NULLS LAST, worst_error DESC NULLS LAST"}[spec.sort]
+             "disagreement": "disagreement DESC NULLS LAST, worst_error DESC NULLS LAST",
+             "hardness": "n_failed DESC, worst_error DESC NULLS LAST",
+             "confidence": "worst_confidence DESC NULLS LAST, worst_error DESC NULLS LAST"}[spec.sort]
     page_size = max(1, int(spec.page_size))
     items = _frame(con, f"""
         WITH {_selected(filters)},
         scored AS (
             SELECT s.model, s.strategy, o.run_id, o.item_id, o.value, o.gold_value, o.error, o.error_scale,
-                   o.answered AND o.value IS NOT NULL AS answered
+                   o.confidence, o.answered AND o.value IS NOT NULL AS answered
             FROM outcomes o JOIN sel s ON o.run_id = s.run_id AND o.dimension = s.dimension
             WHERE $model IS NULL OR s.model = $model),
         per_item AS (
             SELECT item_id, any_value(gold_value) AS gold_value, count(*) AS n_runs,
                    count(*) FILTER (WHERE answered) AS n_answered, max(abs(error)) AS worst_error,
                    max(abs(error_scale)) AS worst_error_scale, stddev_samp(value) AS disagreement,
+                   count(*) FILTER (WHERE NOT answered OR abs(error) > $tolerance) AS n_failed,
+                   arg_max(confidence, abs(error)) AS worst_confidence,
                    list({{'model': model, 'strategy': strategy, 'value': value, 'error': error,
+                          'confidence': confidence,
                           'error_scale': error_scale, 'answered': answered, 'run_id': run_id}}
                         ORDER BY model, strategy) AS answers
             FROM scored GROUP BY item_id)
@@ -782,6 +791,7 @@ def continuous_gallery_page(con, filters: Filters, spec: ContinuousGalleryQuery)
         LIMIT $limit OFFSET $offset
     """, {**filters.params(), **spec.scope.params(), "model": spec.model or None,
           "search": spec.search.strip() or None, "limit": page_size,
+          "tolerance": spec.tolerance * NORMALISED_RANGE.get(spec.scope.dimension, 1.0),
           "only": None if spec.items is None else list(spec.items) or [""],
           "offset": (max(1, int(spec.page)) - 1) * page_size})
     total = int(items["total"].iloc[0]) if len(items) else 0

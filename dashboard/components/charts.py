@@ -6,6 +6,30 @@ import altair as alt
 import pandas as pd
 
 DIVERGING = "redblue"
+#: The categorical palette of every chart, on screen and in PNG/SVG exports alike: Paul Tol's colour-blind safe
+#: "bright" scheme (distinct in hue, so neighbours stay apart in print and grey scale), then his "muted" tones.
+#: Streamlit's own chart theme is not used: it would recolour the screen only.
+PALETTE = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#332288", "#882255",
+           "#999933", "#44aa99", "#000000"]
+#: Screen and export share this config: no legend or discrete-axis label is cut or dropped (long strategy names
+#: such as "structured(shuffle_labels=True)" show whole); legends sit under the chart, two columns wide.
+CONFIG = {
+    "range": {"category": PALETTE},
+    "legend": {"labelLimit": 0, "titleLimit": 0, "orient": "bottom", "columns": 2, "symbolDirection": "vertical",
+               "gradientDirection": "horizontal", "gradientLength": 220, "labelFontSize": 11, "titleFontSize": 11,
+               "symbolLimit": 0},
+    "axisDiscrete": {"labelLimit": 0, "labelOverlap": False},
+    "axis": {"labelFontSize": 11, "titleFontSize": 12},
+    "font": "Source Sans Pro, Helvetica, Arial, sans-serif",
+    "view": {"stroke": None},
+}
+
+
+def styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """`chart` with the dashboard's config (`CONFIG`: palette, legends, labels). Apply once, to the top level."""
+    out = chart.copy(deep=False)
+    out.config = alt.Config.from_dict(CONFIG)
+    return out
 
 
 BOUNDED = {"accuracy", "accuracy_strict", "coverage", "macro_f1", "weighted_f1", "uar", "majority_agreement",
@@ -34,8 +58,8 @@ def metric_with_ci(frame: pd.DataFrame, metric: str, *, color: str = "strategy")
 
 def matrix(frame: pd.DataFrame, value: str, *, text: str | None = None, title: str = "",
            scheme: str = DIVERGING, domain_mid: float | None = 0.0, x: str = "model_b", y: str = "model_a",
-           value_format: str = ".3f", tooltip: list | None = None, domain: tuple[float, float] | None = None
-           ) -> alt.LayerChart:
+           value_format: str = ".3f", tooltip: list | None = None, domain: tuple[float, float] | None = None,
+           y_title: str | None = None) -> alt.LayerChart:
     """A heatmap of `value` over (`y`, `x`) with an optional text label per cell. A diverging scale is centred on
     `domain_mid` and symmetric around it (so +0.02 is pale where -0.24 is strong); labels are white on dark cells."""
     values = pd.to_numeric(frame[value], errors="coerce")
@@ -47,11 +71,12 @@ def matrix(frame: pd.DataFrame, value: str, *, text: str | None = None, title: s
     low, high = domain if domain is not None else (float(values.min()), float(values.max()))
     mid = domain_mid if domain_mid is not None else (low + high) / 2
     strong = 0.6 * max(abs(high - mid), abs(mid - low)) or 1.0
-    dark = ((values - mid).abs() >= strong) if domain_mid is not None else (values - low) < (high - low) / 2
+    # diverging: both ends are dark; sequential (blues, oranges): the top half is dark
+    dark = ((values - mid).abs() >= strong) if domain_mid is not None else (values - low) >= (high - low) / 2
     data = frame.assign(_dark=dark)
     base = alt.Chart(data).encode(x=alt.X(f"{x}:N", title=x.replace("_", " "),
                                           axis=alt.Axis(labelLimit=0, labelAngle=-30)),
-                                  y=alt.Y(f"{y}:N", title=y.replace("_", " "), axis=alt.Axis(labelLimit=0)))
+                                  y=alt.Y(f"{y}:N", title=y_title or y.replace("_", " "), axis=alt.Axis(labelLimit=0)))
     cells = base.mark_rect().encode(
         color=alt.Color(f"{value}:Q", title=title or value, scale=scale),
         tooltip=tooltip or [y, x, alt.Tooltip(f"{value}:Q", format=value_format)])
@@ -168,14 +193,25 @@ def reliability(frame: pd.DataFrame) -> alt.FacetChart:
         facet=alt.Facet("series:N", title=None, header=alt.Header(labelLimit=0)), columns=3)
 
 
-def pareto(frame: pd.DataFrame, cost: str, front: str, cost_title: str, *, quality: str = "accuracy") -> alt.LayerChart:
+def pareto(frame: pd.DataFrame, cost: str, front: str, cost_title: str, *, quality: str = "accuracy",
+           per_thousand: bool = False) -> alt.LayerChart:
     """`quality` (strict accuracy by default on the comparison page) against cost or latency; the Pareto front
-    joined by a line."""
+    joined by a line. With `per_thousand` the x axis is dollars per 1,000 items (`cost` × 1000, e.g. "$0.42"), so
+    a cost of a fraction of a cent per item still reads; an all-zero axis keeps the range [0, 1]."""
     data = frame.assign(series=frame["model"] + " · " + frame["strategy"])
+    axis, scale = alt.Axis(), alt.Scale(zero=True, nice=True)
+    if per_thousand:
+        data[f"{cost}_per_1k"] = pd.to_numeric(data[cost], errors="coerce") * 1000
+        cost = f"{cost}_per_1k"
+        axis = alt.Axis(format="$,.3~g", tickCount=5)
+        if not (data[cost].fillna(0) > 0).any():
+            scale = alt.Scale(domain=[0, 1])
     title = quality.replace("_", " ")
     points = alt.Chart(data).mark_point(filled=True, size=90).encode(
-        x=alt.X(f"{cost}:Q", title=cost_title), y=alt.Y(f"{quality}:Q", title=title, scale=alt.Scale(zero=False)),
-        color=alt.Color("model:N"), shape=alt.Shape("strategy:N"),
+        x=alt.X(f"{cost}:Q", title=cost_title, axis=axis, scale=scale),
+        y=alt.Y(f"{quality}:Q", title=title, scale=alt.Scale(zero=False)),
+        color=alt.Color("model:N", legend=alt.Legend(columns=1)),
+        shape=alt.Shape("strategy:N", legend=alt.Legend(columns=1)),
         tooltip=["model", "strategy", alt.Tooltip(f"{quality}:Q", format=".3f"), alt.Tooltip(f"{cost}:Q", format=".4g"),
                  alt.Tooltip("coverage:Q", format=".1%"), front])
     line = alt.Chart(data[data[front]].sort_values(cost)).mark_line(color="gray", strokeDash=[3, 3]).encode(
@@ -210,7 +246,7 @@ def distribution(frame: pd.DataFrame, title: str) -> alt.Chart:
 def position_bias(frame: pd.DataFrame) -> alt.Chart:
     """Share of answers at each candidate position, against the uniform share."""
     bars = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("position:O", title="position of the chosen label in the presented list"),
+        x=alt.X("position:O", title="position of the chosen label in the presented list", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("share:Q", title="share of answers", axis=alt.Axis(format="%")), color="model:N",
         xOffset="model:N", tooltip=["model", "strategy", "position", "n", alt.Tooltip("share:Q", format=".1%")])
     uniform = alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="gray").encode(y="mean(uniform):Q")
@@ -218,8 +254,8 @@ def position_bias(frame: pd.DataFrame) -> alt.Chart:
 
 
 def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChart:
-    """One row per slice, a point and 95% CI per model · strategy (column `cell`), no label cut."""
-    step = 12 * max(1, frame["cell"].nunique()) + 8  # each slice's band holds one row per cell
+    """One row per slice, a point and 95% CI per model · strategy (column `cell`), no label cut. With an offset
+    channel Vega-Lite's height step is the offset band's: 14 px per cell, so a slice is 14 px × its cells."""
     base = alt.Chart(frame).encode(
         y=alt.Y("slice:N", title=key, axis=alt.Axis(labelLimit=0)), yOffset=alt.YOffset("cell:N"),
         color=alt.Color("cell:N", title="model · strategy", legend=alt.Legend(orient="bottom", columns=2,
@@ -228,4 +264,4 @@ def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChar
             + base.mark_point(filled=True, size=60).encode(
                 x="value:Q", tooltip=["model", "strategy", "slice", alt.Tooltip("value:Q", format=".3f"),
                                       alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"),
-                                      "n", "n_total"])).properties(height=alt.Step(step))
+                                      "n", "n_total"])).properties(height=alt.Step(14))

@@ -12,6 +12,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard.components import charts
+
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-").lower() or "export"
@@ -39,7 +41,8 @@ def table_csv(frame) -> bytes:
 def chart(chart: alt.TopLevelMixin, name: str, data: pd.DataFrame | None = None, *, key: str | None = None) -> None:
     """Draw `chart` full width with PNG, SVG and (when `data` is given) CSV downloads under it."""
     key = key or _slug(name)
-    st.altair_chart(chart, width="stretch", key=f"chart-{key}")
+    chart = charts.styled(chart)  # the very spec drawn here is the one exported: one palette for both
+    st.altair_chart(chart, width="stretch", key=f"chart-{key}", theme=None)
     row = st.container(horizontal=True, gap="small")
     row.download_button("PNG", lambda: chart_png(chart), file_name=f"{_slug(name)}.png", mime="image/png",
                         key=f"png-{key}", icon=":material/image:", on_click="ignore", type="tertiary")

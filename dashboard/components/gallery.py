@@ -74,8 +74,12 @@ def grid(page: GalleryPage, *, store: str, blur: bool, columns: int = 6) -> None
                     st.image(picture, width="stretch")
                 failed_by = ", ".join(row["failed_by"]) if _present(row["failed_by"]) else ""
                 gold = row["gold_label"] if _present(row["gold_label"]) else "–"
+                sure = row.get("wrong_confidence")
+                stated = f" · wrong at {sure:.0%}" if _present(sure) else ""
                 st.markdown(f"**{row['item_id']}**  \ngold: {gold}  \n"
-                            f"failed: {row['n_failed']} of {row['n_runs']}", help=f"failed by: {failed_by or 'none'}")
+                            f"failed {row['n_failed']} of {row['n_runs']} cells{stated}",
+                            help=f"failed by: {failed_by or 'none'}" + (
+                                f"; the most confident wrong answer stated {sure:.0%}" if stated else ""))
                 st.button("Open", key=f"open-{row['item_id']}", on_click=open_item, args=(row["item_id"],),
                           icon=":material/open_in_full:", type="tertiary")
 

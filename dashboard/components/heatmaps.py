@@ -32,7 +32,7 @@ def _peak_text(values: np.ndarray, vmax: float | None) -> str:
     if values[row, col] <= 0:
         return "no cell has any effect (all blue)"
     top = vmax if vmax is not None else values[row, col]
-    return f"peak: row {row + 1}, column {col + 1} ({values[row, col]:.3g}); blue 0 → red {top:.3g}"
+    return f"peak: row {row}, column {col} ({values[row, col]:.3g}); blue 0 → red {top:.3g}"
 
 
 def _original(db: str, row: dict, item_id: str) -> None:
@@ -70,9 +70,9 @@ def item_heatmaps(db: str, dataset: str, item_id: str, *, models: tuple[str, ...
         st.button(f"Show the image and its {len(frame)} map(s)", key=f"{key}-reveal", on_click=_reveal, args=(flag,),
                   icon=":material/visibility:", help="Images stay hidden until clicked (sidebar setting).")
         return 0
-    shared = st.toggle("Same colour scale for maps of the same measure", key=f"{key}-shared",
-                       help="Off: each map runs from blue (no effect) to red (its own largest cell). On: maps "
-                            "of one measure share the top of the scale, so models compare directly.")
+    shared = st.toggle("Same colour scale for maps of the same measure", key=f"{key}-shared", value=True,
+                       help="On (default): maps of one measure share the top of the scale, so models compare "
+                            "directly. Off: each map runs from blue (no effect) to red (its own largest cell).")
     tops = frame.groupby("measure")["values"].agg(
         lambda maps: max((float(np.nanmax(v)) for v in maps if np.isfinite(v).any()), default=math.nan))
     rows = frame.to_dict("records")
@@ -98,7 +98,8 @@ def item_heatmaps(db: str, dataset: str, item_id: str, *, models: tuple[str, ...
                 asked = meta.get("cells_asked")
                 detail = f" · {asked}/{meta.get('cells_total')} cells asked" if asked is not None else ""
                 st.caption(f"{row['method']}: {MEASURE_TEXT.get(row['measure'], row['measure'])} · "
-                           f"{row['grid_rows']}×{row['grid_cols']} · {_peak_text(values, vmax)}{detail}")
+                           f"{row['grid_rows']}×{row['grid_cols']} grid, cells counted from 0 at the top left (as "
+                           f"in `affectlens explain`) · {_peak_text(values, vmax)}{detail}")
                 if png is not None:
                     parts = (dataset, item_id, row["model"], row["strategy"], row["measure"])
                     name = "__".join(_slug(v) for v in parts)

@@ -11,8 +11,13 @@ from dashboard.components import address
 
 
 def header(title: str, caption: str) -> None:
+    """The page's title and caption, then the last uploaded image's answers when there are any (the sidebar's
+    upload panel lays them out here, in the main area)."""
+    from dashboard.components import upload_panel
+
     st.title(title)
     st.caption(caption)
+    upload_panel.show_result()
 
 
 def pick(label: str, options: Sequence[str], key: str, *, param: str | None = None, default: str | None = None,

@@ -42,6 +42,9 @@ def answer_line(answer: dict, dimension: str, tolerance: float) -> str:
     scale = answer.get("error_scale")
     shown = f"{answer['value']:+.2f} (error {answer['error']:+.2f}" + (
         f", {scale:+.2f} on the scale)" if scale is not None and not math.isnan(scale) else ")")
+    sure = answer.get("confidence")
+    if sure is not None and not math.isnan(sure):
+        shown += f", stated {sure:.0%}"
     return f":green[✓ {who}: {shown}]" if right else f":red[✗ {who}: {shown}]"
 
 
@@ -60,7 +63,7 @@ def render(view, chosen: data.Scope, page_size: int, *, items: tuple[str, ...] |
     search = row[2].text_input("Item id contains", key="gallery-search")
     address.write("search", search.strip())
     spec = data.ContinuousGalleryQuery(chosen, sort=sort, model=None if model == EVERY_MODEL else model,
-                                       search=search or "", items=items, page_size=page_size)
+                                       search=search or "", items=items, page_size=page_size, tolerance=tolerance)
     number = gallery.page_number((view.filters, spec))
     page = data.continuous_gallery_page(view.db, view.filters, dataclasses.replace(spec, page=number))
     if page.total == 0:
@@ -71,8 +74,9 @@ def render(view, chosen: data.Scope, page_size: int, *, items: tuple[str, ...] |
     st.caption(f"{page.total:,} items · page {number} of {pages:,} · by {data.CONTINUOUS_SORTS[sort]}, largest "
                "first. Values on the "
                f"normalised scale ({'[-1, 1]' if width == 2 else '[0, 1]'}), error = answer − gold, also on the "
-               f"dataset's own scale; ✓ green: within {tolerance:.0%} of the scale, ✗ red: farther; disagreement: "
-               "standard deviation of the answers.")
+               f"dataset's own scale; ✓ green: within {tolerance:.0%} of the scale, ✗ red: farther or no answer "
+               "(failed k of n: of the n benchmark cells, model × strategy with one current run each, k were red); "
+               "disagreement: standard deviation of the answers; confidence: as the answer stated it.")
     grid(page, chosen.dimension, tolerance, store=view.db, blur=view.blur)
     st.pagination(pages, key="gallery-page", max_visible_pages=9)
 
@@ -94,8 +98,11 @@ def grid(page: data.GalleryPage, dimension: str, tolerance: float, *, store: str
                     gold += f" ({row['gold_on_scale']:g} on {row['scale_low']:g}–{row['scale_high']:g})"
                 worst = f"{row['worst_error']:.2f}" if pd.notna(row["worst_error"]) else "–"
                 spread = f"{row['disagreement']:.2f}" if pd.notna(row["disagreement"]) else "–"
+                sure = row.get("worst_confidence")
+                stated = f" (stated {sure:.0%})" if pd.notna(sure) else ""
                 st.markdown(f"**{row['item_id']}**  \ngold {dimension}: {gold}  \n"
-                            f"largest |error|: {worst} · disagreement: {spread}")
+                            f"largest |error|: {worst}{stated} · disagreement: {spread}  \n"
+                            f"failed {row['n_failed']} of {row['n_runs']} cells")
                 lines = [answer_line(a, dimension, tolerance) for a in row["answers"]]
                 st.markdown("  \n".join(lines))
                 st.button("Open", key=f"open-{row['item_id']}", on_click=gallery.open_item, args=(row["item_id"],),

@@ -3,7 +3,7 @@ and label-order position bias where candidate labels were shuffled."""
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, view_data
 from dashboard.components import charts, export, layout
 from dashboard.state import current_view, store_guard
 
@@ -24,8 +24,18 @@ with store_guard():
 
     st.subheader(f"Difference from {baseline}")
     effects = data.strategy_effects(view.db, view.filters, chosen, baseline)
+    blind = view_data.prompt_blind_models(view.db, view.filters, chosen)
+    left_out = sorted(set(effects["model"]) & set(blind))
+    effects = view_data.without_models(effects, blind)
+    if left_out:
+        st.info("Left out: " + ", ".join(f"**{m}** ({blind[m]})" for m in left_out) + ". These adapters answer "
+                "from the image alone and never read the prompt, so every strategy gives them the same answers "
+                "and a difference of exactly 0; the Holm correction runs over the cells shown. Their failures and "
+                "tokens are still shown below.",
+                icon=":material/filter_alt:")
     if effects.empty:
-        st.info(f"No model ran both {baseline} and another strategy on this set.")
+        st.info(f"No model that reads the prompt ran both {baseline} and another strategy on this set."
+                if left_out else f"No model ran both {baseline} and another strategy on this set.")
     else:
         st.caption(f"Strict accuracy of the strategy minus the same model's {baseline} accuracy on the set; stars: "
                    f"exact McNemar test, Holm-corrected over {data.HOLM_FAMILY['ablation']} "
@@ -35,7 +45,7 @@ with store_guard():
                                    title=f"accuracy - {baseline}",
                                    tooltip=["model", "strategy", "n_common", "accuracy", "accuracy_baseline",
                                             "gains", "losses", "p_value", "p_holm"]),
-                     f"strategy-effects-{dataset}-{dimension}", effects, key="effects")
+                     f"strategy-effects-{dataset}-{dimension}", key="effects")
         export.table(effects.drop(columns=["label"]), f"strategy-effects-{dataset}-{dimension}", key="effects-table")
 
     st.subheader("Failures, refusals and tokens per strategy")
@@ -44,15 +54,15 @@ with store_guard():
         st.info("No predictions match the filters.")
     else:
         export.chart(charts.stacked_shares(failures, ["unparsed", "refused", "api_error"]),
-                     f"failures-{dataset}", failures, key="failures")
+                     f"failures-{dataset}-{dimension}", key="failures")
         left, right = st.columns(2)
         with left:
             export.chart(charts.grouped_bars(failures, "output_tokens_per_item", "output tokens per item"),
-                         f"output-tokens-{dataset}", failures, key="tokens")
+                         f"output-tokens-{dataset}-{dimension}", key="tokens")
         with right:
             export.chart(charts.grouped_bars(failures, "calls_per_item", "calls per item"),
-                         f"calls-{dataset}", failures, key="calls")
-        export.table(failures, f"strategy-failures-{dataset}", key="failures-table")
+                         f"calls-{dataset}-{dimension}", key="calls")
+        export.table(failures, f"strategy-failures-{dataset}-{dimension}", key="failures-table")
 
     st.subheader("Label-order position bias")
     positions = data.position_bias(view.db, view.filters, chosen)
@@ -62,6 +72,5 @@ with store_guard():
     else:
         st.caption("Share of answers choosing the label shown at each position (dashed: no preference). "
                    "p_uniform: chi-square test against equal shares.")
-        export.chart(charts.position_bias(positions), f"position-bias-{dataset}-{dimension}", positions,
-                     key="positions")
+        export.chart(charts.position_bias(positions), f"position-bias-{dataset}-{dimension}", key="positions")
         export.table(positions, f"position-bias-{dataset}-{dimension}", key="positions-table")

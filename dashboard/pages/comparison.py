@@ -1,6 +1,7 @@
 """Model comparison: a metric by model with CIs, pairwise significance, agreement, and accuracy against
 cost and latency with the Pareto front."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import analysis, data
@@ -44,12 +45,14 @@ with store_guard():
         significance["label"] = [f"{d:+.3f}{m}" for d, m in zip(significance["difference"], significance["mark"])]
         significance["p"] = significance["p_value"].map(analysis.p_text)
         significance["p (Holm)"] = significance["p_holm"].map(analysis.p_text)
-        # row minus column: one triangle says it all (the other is the same with the sign flipped)
-        triangle = significance[significance["model_a"] > significance["model_b"]]
+        # row minus column: one triangle says it all (the other is the same with the sign flipped); the table
+        # may list a pair in one order or in both, so keep each unordered pair once
+        pair = [tuple(sorted(p)) for p in zip(significance["model_a"], significance["model_b"])]
+        triangle = significance[~pd.Series(pair, index=significance.index).duplicated()]
         export.chart(charts.matrix(triangle, "difference", text="label", title="accuracy difference",
                                    tooltip=["model_a", "model_b", "n_common", "only_a", "only_b",
                                             "p_value", "p_holm"]),
-                     f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", triangle, key="significance")
+                     f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", key="significance")
         export.table(significance.drop(columns=["label"]), f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}",
                      key="significance-table", column_config={
                          "p_value": st.column_config.NumberColumn("p_value", format="%.2e"),
@@ -72,15 +75,19 @@ with store_guard():
 
     st.subheader("Accuracy against cost and latency")
     quality = data.cost_quality(view.db, view.filters, chosen)
+    spent = quality["cost_per_item_usd"].fillna(0).gt(0)
     st.caption("Strict accuracy (unanswered counts as wrong); the dashed line joins the Pareto front (nothing is "
-               "both cheaper or faster and more accurate).")
+               "both cheaper or faster and more accurate). Cost in US dollars per 1,000 items of the set"
+               + ("." if spent.all() else
+                  f"; {', '.join(sorted(quality.loc[~spent, 'model'].unique()))} recorded no spend (local or "
+                  "offline models, or calls served from the cache) and sit at $0."))
     left, right = st.columns(2)
     with left:
-        export.chart(charts.pareto(quality, "cost_per_item_usd", "pareto_cost", "cost per item (USD)",
-                                   quality="accuracy_strict"),
-                     f"pareto-cost-{chosen.dataset}-{chosen.dimension}", quality, key="pareto-cost")
+        export.chart(charts.pareto(quality, "cost_per_item_usd", "pareto_cost", "cost per 1,000 items (USD)",
+                                   quality="accuracy_strict", per_thousand=True),
+                     f"pareto-cost-{chosen.dataset}-{chosen.dimension}", key="pareto-cost")
     with right:
         export.chart(charts.pareto(quality, "mean_latency_ms", "pareto_latency", "mean latency per call (ms)",
                                    quality="accuracy_strict"),
-                     f"pareto-latency-{chosen.dataset}-{chosen.dimension}", quality, key="pareto-latency")
+                     f"pareto-latency-{chosen.dataset}-{chosen.dimension}", key="pareto-latency")
     export.table(quality, f"cost-quality-{chosen.dataset}-{chosen.dimension}", key="cost-quality")

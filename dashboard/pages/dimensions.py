@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, view_data
 from dashboard.components import charts, export, layout
 from dashboard.state import current_view, store_guard
 
@@ -26,12 +26,18 @@ with store_guard():
 
     if chosen.dimension in data.CATEGORICAL:
         st.subheader("Confusion matrix and per-class F1")
-        matrix = data.confusion(view.db, view.filters, chosen, model, strategy)
+        matrix = view_data.confusion(view.db, view.filters, chosen, model, strategy)
         left, right = st.columns([3, 2])
         with left:
             if matrix.empty:
                 st.info(f"{model} · {strategy} has no {chosen.dimension} answers in this set.")
             else:
+                tied = int(matrix["tied"].sum())
+                st.caption(f"Rows: gold; columns: the answer. {view_data.OUT_OF_SET}: the answer named a word "
+                           f"outside the label set; {view_data.UNPARSED}: no label could be read."
+                           + (f" {tied:,} items have a tied gold (several majority labels): each counts under the "
+                              "answer when it is one of them, else under the first, as the engine scores accuracy."
+                              if tied else ""))
                 export.chart(charts.confusion_heatmap(matrix),
                              f"confusion-{chosen.dataset}-{chosen.dimension}-{model}-{strategy}", matrix, key="confusion")
         with right:
@@ -82,7 +88,7 @@ with store_guard():
                        "dimension on its own axis (normalised: valence [-1, 1], arousal [0, 1]); the black line is 0. "
                        "The table gives it on the dataset's own scale too (column unit).")
             if len(bias_ci):
-                export.chart(charts.bias_bars(bias_ci), f"bias-{chosen.dataset}", bias_ci, key="bias")
+                export.chart(charts.bias_bars(bias_ci), f"bias-{chosen.dataset}", key="bias")
             export.table(bias, f"bias-{chosen.dataset}", key="bias-table")
         intensity = data.intensity_levels(view.db, view.filters, chosen.dataset, chosen.eval_set)
         if len(intensity):

@@ -4,7 +4,7 @@ reasoning that contradicts the answer), and how its answers move when the image 
 import streamlit as st
 
 from dashboard import explain_data
-from dashboard.components import address, charts, export, heatmaps, layout
+from dashboard.components import address, charts, export, heatmaps, labels, layout
 from dashboard.state import current_view, store_guard
 
 view = current_view()
@@ -37,8 +37,8 @@ def heatmap_section() -> None:
     if items.empty:
         st.info("No maps of the selected models on this dataset.")
         return
-    labels = {row.item_id: f"{row.item_id} ({row.n_maps} maps)" for row in items.itertuples()}
-    item_id = layout.pick("Item", list(labels), "explain-map-item", param="map_item", container=right, format_func=labels.get)
+    names = {row.item_id: f"{row.item_id} ({row.n_maps} maps)" for row in items.itertuples()}
+    item_id = layout.pick("Item", list(names), "explain-map-item", param="map_item", container=right, format_func=names.get)
     heatmaps.item_heatmaps(view.db, dataset, item_id, models=view.filters.models, key="explain-maps", blur=view.blur)
     with st.expander("What the store holds"):
         export.table(overview, "explanations-overview", key="explain-overview")
@@ -75,7 +75,7 @@ def reasoning_section() -> None:
     else:
         export.chart(charts.metric_with_ci(decided.assign(value=decided["rate"], n_total=decided["n"],
                                                           n=decided["n_decidable"]), "inconsistency rate"),
-                     f"inconsistency-{dataset}", inconsistency, key="explain-inconsistency")
+                     f"inconsistency-{dataset}", key="explain-inconsistency")
     export.table(inconsistency, f"inconsistency-{dataset}", key="explain-inconsistency-table")
 
     st.subheader("Cues cited")
@@ -88,12 +88,14 @@ def reasoning_section() -> None:
     else:
         shown = cues[cues["emotion"] == emotion]
     shown = shown.assign(run=shown["model"] + " · " + shown["strategy"],
-                         label=[f"{s:.0%}" for s in shown["share"]])
+                         label=[f"{s:.0%}" if s == s else "—" for s in shown["share"]])
+    shown["row"] = labels.short_labels(shown["run"])
     st.caption("Share of answered items whose reasoning cites each kind of cue (lexicon matching; items without "
                "reasoning cite nothing).")
-    export.chart(charts.matrix(shown, "share", text="label", x="category", y="run", title="share citing",
+    export.chart(charts.matrix(shown, "share", text="label", x="category", y="row", title="share citing",
+                               y_title="model · strategy",
                                scheme="blues", domain_mid=None, tooltip=["run", "category", "n", "n_citing", "share"]),
-                 f"cues-{dataset}-{emotion}", shown, key="explain-cues")
+                 f"cues-{dataset}-{emotion}", shown.drop(columns=["row"]), key="explain-cues")
 
     shift = _selected(_selected(tables["shift"], "model", view.filters.models), "strategy", view.filters.strategies)
     baseline = st.session_state.get("explain-baseline", "zero-shot")
@@ -102,12 +104,15 @@ def reasoning_section() -> None:
         st.info(f"No model ran both {baseline} and another strategy on {dataset}.")
     else:
         shift = shift.assign(run=shift["model"] + " · " + shift["strategy"],
-                             label=[f"{d:+.0%}{_stars(p)}" for d, p in zip(shift["difference"], shift["p_holm"])])
+                             label=[f"{d:+.0%}{_stars(p)}" if d == d else "—"
+                                    for d, p in zip(shift["difference"], shift["p_holm"])])
+        shift["row"] = labels.short_labels(shift["run"])
         st.caption("Share citing under the strategy minus under the baseline, same items; stars: McNemar exact, "
                    "Holm-adjusted per model (* p<.05, ** p<.01, *** p<.001).")
-        export.chart(charts.matrix(shift, "difference", text="label", x="category", y="run", title="difference",
+        export.chart(charts.matrix(shift, "difference", text="label", x="category", y="row", title="difference",
+                                   y_title="model · strategy",
                                    tooltip=["run", "category", "n_common", "share", "share_baseline", "p_holm"]),
-                     f"cue-shift-{dataset}", shift.drop(columns=["label"]), key="explain-shift")
+                     f"cue-shift-{dataset}", shift.drop(columns=["label", "row"]), key="explain-shift")
     with st.expander("Example reasonings (contradicting ones first)"):
         examples = _selected(_selected(tables["examples"], "model", view.filters.models), "strategy",
                              view.filters.strategies)
@@ -133,18 +138,22 @@ def probe_section() -> None:
     categorical = shown["change_rate"].notna().any()
     value = "change_rate" if categorical else "mean_abs_change"
     shown["run"] = shown["model"] + " · " + shown["base_strategy"]
-    shown["label"] = [f"{v:.0%}" if categorical else f"{v:.2f}" for v in shown[value]]
-    shown["label"] += [f" ({d:+.2f}{_stars(p)})" if d == d else _stars(p)
-                       for d, p in zip(shown["difference"], shown["p_holm"])]
+    shown["row"] = labels.short_labels(shown["run"])
+    shown["label"] = [labels.probe_text(v, d, _stars(p), categorical)
+                      for v, d, p in zip(shown[value], shown["difference"], shown["p_holm"])]
+    shown["why"] = [labels.probe_gap(row) for row in shown.to_dict("records")]
     st.caption("How often the answer changes under each perturbation (same items as the unperturbed run); in "
                "brackets the accuracy difference, stars: McNemar exact (continuous: permutation test on absolute "
-               "errors), Holm-adjusted over each model's probes. caption-only: the describe-then-judge control.")
-    export.chart(charts.matrix(shown, value, text="label", x="probe", y="run", scheme="oranges", domain_mid=None,
+               "errors), Holm-adjusted over each model's probes. caption-only: the describe-then-judge control. "
+               "—: not measurable (the tooltip says why).")
+    export.chart(charts.matrix(shown, value, text="label", x="probe", y="row", scheme="oranges", domain_mid=None,
+                               y_title="model · strategy",
                                title="answers changed" if categorical else "mean |change|",
                                tooltip=["run", "probe", "n_common", value, "accuracy_base", "accuracy_probe",
-                                        "difference", "p_value", "p_holm"]),
-                 f"probes-{dataset}-{dimension}", shown.drop(columns=["run", "label"]), key="explain-probes")
-    export.table(shown.drop(columns=["run", "label"]), f"probes-{dataset}-{dimension}", key="explain-probes-table")
+                                        "difference", "p_value", "p_holm", "why"]),
+                 f"probes-{dataset}-{dimension}", key="explain-probes")
+    export.table(shown.drop(columns=["run", "row", "label", "why"]), f"probes-{dataset}-{dimension}",
+                 key="explain-probes-table")
 
 
 with store_guard():

@@ -75,7 +75,9 @@ with store_guard():
     linked = address.from_address("errors")
     if linked is not None or "gallery-errors" not in st.session_state:
         st.session_state["gallery-errors"] = [e for e in (linked or "").split(",") if e in data.ERROR_TYPES]
-    row = st.columns([3, 2])
+    row = st.columns([3, 2, 2])
+    sort = layout.pick("Order", list(data.GALLERY_SORTS), "gallery-sort", param="sort", container=row[2],
+                       format_func=data.GALLERY_SORTS.get)
     error_types = row[0].pills("Error type", list(data.ERROR_TYPES), selection_mode="multi", key="gallery-errors",
                                format_func=lambda key: data.ERROR_TYPES[key].split(",")[0].replace("answered", "wrong"),
                                help="An item shows when a selected run's answer has one of these outcomes; none: all items.")
@@ -84,7 +86,7 @@ with store_guard():
                                help="Narrowing the range keeps only answers that stated a confidence in it.")
 
     spec = data.GalleryQuery(
-        scope=chosen, gold=None if gold == ANY else gold,
+        scope=chosen, sort=sort, gold=None if gold == ANY else gold,
         predicted=None if predicted == ANY else predicted, error_types=tuple(error_types or ()),
         confidence=None if tuple(confidence) == (0.0, 1.0) else tuple(confidence), search=search or "", items=only,
         page=1, page_size=PAGE_SIZE)
@@ -94,6 +96,8 @@ with store_guard():
         st.info("No items match these filters.")
         st.stop()
     pages = max(1, math.ceil(page.total / PAGE_SIZE))
-    st.caption(f"{page.total:,} items match · page {number} of {pages:,}")
+    st.caption(f"{page.total:,} items match · page {number} of {pages:,} · by {data.GALLERY_SORTS[sort]}, "
+               "highest first. Failed k of n: of the n benchmark cells (model × strategy, one current run each; "
+               "probes, analyses and reruns do not count), k answered wrong, refused, unparsed or with an API error.")
     gallery.grid(page, store=view.db, blur=view.blur)
     st.pagination(pages, key="gallery-page", max_visible_pages=9)

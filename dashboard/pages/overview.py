@@ -49,7 +49,7 @@ with store_guard():
                          "coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
         if len(board):
             export.chart(charts.metric_with_ci(board, metric), f"leaderboard-{chosen.dataset}-{chosen.dimension}",
-                         board, key="leaderboard-chart")
+                         key="leaderboard-chart")
 
     st.subheader("Datasets")
     export.table(data.datasets_table(view.db, view.filters), "datasets", key="datasets",

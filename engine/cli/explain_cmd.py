@@ -145,7 +145,7 @@ def _print_maps(console, maps) -> None:
     for m in maps:
         top = peak(m.values)
         where = ("no readable cell" if top is None else "no cell has any effect" if m.values[top] <= 0
-                 else f"peak cell {top} = {m.values[top]:.3f}")
+                 else f"peak cell (row, column) {top} = {m.values[top]:.3f}, counted from 0 at the top left")
         asked = m.meta.get("cells_asked")
         extra = f", {asked}/{m.meta.get('cells_total')} cells asked" if asked is not None else ""
         console.print(f"[bold]{m.dataset}/{m.item_id}[/bold]  {m.model} · {m.strategy} · {m.measure}: {where}{extra}")

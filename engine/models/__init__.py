@@ -7,13 +7,14 @@ missing optional SDK never breaks `import engine`; it raises an error naming the
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from engine.models.base import (ErrorClass, GenerateConfig, ImagePart, Message, ModelAdapter, ModelRequest,
                                 ModelResponse, ModelSpec, PrepareContext, TaskSpec, TextPart)
 
 __all__ = ["ErrorClass", "GenerateConfig", "ImagePart", "Message", "ModelAdapter", "ModelRequest",
            "ModelResponse", "ModelSpec", "PrepareContext", "TaskSpec", "TextPart", "ADAPTERS",
-           "adapter_names", "create_adapter", "MissingDependencyError"]
+           "adapter_names", "create_adapter", "reads_prompt", "MissingDependencyError"]
 
 # adapter name -> (module, class, pip extra or None, SDK module to check)
 ADAPTERS: dict[str, tuple[str, str, str | None, str | None]] = {
@@ -38,6 +39,25 @@ def adapter_names() -> list[str]:
     """Built-in adapters and those installed plugins add (entry points `affectlens.adapters`)."""
     from engine import plugins
     return sorted(set(ADAPTERS) | set(plugins.names("affectlens.adapters")))
+
+
+def reads_prompt(adapter: str) -> bool:
+    """Whether the adapter named `adapter` answers from the prompt (its class's `reads_prompt`). An adapter whose
+    SDK or plugin is not installed here counts as reading it (every vendor model does)."""
+    if adapter in ADAPTERS:
+        module_name, class_name, _, sdk = ADAPTERS[adapter]
+        if sdk is not None and importlib.util.find_spec(sdk.split(".")[0]) is None:
+            return True
+        try:
+            return bool(getattr(importlib.import_module(module_name), class_name).reads_prompt)
+        except ImportError:
+            return True
+    from engine import plugins
+    try:
+        cls = plugins.load("affectlens.adapters", adapter)
+    except Exception:  # noqa: BLE001 - a broken plugin is reported where it is used, not here
+        return True
+    return bool(getattr(cls, "reads_prompt", True)) if cls is not None else True
 
 
 def create_adapter(spec: ModelSpec) -> ModelAdapter:

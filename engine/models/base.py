@@ -229,6 +229,9 @@ class ModelAdapter(abc.ABC):
     name: str = ""
     #: offline adapters take no prompt cost and no key
     local: bool = False
+    #: False for adapters whose answer never depends on the prompt (baselines read the image and the task):
+    #: a prompt strategy cannot change their answers, so prompt ablations leave them out
+    reads_prompt: bool = True
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec

@@ -139,6 +139,7 @@ class Baseline(ModelAdapter):
     """Common frame: time the answer, wrap it as a response, turn bad input into a stored error."""
 
     local = True
+    reads_prompt = False  # answers from the image and `request.task`, never from the prompt text
     method = ""  # reported as the resolved model id
 
     @property

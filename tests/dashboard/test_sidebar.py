@@ -93,8 +93,16 @@ def test_upload_is_checked_and_analysed_with_an_offline_baseline(app):
     app.multiselect(key="upload-models").set_value(["color-affect", "uniform"])
     app.button(key="upload-run").click().run()
     assert not app.exception, [e.value for e in app.exception]
-    answers = next(f.value for f in app.dataframe if "answer" in f.value.columns)
+    # laid out in the main area, under the page's title, with the scale of every answer stated
+    assert not [f for f in app.sidebar.dataframe if "answer" in f.value.columns]
+    answers = next(f.value for f in app.main.dataframe if "answer" in f.value.columns)
     assert set(answers["model"]) == {"color-affect", "uniform"}
+    scales = answers.drop_duplicates("dimension").set_index("dimension")["scale"]
+    assert scales["valence"].startswith("1–9 (1 very negative · 5 neutral · 9 very positive)")
+    assert scales["arousal"].startswith("1–9 (1 calm")
+    assert any("Valence on 1–9" in c.value for c in app.main.caption)
+    assert all(1 <= float(v) <= 9 for v in answers.loc[answers["dimension"].isin(["valence", "arousal"]) &
+                                                       answers["answer"].notna(), "answer"])
     polarity = answers[(answers["model"] == "color-affect") & (answers["dimension"] == "polarity")].iloc[0]
     assert polarity["answer"] in ("positive", "negative") and polarity["status"] == "ok"
 

@@ -61,6 +61,7 @@ def test_explain_page_draws_overlays_without_an_exception(explain_store, tmp_pat
                 page.get_by_role("tab", name=tab).click()
                 _settle(page)
                 assert not browser.exceptions(page), (tab, browser.exceptions(page))
+            _screenshot(page, target / "explain-probes.png")  # the probe matrix, its rows told apart
             assert page.locator('[data-testid="stVegaLiteChart"] canvas, '
                                 '[data-testid="stVegaLiteChart"] svg.marks').count() > 0
             page.get_by_role("tab", name="Heatmaps").click()

@@ -73,6 +73,22 @@ def test_explain_page_renders_maps_probes_and_reasoning(page):
     assert len(page.get("vega_lite_chart")) >= 3  # inconsistency, cues, shift, probes
 
 
+def test_explain_maps_share_a_scale_and_count_cells_from_zero_as_the_cli_does(page, explain_store):
+    from engine.explain import queries
+    from engine.explain.export import peak
+
+    db, *_ = explain_store
+    assert [t.value for t in page.toggle if t.label.startswith("Same colour scale")] == [True]
+    item = [s for s in page.selectbox if s.label == "Item"][0].value
+    dataset = [s for s in page.selectbox if s.label == "Dataset"][0].value
+    captions = " ".join(str(c.value) for c in page.caption)
+    assert "counted from 0 at the top left" in captions
+    for row in queries.item_maps(db, dataset, item).to_dict("records"):
+        top = peak(row["values"])
+        if top is not None and row["values"][top] > 0:
+            assert f"peak: row {top[0]}, column {top[1]} " in captions  # `affectlens explain` prints the same
+
+
 def test_explain_page_item_picker_shows_every_model_side_by_side(page):
     picker = [s for s in page.selectbox if s.label == "Item"][0]
     picker.set_value("positive/hot_1_2.png").run()

@@ -151,3 +151,17 @@ def test_uniform_is_deterministic_per_item_and_covers_the_labels():
     assert set(Counter(a["polarity"] for a in answers)) == {"positive", "negative"}
     assert all(1 <= a["valence"] <= 9 and a["intensity"] in (1, 2, 3, 4, 5) for a in answers)
     assert all(a["confidence"] == pytest.approx(1 / 8) for a in answers)
+
+
+def test_baselines_are_flagged_prompt_blind_and_answer_the_same_whatever_the_prompt(color_affect):
+    from engine.models import ADAPTERS, reads_prompt
+
+    blind = {name for name in ADAPTERS if not reads_prompt(name)}
+    assert blind == {"color-affect", "features", "majority", "uniform"}
+    assert reads_prompt("hf") and reads_prompt("openai") and reads_prompt("no-such-adapter")
+    image = _hsv_image(0.1, 0.8, 0.9)
+    answers = set()
+    for prompt in ("How does this image feel?", "Think step by step. Which emotion? Answer in JSON."):
+        request = ModelRequest(messages=(Message.user(image, prompt),), task=ALL, item_key="d/1")
+        answers.add(asyncio.run(color_affect.generate(request)).text)
+    assert len(answers) == 1  # what the flag promises: the prompt never changes the answer

@@ -28,8 +28,6 @@ applies to and `higher_is_better` how to rank it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
@@ -40,18 +38,6 @@ GROUPS = ("affectlens.adapters", "affectlens.loaders", "affectlens.strategies", 
 
 class PluginError(ImportError):
     pass
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A metric added by a plugin (see the module docstring)."""
-
-    name: str
-    compute: Callable[[Any, Any], Any]
-    dimensions: tuple[str, ...] = ("polarity", "emotion")
-    higher_is_better: bool | None = True
-    description: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=None)
@@ -80,17 +66,17 @@ def names(group: str) -> list[str]:
     return sorted(entry_points(group))
 
 
-def plugin_metrics(dimension: str) -> list[Metric]:
-    """Every installed plugin metric that applies to `dimension`."""
-    out = []
-    for name in names("affectlens.metrics"):
-        metric = load("affectlens.metrics", name)
-        metric = metric if isinstance(metric, Metric) else Metric(
-            name, metric, tuple(getattr(metric, "dimensions", ("polarity", "emotion"))),
-            getattr(metric, "higher_is_better", True), getattr(metric, "__doc__", "") or "")
-        if dimension in metric.dimensions:
-            out.append(metric)
-    return out
+def plugin_metrics(dimension: str) -> list:
+    """Every installed plugin metric that applies to `dimension` (`engine.metrics.registry.Metric`s)."""
+    from engine.metrics.registry import METRIC_REGISTRY
+    return [m for m in (METRIC_REGISTRY.get(n) for n in METRIC_REGISTRY.plugin_names()) if dimension in m.dimensions]
+
+
+def __getattr__(name: str):
+    if name == "Metric":  # kept importable from here; it lives with the metric registry
+        from engine.metrics.registry import Metric
+        return Metric
+    raise AttributeError(name)
 
 
 def refresh() -> None:

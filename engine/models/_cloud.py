@@ -58,6 +58,10 @@ class CloudAdapter(ModelAdapter):
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
+        from engine.models.registry import ADAPTERS
+        declared = ADAPTERS.find(self.name)  # the key variables are declared once, in the adapter registry
+        if declared is not None:
+            self.key_envs, self.key_required = declared.key_envs, declared.key_required
         self.api_key = read_api_key(spec, self.key_envs, required=self.key_required)
         self.http_client_kind = str(spec.options.get("http_client", self.default_http_client))
         if self.http_client_kind not in self.http_client_kinds:

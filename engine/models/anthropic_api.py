@@ -50,7 +50,6 @@ class AnthropicAdapter(CloudAdapter):
     """Claude models (`POST /v1/messages`)."""
 
     name = "anthropic"
-    key_envs = ("ANTHROPIC_API_KEY",)
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)

@@ -38,7 +38,6 @@ class OpenAIAdapter(CloudAdapter):
     """OpenAI's Chat Completions API (`AsyncOpenAI`)."""
 
     name = "openai"
-    key_envs = ("OPENAI_API_KEY",)
     http_client_kinds = CLIENT_KINDS
     max_tokens_param = "max_completion_tokens"  # OpenAI's current name; reasoning models reject max_tokens
 
@@ -167,8 +166,6 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
 
     name = "openai-compatible"
     default_http_client = "direct"  # measured: the lowest CPU per request (bench/bench_clients.py)
-    key_envs = ()
-    key_required = False
     max_tokens_param = "max_tokens"  # what vLLM, SGLang, Ollama and LM Studio all accept
 
     def _base_urls(self, spec: ModelSpec) -> list[str | None]:

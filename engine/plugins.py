@@ -18,11 +18,15 @@ registry is first asked for a name it does not hold, so an installed plugin cost
 one that fails to load is an error naming the package and the entry point, never a silently missing
 name. `docs/extending.md` shows a complete plugin.
 
-A plugin metric is a `Metric` (or a callable with the same fields): `compute(evaluation, counts)` gets
-an `engine.metrics.evaluation.Evaluation` and a (B, n) matrix of how often each item is drawn in each of
-B resamples (row 0 of the point estimate is all ones) and returns B values, so its bootstrap interval
-comes from the same paired resamples as every built-in metric; `dimensions` says which dimensions it
-applies to and `higher_is_better` how to rank it.
+Each part declares itself with its extension point's registry decorator, as the built-ins do
+(`engine.registry`): `register_adapter` (typed options and capabilities), `register_loader`,
+`register_strategy` and `register_metric`. A part without the decorator is still found, described from
+what it is (an adapter's `Options` model and `local`, a metric's `dimensions` and `higher_is_better`).
+
+A plugin metric's `compute(evaluation, counts)` gets an `engine.metrics.evaluation.Evaluation` and a
+(B, n) matrix of how often each item is drawn in each of B resamples (row 0 of the point estimate is all
+ones) and returns B values, so its bootstrap interval comes from the same paired resamples as every
+built-in metric (`engine.metrics.registry`).
 """
 
 from __future__ import annotations

@@ -77,6 +77,12 @@ class Registry(Generic[Info]):
             self._aliases[alias] = name
         return info
 
+    def remove(self, name: str) -> Info | None:
+        """Take `name` (and its aliases) out again: for a test that declared an entry of its own."""
+        for alias in [a for a, target in self._aliases.items() if target == name]:
+            del self._aliases[alias]
+        return self._entries.pop(name, None)
+
     def _load_builtins(self) -> None:
         if not self._loaded:
             self._loaded = True

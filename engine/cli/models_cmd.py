@@ -8,8 +8,6 @@ import types
 import typing
 from typing import Any
 
-from pydantic_core import PydanticUndefined
-
 from engine.models.registry import ADAPTERS, AdapterInfo, adapter_info
 
 ADAPTER_HELP = "an adapter name (see `affectlens models list`)"
@@ -47,7 +45,7 @@ def option_rows(info: AdapterInfo) -> list[dict[str, Any]]:
     """One row per option of the adapter's options model: name, type, default (or required), description."""
     rows = []
     for name, field in info.options.model_fields.items():
-        required = field.default is PydanticUndefined and field.default_factory is None
+        required = field.is_required()
         rows.append({"option": name, "type": type_name(field.annotation), "required": required,
                      "default": None if required else field.get_default(call_default_factory=True),
                      "description": field.description or ""})

@@ -27,7 +27,7 @@ from engine.registry import Registry
 __all__ = ["Metric", "METRIC_REGISTRY", "CATEGORICAL", "CONTINUOUS", "DISTRIBUTION", "ALL_DIMENSIONS",
            "register_metric", "declare_metric", "computed_metrics", "metric_names", "HigherIsBetter"]
 
-CATEGORICAL = ("polarity", "emotion")
+CATEGORICAL = ("polarity", "emotion", "ranking")  # a ranking is scored like a label: its first entry
 CONTINUOUS = ("valence", "arousal", "intensity")
 DISTRIBUTION = ("distribution",)
 ALL_DIMENSIONS = (*CATEGORICAL, *CONTINUOUS, *DISTRIBUTION)
@@ -42,7 +42,7 @@ class Metric:
 
     name: str
     compute: Callable[[Any, Any], Any] | None = None
-    dimensions: tuple[str, ...] = CATEGORICAL
+    dimensions: tuple[str, ...] = ("polarity", "emotion")
     higher_is_better: bool | None = True
     description: str = ""
     extra: dict = field(default_factory=dict)
@@ -53,7 +53,7 @@ def _from_plugin(name: str, loaded: Any) -> Metric:
     if isinstance(loaded, Metric):
         return loaded if loaded.name == name else Metric(name, loaded.compute, loaded.dimensions,
                                                          loaded.higher_is_better, loaded.description, loaded.extra)
-    return Metric(name, loaded, tuple(getattr(loaded, "dimensions", CATEGORICAL)),
+    return Metric(name, loaded, tuple(getattr(loaded, "dimensions", ("polarity", "emotion"))),
                   getattr(loaded, "higher_is_better", True), (getattr(loaded, "__doc__", "") or "").strip())
 
 
@@ -61,8 +61,8 @@ METRIC_REGISTRY: Registry[Metric] = Registry("metric", "affectlens.metrics",
                                              ("engine.metrics.base",), _from_plugin)
 
 
-def register_metric(name: str, *, dimensions: tuple[str, ...] = CATEGORICAL, higher_is_better: bool | None = True,
-                    description: str = ""):
+def register_metric(name: str, *, dimensions: tuple[str, ...] = ("polarity", "emotion"),
+                    higher_is_better: bool | None = True, description: str = ""):
     """Decorator on `compute(evaluation, counts) -> (B,) values`: register it as metric `name`."""
     def wrap(compute: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
         text = description or (compute.__doc__ or "").strip().split("\n")[0]

@@ -36,7 +36,8 @@ class OpenAIFormatOptions(AdapterOptions):
 
 
 @register_adapter("openai", "engine.models.openai_api:OpenAIAdapter", remote=True, key_envs=("OPENAI_API_KEY",),
-                  key_required=True, extra="openai", sdk="openai", batch_api=True, structured_output=True,
+                  key_required=True, extra="openai", sdk="openai", batch_api="engine.models.batch_api:OpenAIBatches",
+                  structured_output=True,
                   default_model="gpt-4o-mini", description="OpenAI's Chat Completions API")
 class OpenAIOptions(OpenAIFormatOptions):
     pass
@@ -53,7 +54,8 @@ class OpenAICompatibleOptions(OpenAIFormatOptions):
 
 @register_adapter("anthropic", "engine.models.anthropic_api:AnthropicAdapter", remote=True,
                   key_envs=("ANTHROPIC_API_KEY",), key_required=True, extra="anthropic", sdk="anthropic",
-                  batch_api=True, structured_output=True, default_model="claude-3-5-haiku-latest",
+                  batch_api="engine.models.batch_api:AnthropicBatches", structured_output=True,
+                  default_model="claude-3-5-haiku-latest",
                   description="Anthropic's Messages API")
 class AnthropicOptions(CloudOptions):
     structured_output: Literal["native", "tool"] = Field(default="native", description=(
@@ -64,7 +66,8 @@ class AnthropicOptions(CloudOptions):
 
 @register_adapter("gemini", "engine.models.gemini_api:GeminiAdapter", remote=True,
                   key_envs=("GEMINI_API_KEY", "GOOGLE_API_KEY"), key_required=True, extra="gemini",
-                  sdk="google.genai", batch_api=True, structured_output=True, default_model="gemini-2.0-flash",
+                  sdk="google.genai", batch_api="engine.models.batch_api:GeminiBatches", structured_output=True,
+                  default_model="gemini-2.0-flash",
                   description="Google's Gemini API (google-genai)")
 class GeminiOptions(CloudOptions):
     api_version: str | None = Field(default=None, description="the API version path, e.g. v1beta")

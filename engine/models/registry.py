@@ -56,7 +56,7 @@ class AdapterInfo:
     key_required: bool = False
     extra: str | None = None  # the pip extra that installs its SDK: pip install 'affectlens[EXTRA]'
     sdk: str | None = None  # the module that extra provides, checked before the adapter is imported
-    batch_api: bool = False  # the vendor's batch API (`batch:` on the model entry)
+    batch_api: str | None = None  # "module:Class" of its vendor batch endpoints (`batch:` on the model entry)
     batches_requests: bool = False  # collects concurrent requests into forward batches itself
     structured_output: bool = False  # honours `GenerateConfig.json_schema` with the vendor's structured mode
     logprobs: bool = False
@@ -101,7 +101,7 @@ class AdapterInfo:
     def capabilities(self) -> dict[str, Any]:
         """The capabilities as plain data (for `affectlens models list --json` and the docs)."""
         return {"remote": self.remote, "key_env": self.key_env, "key_required": self.key_required,
-                "extra": self.extra, "batch_api": self.batch_api, "batches_requests": self.batches_requests,
+                "extra": self.extra, "batch_api": bool(self.batch_api), "batches_requests": self.batches_requests,
                 "structured_output": self.structured_output, "logprobs": self.logprobs,
                 "prompt_blind": self.prompt_blind, "dimensions": list(self.dimensions) if self.dimensions else None,
                 "training": self.training, "baseline": self.baseline, "default_model": self.default_model}

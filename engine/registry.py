@@ -84,10 +84,10 @@ class Registry(Generic[Info]):
         return self._entries.pop(name, None)
 
     def _load_builtins(self) -> None:
-        if not self._loaded:
-            self._loaded = True
+        if not self._loaded:  # a module that fails to import is an error every time, never a half-filled registry
             for module in self.modules:
                 importlib.import_module(module)
+            self._loaded = True
 
     # -- reading --------------------------------------------------------------------------------------
     def builtin_names(self) -> list[str]:

@@ -44,16 +44,19 @@ def _rgb(image: Image.Image) -> Image.Image:
 
 @register_probe("grayscale", changes="colour")
 def grayscale(image: Image.Image) -> Image.Image:
+    """Drop every colour, keep the luminance."""
     return ImageOps.grayscale(_rgb(image)).convert("RGB")
 
 
 @register_probe("brighter", changes="brightness")
 def brighten(image: Image.Image, factor: float = 1.6) -> Image.Image:
+    """Brighten by `factor`."""
     return ImageEnhance.Brightness(_rgb(image)).enhance(factor)
 
 
 @register_probe("darker", changes="brightness")
 def darken(image: Image.Image, factor: float = 0.45) -> Image.Image:
+    """Darken to `factor` of the brightness."""
     return ImageEnhance.Brightness(_rgb(image)).enhance(factor)
 
 
@@ -68,6 +71,7 @@ def hue_shift(image: Image.Image, degrees: float = 120.0) -> Image.Image:
 
 @register_probe("blur", changes="detail")
 def blur(image: Image.Image, radius: float = 6.0) -> Image.Image:
+    """Gaussian blur: the layout and colours stay, the detail goes."""
     return _rgb(image).filter(ImageFilter.GaussianBlur(radius))
 
 

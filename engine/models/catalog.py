@@ -48,6 +48,7 @@ class OpenAIOptions(OpenAIFormatOptions):
                   description="any server speaking the OpenAI format (vLLM, SGLang, Ollama, LM Studio); "
                               "base_url may list several; key optional (api_key_env)")
 class OpenAICompatibleOptions(OpenAIFormatOptions):
+    # direct by default: measured as the lowest CPU per request (bench/bench_clients.py)
     http_client: Literal["direct", "aiohttp", "httpx2", "sdk"] = Field(default="direct", description=(
         "the HTTP client: direct (default: the adapter speaks HTTP itself, lowest CPU), aiohttp, httpx2 or sdk"))
 

@@ -136,3 +136,38 @@ def test_the_extending_guide_shows_the_toy_plugin_as_it_is():
         assert declared, part
         for line in declared:  # every decorator, function and class of the plugin, as the guide prints it
             assert line in guide, f"docs/extending.md does not show {part}.py's {line!r}"
+
+
+def test_a_plugin_cannot_take_over_a_built_in_name_and_an_undecorated_one_is_described(installed, tmp_path,
+                                                                                       monkeypatch):
+    from engine import plugins
+    site = tmp_path / "other"
+    info = site / "other_plugin-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: other-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[affectlens.adapters]\nopenai = toy_plugin.adapter:EchoAdapter\n"
+                                           "plain = other_plugin_plain:PlainAdapter\n")
+    (site / "other_plugin_plain.py").write_text(PLAIN_ADAPTER)
+    monkeypatch.syspath_prepend(str(site))
+    plugins.refresh()
+    assert ADAPTERS.get("openai").target == "engine.models.openai_api:OpenAIAdapter"
+    assert adapter_names().count("openai") == 1
+    plain = ADAPTERS.get("plain")
+    assert plain.remote is False and plain.description == "An adapter declared without the decorator."
+    with pytest.raises(ConfigError, match=r"model 'p' \(plain\): unknown option 'device'; known options: price"):
+        validate_options("p", "plain", {"device": "cpu"})
+
+
+PLAIN_ADAPTER = """
+from engine.models.base import ModelAdapter, ModelResponse
+
+
+class PlainAdapter(ModelAdapter):
+    \"\"\"An adapter declared without the decorator.\"\"\"
+
+    name = "plain"
+    local = True
+
+    async def generate(self, request):
+        return ModelResponse(text="Polarity: positive")
+"""

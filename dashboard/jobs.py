@@ -21,12 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from dashboard import settings
+from engine.models.registry import ADAPTERS
+from engine.prompts.strategies import STRATEGY_REGISTRY
 
-#: offline adapters every deployment can run without a key or a GPU
-OFFLINE_MODELS = ("color-affect", "features", "majority", "uniform")
-#: default model id per cloud adapter (overridable: AFFECTLENS_OPENAI_MODEL, ...)
-CLOUD_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest", "gemini": "gemini-2.0-flash"}
-STRATEGIES = ("zero-shot", "cot", "structured", "scene", "describe-then-judge")
+#: offline baselines every deployment can run without a key or a GPU (the adapter registry's `baseline`s)
+OFFLINE_MODELS = tuple(a.name for a in ADAPTERS.entries() if a.baseline and a.sdk is None)
+#: default model id per cloud adapter (overridable: AFFECTLENS_OPENAI_MODEL, ...), from the adapter registry
+CLOUD_MODELS = {a.name: a.default_model for a in ADAPTERS.entries() if a.name in settings.CLOUD_KEYS and a.default_model}
+#: strategies a small analysis offers: one answer per item, no training pool (the strategy registry says which)
+STRATEGIES = tuple(s.name for s in STRATEGY_REGISTRY.entries() if not s.uses_pool and not s.samples)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 _processes: dict[str, subprocess.Popen] = {}
@@ -70,7 +73,7 @@ def model_choices() -> dict[str, dict[str, Any] | str]:
     """Label -> `models:` entry: the offline baselines, plus each cloud adapter whose key is configured."""
     choices: dict[str, dict[str, Any] | str] = {name: name for name in OFFLINE_MODELS}
     for adapter in settings.configured_cloud_adapters():
-        model = settings.secret(f"AFFECTLENS_{adapter.upper()}_MODEL", CLOUD_MODELS[adapter])
+        model = settings.secret(f"AFFECTLENS_{adapter.upper().replace('-', '_')}_MODEL", CLOUD_MODELS[adapter])
         choices[f"{adapter}: {model}"] = {"name": model, "adapter": adapter, "model": model, "concurrency": 4}
     return choices
 

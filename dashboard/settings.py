@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from engine.models.registry import ADAPTERS
 from engine.store import default_db_path
 
-#: cloud adapters and the environment variable holding each one's key
-CLOUD_KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
+#: cloud adapters that need a key, and the environment variable holding each one's (from the adapter registry)
+CLOUD_KEYS = {a.name: a.key_env for a in ADAPTERS.entries() if a.remote and a.key_required and a.key_env}
 
 _TRUE = {"1", "true", "yes", "on"}
 

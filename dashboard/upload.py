@@ -14,8 +14,10 @@ from typing import Any
 import pandas as pd
 
 from dashboard.images import CheckedUpload
+from engine.models.registry import ADAPTERS
 
-UPLOAD_OFFLINE_MODELS = ("color-affect", "uniform")
+#: baselines that answer one image without training first (the adapter registry's `baseline`s without `training`)
+UPLOAD_OFFLINE_MODELS = tuple(a.name for a in ADAPTERS.entries() if a.baseline and a.sdk is None and not a.training)
 UPLOAD_DIMENSIONS = ("polarity", "emotion", "valence", "arousal")
 
 

@@ -22,7 +22,7 @@ UNPARSED = "(unparsed)"
 
 @query
 def prompt_blind_models(con, filters: Filters, scope: Scope) -> dict[str, str]:
-    """Models of the scope whose adapter never reads the prompt (`ModelAdapter.reads_prompt` is False, e.g. the
+    """Models of the scope whose adapter never reads the prompt (registered `prompt_blind`, e.g. the
     majority, uniform, color-affect and features baselines), each with its adapter name."""
     runs = _frame(con, f"""
         WITH {_selected(filters)}

@@ -18,18 +18,20 @@ registry is first asked for a name it does not hold, so an installed plugin cost
 one that fails to load is an error naming the package and the entry point, never a silently missing
 name. `docs/extending.md` shows a complete plugin.
 
-A plugin metric is a `Metric` (or a callable with the same fields): `compute(evaluation, counts)` gets
-an `engine.metrics.evaluation.Evaluation` and a (B, n) matrix of how often each item is drawn in each of
-B resamples (row 0 of the point estimate is all ones) and returns B values, so its bootstrap interval
-comes from the same paired resamples as every built-in metric; `dimensions` says which dimensions it
-applies to and `higher_is_better` how to rank it.
+Each part declares itself with its extension point's registry decorator, as the built-ins do
+(`engine.registry`): `register_adapter` (typed options and capabilities), `register_loader`,
+`register_strategy` and `register_metric`. A part without the decorator is still found, described from
+what it is (an adapter's `Options` model and `local`, a metric's `dimensions` and `higher_is_better`).
+
+A plugin metric's `compute(evaluation, counts)` gets an `engine.metrics.evaluation.Evaluation` and a
+(B, n) matrix of how often each item is drawn in each of B resamples (row 0 of the point estimate is all
+ones) and returns B values, so its bootstrap interval comes from the same paired resamples as every
+built-in metric (`engine.metrics.registry`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
@@ -40,18 +42,6 @@ GROUPS = ("affectlens.adapters", "affectlens.loaders", "affectlens.strategies", 
 
 class PluginError(ImportError):
     pass
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A metric added by a plugin (see the module docstring)."""
-
-    name: str
-    compute: Callable[[Any, Any], Any]
-    dimensions: tuple[str, ...] = ("polarity", "emotion")
-    higher_is_better: bool | None = True
-    description: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=None)
@@ -80,17 +70,17 @@ def names(group: str) -> list[str]:
     return sorted(entry_points(group))
 
 
-def plugin_metrics(dimension: str) -> list[Metric]:
-    """Every installed plugin metric that applies to `dimension`."""
-    out = []
-    for name in names("affectlens.metrics"):
-        metric = load("affectlens.metrics", name)
-        metric = metric if isinstance(metric, Metric) else Metric(
-            name, metric, tuple(getattr(metric, "dimensions", ("polarity", "emotion"))),
-            getattr(metric, "higher_is_better", True), getattr(metric, "__doc__", "") or "")
-        if dimension in metric.dimensions:
-            out.append(metric)
-    return out
+def plugin_metrics(dimension: str) -> list:
+    """Every installed plugin metric that applies to `dimension` (`engine.metrics.registry.Metric`s)."""
+    from engine.metrics.registry import METRIC_REGISTRY
+    return [m for m in (METRIC_REGISTRY.get(n) for n in METRIC_REGISTRY.plugin_names()) if dimension in m.dimensions]
+
+
+def __getattr__(name: str):
+    if name == "Metric":  # kept importable from here; it lives with the metric registry
+        from engine.metrics.registry import Metric
+        return Metric
+    raise AttributeError(name)
 
 
 def refresh() -> None:

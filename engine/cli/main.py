@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "engine.cli.explain_cmd",  # explain, occlusion, probes
     "engine.cli.store_cmd",  # schema, runs
     "engine.cli.merge_cmd",  # merge
+    "engine.cli.models_cmd",  # models list / show
 )
 
 

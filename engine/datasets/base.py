@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.registry import Registry
+
 CATEGORICAL = ("polarity", "emotion")
 CONTINUOUS = ("valence", "arousal", "intensity")
 DIMENSIONS = (*CATEGORICAL, "ranking", *CONTINUOUS, "distribution", "confidence")
@@ -134,36 +136,44 @@ class DatasetInfo:
 
 
 Loader = Callable[..., Dataset]
-_LOADERS: dict[str, Loader] = {}
-_INFO: dict[str, DatasetInfo] = {}
+
+
+@dataclass(frozen=True)
+class LoaderEntry:
+    """A registered dataset format: its loader and, for a known release, what the release is."""
+
+    name: str
+    load: Loader
+    info: DatasetInfo | None = None
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return self.info.dimensions if self.info else ()
+
+
+LOADERS: Registry[LoaderEntry] = Registry("dataset format", "affectlens.loaders", ("engine.datasets",),
+                                          lambda name, loaded: LoaderEntry(name, loaded))
 
 
 def register_loader(name: str, info: DatasetInfo | None = None) -> Callable[[Loader], Loader]:
     """Register a loader under `name`; `info` describes the release it reads (generic formats have none)."""
     def wrap(fn: Loader) -> Loader:
-        _LOADERS[name] = fn
-        if info is not None:
-            _INFO[name] = info
+        LOADERS.add(name, LoaderEntry(name, fn, info), fn)
         return fn
     return wrap
 
 
 def loader_info(name: str) -> DatasetInfo | None:
     """The release description registered with loader `name`, or None for a generic format."""
-    return _INFO.get(name)
+    found = LOADERS.find(name)
+    return found.info if found else None
 
 
 def loader_names() -> list[str]:
-    """Built-in loaders and those installed plugins add (entry points `affectlens.loaders`)."""
-    from engine import plugins
-    return sorted(set(_LOADERS) | set(plugins.names("affectlens.loaders")))
+    """Built-in loaders and those installed plugins add (entry points `affectlens.loaders`), sorted."""
+    return sorted(LOADERS.names())
 
 
 def get_loader(name: str) -> Loader:
-    if name in _LOADERS:
-        return _LOADERS[name]
-    from engine import plugins
-    found = plugins.load("affectlens.loaders", name)
-    if found is None:
-        raise KeyError(f"unknown dataset format {name!r}; choose one of: {', '.join(loader_names())}")
-    return found
+    """The loader function of format `name`; an unknown one raises KeyError with the choices."""
+    return LOADERS.get(name).load

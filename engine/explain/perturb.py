@@ -6,30 +6,61 @@ grayscale copy but flips when the face is cropped away is reading the face, not 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps, ImageStat
 
+from engine.registry import Registry
+
 Transform = Callable[[Image.Image], Image.Image]
+
+
+@dataclass(frozen=True)
+class ProbeInfo:
+    """A registered probe: the image transform and what it takes away or changes."""
+
+    name: str
+    transform: Transform
+    changes: str  # colour | brightness | detail | subject: what a stable answer is shown not to rest on
+    description: str = ""
+
+
+PROBE_REGISTRY: Registry[ProbeInfo] = Registry("probe", None, ("engine.explain.perturb",))
+
+
+def register_probe(name: str, *, changes: str):
+    """Decorator on an image transform `PIL.Image -> PIL.Image`: the probe `name` (strategy `BASE+name`)."""
+    def wrap(transform: Transform) -> Transform:
+        text = (transform.__doc__ or "").strip().split("\n")[0]
+        PROBE_REGISTRY.add(name, ProbeInfo(name, transform, changes, text), transform)
+        return transform
+    return wrap
 
 
 def _rgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
+@register_probe("grayscale", changes="colour")
 def grayscale(image: Image.Image) -> Image.Image:
+    """Drop every colour, keep the luminance."""
     return ImageOps.grayscale(_rgb(image)).convert("RGB")
 
 
+@register_probe("brighter", changes="brightness")
 def brighten(image: Image.Image, factor: float = 1.6) -> Image.Image:
+    """Brighten by `factor`."""
     return ImageEnhance.Brightness(_rgb(image)).enhance(factor)
 
 
+@register_probe("darker", changes="brightness")
 def darken(image: Image.Image, factor: float = 0.45) -> Image.Image:
+    """Darken to `factor` of the brightness."""
     return ImageEnhance.Brightness(_rgb(image)).enhance(factor)
 
 
+@register_probe("hue-shift", changes="colour")
 def hue_shift(image: Image.Image, degrees: float = 120.0) -> Image.Image:
     """Rotate every pixel's hue, keeping saturation and value."""
     h, s, v = _rgb(image).convert("HSV").split()
@@ -38,10 +69,13 @@ def hue_shift(image: Image.Image, degrees: float = 120.0) -> Image.Image:
     return Image.merge("HSV", (h, s, v)).convert("RGB")
 
 
+@register_probe("blur", changes="detail")
 def blur(image: Image.Image, radius: float = 6.0) -> Image.Image:
+    """Gaussian blur: the layout and colours stay, the detail goes."""
     return _rgb(image).filter(ImageFilter.GaussianBlur(radius))
 
 
+@register_probe("no-centre", changes="subject")
 def remove_centre(image: Image.Image, fraction: float = 0.5) -> Image.Image:
     """Grey out the central region, where the main subject of most photographs sits."""
     img = _rgb(image).copy()
@@ -52,6 +86,7 @@ def remove_centre(image: Image.Image, fraction: float = 0.5) -> Image.Image:
     return img
 
 
+@register_probe("corner-crop", changes="subject")
 def keep_border_crop(image: Image.Image) -> Image.Image:
     """Crop to the top-left quadrant: a corner of the scene, usually without the centred subject or face."""
     img = _rgb(image)
@@ -59,15 +94,23 @@ def keep_border_crop(image: Image.Image) -> Image.Image:
     return img.crop((0, 0, max(1, w // 2), max(1, h // 2)))
 
 
-PROBES: dict[str, Transform] = {
-    "grayscale": grayscale,
-    "brighter": brighten,
-    "darker": darken,
-    "hue-shift": hue_shift,
-    "blur": blur,
-    "no-centre": remove_centre,
-    "corner-crop": keep_border_crop,
-}
+class _Transforms(Mapping):
+    """probe name -> transform, read from the probe registry."""
+
+    def __getitem__(self, name: str) -> Transform:
+        found = PROBE_REGISTRY.find(name)
+        if found is None:
+            raise KeyError(name)
+        return found.transform
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PROBE_REGISTRY.names())
+
+    def __len__(self) -> int:
+        return len(PROBE_REGISTRY.names())
+
+
+PROBES: Mapping[str, Transform] = _Transforms()
 # "caption-only" is not an image transform: it is the describe-then-judge strategy, run as a probe.
 CAPTION_ONLY = "caption-only"
 

@@ -5,8 +5,11 @@
 - `compare`: McNemar, permutation test, Holm, effect sizes, Krippendorff's alpha.
 - `scoring`: the store -> scores frame (`score_store`) and the `scores` table (`refresh_scores`).
 - `api`: DataFrames for people and the dashboard; `export`: CSV, Parquet, LaTeX.
+- `registry`: every metric's direction, definition and dimensions; `register_metric` adds one.
 """
 
 from engine.metrics.base import HIGHER_IS_BETTER, METRICS, MetricNaN, describe, reason_of
+from engine.metrics.registry import METRIC_REGISTRY, Metric, register_metric
 
-__all__ = ["HIGHER_IS_BETTER", "METRICS", "MetricNaN", "describe", "reason_of"]
+__all__ = ["HIGHER_IS_BETTER", "METRICS", "METRIC_REGISTRY", "Metric", "MetricNaN", "describe", "reason_of",
+           "register_metric"]

@@ -8,8 +8,12 @@ This follows inspect_ai's habit of storing failures as data (`Score.unscored()`)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
+
+from engine.metrics.registry import (ALL_DIMENSIONS, CATEGORICAL, CONTINUOUS, DISTRIBUTION, METRIC_REGISTRY,
+                                     HigherIsBetter, declare_metric, metric_names)
 
 __all__ = ["MetricNaN", "nan", "reason_of", "is_nan", "HIGHER_IS_BETTER", "METRICS", "describe"]
 
@@ -52,9 +56,12 @@ def finite_or_nan(value, reason: str) -> float:
     return value if np.isfinite(value) else nan(reason)
 
 
-# name -> (higher is better?, one-line definition with its source). Used for exports, the slice
-# search (which direction is "worse") and the README.
-METRICS: dict[str, tuple[bool | None, str]] = {
+# The metrics the evaluations compute together in `compute_counts` (engine.metrics.evaluation), declared in the
+# metric registry with their direction, one-line definition with its source, and the dimensions they apply to.
+# A new metric is not added here: it is one `@register_metric` function (engine.metrics.registry).
+_CAT, _CONT, _DIST = CATEGORICAL, CONTINUOUS, DISTRIBUTION
+_EVERY = ALL_DIMENSIONS
+_BUILTIN: dict[str, tuple[bool | None, str]] = {
     "accuracy": (True, "share of answered items whose answer equals the gold label"),
     "accuracy_strict": (True, "share of all evaluated items answered correctly (unanswered count as wrong)"),
     "accuracy_fractional": (True, "answered items' credit, where a gold tied between k labels gives 1/k to an answer "
@@ -94,8 +101,34 @@ METRICS: dict[str, tuple[bool | None, str]] = {
     "positive_bias": (None, "positive_rate minus the gold positive share over the same items"),
     "label_prior_bias": (False, "total variation distance between predicted and gold label frequencies"),
 }
+_DIMENSIONS = {**{name: _CONT for name in ("pearson", "spearman", "ccc", "mae", "rmse", "bias", "mae_scale",
+                                           "rmse_scale", "bias_scale")},
+               **{name: _DIST for name in ("kl", "js", "cosine", "majority_agreement")},
+               **{name: _EVERY for name in ("coverage", "parse_failure_rate", "refusal_rate", "error_rate",
+                                            "out_of_set_rate")}}
+for _name, (_direction, _text) in _BUILTIN.items():
+    declare_metric(_name, _direction, _text, _DIMENSIONS.get(_name, _CAT))
 
-HIGHER_IS_BETTER: dict[str, bool | None] = {name: spec[0] for name, spec in METRICS.items()}
+
+class _Definitions(Mapping):
+    """metric -> (higher is better?, one-line definition), for every registered metric (plugins included)."""
+
+    def __getitem__(self, name: str) -> tuple[bool | None, str]:
+        found = METRIC_REGISTRY.find(name)
+        if found is None:
+            raise KeyError(name)
+        return found.higher_is_better, found.description
+
+    def __iter__(self):
+        return iter(metric_names())
+
+    def __len__(self) -> int:
+        return len(metric_names())
+
+
+#: Used for exports, the slice search (which direction is "worse") and the README.
+METRICS: Mapping[str, tuple[bool | None, str]] = _Definitions()
+HIGHER_IS_BETTER: Mapping[str, bool | None] = HigherIsBetter()
 
 
 def describe(metric: str) -> str:

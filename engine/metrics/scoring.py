@@ -184,7 +184,7 @@ def load_groups(con, *, dataset=None, model=None, strategy=None, dimension=None,
 
 
 def _compute(ev: Evaluation, counts: np.ndarray, extra: list) -> dict[str, np.ndarray]:
-    """The evaluation's own metrics and the plugin metrics `extra` (engine.plugins.Metric) for `counts`."""
+    """The evaluation's own metrics and the registered metrics `extra` (engine.metrics.registry) for `counts`."""
     out = ev.compute_counts(counts)
     for metric in extra:
         if metric.name not in out:
@@ -196,12 +196,13 @@ def score_evaluation(ev: Evaluation, *, n_resamples: int = DEFAULT_RESAMPLES, se
                      level: float = DEFAULT_LEVEL, metrics: list[str] | None = None,
                      dimension: str | None = None) -> list[dict]:
     """Rows (metric, value, n, n_total, ci_low, ci_high, note) of one evaluation; with `dimension`, installed
-    plugin metrics for it too (`engine.plugins`), on the same paired resamples."""
+    every registered metric with its own compute function for it too (`engine.metrics.registry`: decorated
+    ones and installed plugins'), on the same paired resamples."""
     n_total = ev.n_total
     if n_total == 0:
         return []
-    from engine.plugins import plugin_metrics
-    extra = plugin_metrics(dimension) if dimension else []
+    from engine.metrics.registry import computed_metrics
+    extra = computed_metrics(dimension)
     point = _compute(ev, np.ones((1, n_total)), extra)
     boot: dict[str, np.ndarray] = {}
     if n_total >= 2 and n_resamples > 0:

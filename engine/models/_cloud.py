@@ -14,10 +14,9 @@ import asyncio
 import time
 from typing import Any
 
-from engine.errors import ConfigError
 from engine.models._errors import (key_hint, read_api_key, scrub_secrets, transport_failure,
                                    unexpected_failure)
-from engine.models._http import CLIENT_KINDS, DEFAULT_CLIENT, make_http_client
+from engine.models._http import make_http_client
 from engine.models.base import ErrorClass, ModelAdapter, ModelRequest, ModelResponse, ModelSpec
 
 # payload keys that carry the prompt and images; everything else is a generation setting
@@ -50,19 +49,17 @@ class CloudAdapter(ModelAdapter):
 
     key_envs: tuple[str, ...] = ()
     key_required: bool = True
-    default_http_client: str = DEFAULT_CLIENT
-    #: "direct" needs the adapter to speak HTTP itself; only the OpenAI-format adapters do
-    http_client_kinds: tuple[str, ...] = tuple(k for k in CLIENT_KINDS if k != "direct")
     #: extra seconds past `timeout_s` before the hard deadline cuts a slow-drip response
     deadline_grace_s: float = 1.0
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
+        from engine.models.registry import ADAPTERS
+        declared = ADAPTERS.find(self.name)  # the key variables are declared once, in the adapter registry
+        if declared is not None:
+            self.key_envs, self.key_required = declared.key_envs, declared.key_required
         self.api_key = read_api_key(spec, self.key_envs, required=self.key_required)
-        self.http_client_kind = str(spec.options.get("http_client", self.default_http_client))
-        if self.http_client_kind not in self.http_client_kinds:
-            raise ConfigError(f"model {spec.name!r}: options.http_client must be one of "
-                              f"{', '.join(self.http_client_kinds)}, not {self.http_client_kind!r}")
+        self.http_client_kind = str(self.typed_options.http_client)  # its choices and default: the options model
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: Any = None
         self._clients: list[Any] = []

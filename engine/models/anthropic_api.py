@@ -50,17 +50,13 @@ class AnthropicAdapter(CloudAdapter):
     """Claude models (`POST /v1/messages`)."""
 
     name = "anthropic"
-    key_envs = ("ANTHROPIC_API_KEY",)
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
-        self.structured_output = str(spec.options.get("structured_output", "native"))
-        if self.structured_output not in ("native", "tool"):
-            raise ConfigError(f"model {spec.name!r}: options.structured_output must be 'native' or 'tool', "
-                              f"not {self.structured_output!r}")
+        self.structured_output = self.typed_options.structured_output  # native | tool (engine.models.catalog)
         if isinstance(spec.base_url, (list, tuple)):
             raise ConfigError(f"model {spec.name!r}: the anthropic adapter takes one base_url, not a list")
-        self.prompt_cache = bool(spec.options.get("prompt_cache", True))
+        self.prompt_cache = self.typed_options.prompt_cache
 
     def build_payload(self, request: ModelRequest) -> dict:
         """The `/v1/messages` JSON body: system apart, images as base64 source blocks."""

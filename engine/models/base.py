@@ -229,9 +229,6 @@ class ModelAdapter(abc.ABC):
     name: str = ""
     #: offline adapters take no prompt cost and no key
     local: bool = False
-    #: False for adapters whose answer never depends on the prompt (baselines read the image and the task):
-    #: a prompt strategy cannot change their answers, so prompt ablations leave them out
-    reads_prompt: bool = True
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
@@ -239,6 +236,16 @@ class ModelAdapter(abc.ABC):
     @property
     def model_id(self) -> str:
         return self.spec.model or self.spec.name
+
+    @property
+    def typed_options(self) -> Any:
+        """`spec.options` as this adapter's typed options model (`engine.models.catalog`), defaults filled in;
+        an unknown key or a wrong value is a ConfigError naming the model and the fix."""
+        if getattr(self, "_typed_options", None) is None:
+            from engine.models.registry import ADAPTERS, validate_options
+            adapter = self.spec.adapter if self.spec.adapter in ADAPTERS else self.name
+            self._typed_options = validate_options(self.spec.name, adapter, self.spec.options)
+        return self._typed_options
 
     def cache_identity(self) -> dict:
         """Everything besides the request that decides this adapter's answers, for the response cache key:

@@ -139,7 +139,6 @@ class Baseline(ModelAdapter):
     """Common frame: time the answer, wrap it as a response, turn bad input into a stored error."""
 
     local = True
-    reads_prompt = False  # answers from the image and `request.task`, never from the prompt text
     method = ""  # reported as the resolved model id
 
     @property
@@ -269,11 +268,11 @@ class UniformBaseline(Baseline):
 
     def answer(self, request: ModelRequest) -> dict[str, Any]:
         task = request.task
-        seed = self.spec.options.get("seed", 0)
+        seed = self.typed_options.seed
         digest = hashlib.sha256(f"{seed}:{request.item_key}".encode()).digest()
         rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
         emotions = get_taxonomy(task.taxonomy).names
-        polarities = get_taxonomy(self.spec.options.get("polarity_taxonomy", "polarity2")).names
+        polarities = get_taxonomy(self.typed_options.polarity_taxonomy).names
         values: dict[str, Any] = {}
         for dim in task.dimensions:
             if dim == "polarity":

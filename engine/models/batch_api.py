@@ -27,7 +27,7 @@ from typing import Any
 from engine.models._errors import http_failure
 from engine.models.base import ErrorClass, ModelRequest, ModelResponse
 
-__all__ = ["BatchStatus", "VendorBatches", "batches_for", "BATCH_ADAPTERS"]
+__all__ = ["BatchStatus", "VendorBatches", "batches_for"]
 
 MB = 1024 * 1024
 ANTHROPIC_ERROR_STATUS = {"invalid_request_error": 400, "authentication_error": 401, "permission_error": 403,
@@ -308,15 +308,17 @@ class GeminiBatches(VendorBatches):
         return out
 
 
-BATCH_ADAPTERS = {"openai": OpenAIBatches, "anthropic": AnthropicBatches, "gemini": GeminiBatches}
-
-
 def batches_for(adapter: Any) -> VendorBatches:
-    """The batch endpoints of a cloud adapter; a clear error for an adapter without a batch API."""
-    kind = BATCH_ADAPTERS.get(adapter.name)
-    if kind is None:
-        from engine.errors import ConfigError
-        raise ConfigError(f"model {adapter.spec.name!r}: the {adapter.name} adapter has no batch API; batch: true "
-                          f"works with {', '.join(BATCH_ADAPTERS)}; remove `batch:` from this model")
-    return kind(adapter)
+    """The batch endpoints of a cloud adapter (its registry entry's `batch_api`); a clear error for an adapter
+    without a batch API."""
+    import importlib
 
+    from engine.models.registry import ADAPTERS
+    info = ADAPTERS.find(adapter.name)
+    if info is None or not info.batch_api:
+        from engine.errors import ConfigError
+        able = [entry.name for entry in ADAPTERS.entries() if entry.batch_api]
+        raise ConfigError(f"model {adapter.spec.name!r}: the {adapter.name} adapter has no batch API; batch: true "
+                          f"works with {', '.join(able)}; remove `batch:` from this model")
+    module, _, name = info.batch_api.partition(":")
+    return getattr(importlib.import_module(module), name)(adapter)

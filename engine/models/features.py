@@ -242,8 +242,8 @@ class FeaturesBaseline(Baseline):
 
     def __init__(self, spec):
         super().__init__(spec)
-        self.kind = self.spec.options.get("classifier", "logistic")
-        self.side = int(self.spec.options.get("side", 128))
+        self.kind = self.typed_options.classifier  # choices and defaults: engine.models.catalog
+        self.side = self.typed_options.side
         self.method = f"features/{self.kind}"
         self.models: dict[str, Any] = {}
         self.train_keys: set[str] = set()

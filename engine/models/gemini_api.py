@@ -32,7 +32,6 @@ class GeminiAdapter(CloudAdapter):
     """Gemini models (`POST /{version}/models/{model}:generateContent`)."""
 
     name = "gemini"
-    key_envs = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)

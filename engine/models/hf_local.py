@@ -67,8 +67,8 @@ class HFAdapter(ModelAdapter):
     def __init__(self, spec):
         super().__init__(spec)
         opts = dict(spec.options or {})
-        self.batch_size = max(1, int(opts.get("batch_size", 8)))
-        self.batch_window_s = float(opts.get("batch_window_ms", 5)) / 1000
+        self.batch_size = self.typed_options.batch_size  # defaults and checks: engine.models.catalog
+        self.batch_window_s = self.typed_options.batch_window_ms / 1000
         self.options = opts
         self.model = None
         self.processor = None
@@ -96,8 +96,8 @@ class HFAdapter(ModelAdapter):
         source = self._resolve_source()
         if self.options.get("threads"):
             torch.set_num_threads(int(self.options["threads"]))
-        self.device = _pick_device(self.options.get("device", "auto"), torch)
-        dtype = _pick_dtype(self.options.get("dtype", "auto"), self.device, torch)
+        self.device = _pick_device(self.typed_options.device, torch)
+        dtype = _pick_dtype(self.typed_options.dtype, self.device, torch)
         self.dtype_name = str(dtype).replace("torch.", "")
         kwargs: dict[str, Any] = {"dtype": dtype}
         for key in ("revision", "trust_remote_code", "attn_implementation", "device_map"):

@@ -19,7 +19,7 @@ import openai
 from engine.errors import ConfigError
 from engine.models._cloud import CloudAdapter, is_schema_wrapper, merge_extra
 from engine.models._errors import decode_json, http_failure
-from engine.models._http import CLIENT_KINDS, HTTPStatusFailure, direct_timeout
+from engine.models._http import HTTPStatusFailure, direct_timeout
 from engine.models.base import ErrorClass, ImagePart, ModelRequest, ModelResponse, ModelSpec, TextPart
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -38,8 +38,6 @@ class OpenAIAdapter(CloudAdapter):
     """OpenAI's Chat Completions API (`AsyncOpenAI`)."""
 
     name = "openai"
-    key_envs = ("OPENAI_API_KEY",)
-    http_client_kinds = CLIENT_KINDS
     max_tokens_param = "max_completion_tokens"  # OpenAI's current name; reasoning models reject max_tokens
 
     def __init__(self, spec: ModelSpec):
@@ -166,9 +164,6 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
     """Any server speaking the OpenAI Chat Completions format; `base_url` may list several servers."""
 
     name = "openai-compatible"
-    default_http_client = "direct"  # measured: the lowest CPU per request (bench/bench_clients.py)
-    key_envs = ()
-    key_required = False
     max_tokens_param = "max_tokens"  # what vLLM, SGLang, Ollama and LM Studio all accept
 
     def _base_urls(self, spec: ModelSpec) -> list[str | None]:

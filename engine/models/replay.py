@@ -38,9 +38,9 @@ class ReplayAdapter(ModelAdapter):
 
     def __init__(self, spec):
         super().__init__(spec)
-        self.file = spec.options.get("file")
-        self.id_col = spec.options.get("id_col")
-        self.text_col = spec.options.get("text_col")
+        self.file = self.typed_options.file
+        self.id_col = self.typed_options.id_col
+        self.text_col = self.typed_options.text_col
         self.answers: dict[str, tuple[str, int]] | None = None  # key -> (answer text, row number)
         self.load_error: str | None = None
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from engine.models.base import GenerateConfig, Message, ModelRequest, ModelResponse, TextPart
 from engine.prompts.base import Call, StrategyContext, StrategyOptions, StrategyOutcome
@@ -17,6 +18,43 @@ from engine.prompts.exemplars import exemplar_answer
 from engine.prompts.labels import label_order
 from engine.prompts.templates import answer_schema, check_language, instructions, load_blocks, load_template, \
     templates_digest
+from engine.registry import Registry
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    """A registered prompt strategy: its class and what the runner and the dashboard need to know of it."""
+
+    name: str
+    cls: Any
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    uses_pool: bool = False  # draws exemplars from the training pool (never from the evaluated items)
+    samples: bool = False  # sends several samples per item (n_samples calls)
+    label_options: tuple[str, ...] = ()  # strategy config keys that change its prompt, shown in the run label
+
+
+def _from_plugin(name: str, loaded: Any) -> StrategyInfo:
+    return StrategyInfo(name, loaded, description=(loaded.__doc__ or "").strip().split("\n")[0])
+
+
+STRATEGY_REGISTRY: Registry[StrategyInfo] = Registry("prompt strategy", "affectlens.strategies",
+                                                     ("engine.prompts.strategies",), _from_plugin)
+
+
+def register_strategy(name: str, *, aliases: tuple[str, ...] = (), **capabilities: Any):
+    """Class decorator: register a prompt strategy under `name` with its capabilities (`StrategyInfo`)."""
+    def wrap(cls: Any) -> Any:
+        description = capabilities.pop("description", None) or (cls.__doc__ or "").strip().split("\n")[0]
+        STRATEGY_REGISTRY.add(name, StrategyInfo(name, cls, tuple(aliases), description, **capabilities), cls,
+                              aliases)
+        return cls
+    return wrap
+
+
+def strategy_info(name: str) -> StrategyInfo:
+    """The registered strategy `name` (or alias); unknown names raise with a did-you-mean."""
+    return STRATEGY_REGISTRY.get(name)
 
 
 def template_dir(context: StrategyContext) -> str | None:
@@ -77,6 +115,7 @@ class PromptStrategy:
         return StrategyOutcome([await call("answer", request, 0)])
 
 
+@register_strategy("zero-shot")
 class ZeroShot(PromptStrategy):
     """The question and the answer format, nothing else."""
 
@@ -84,6 +123,7 @@ class ZeroShot(PromptStrategy):
     templates = ("zero-shot",)
 
 
+@register_strategy("cot", aliases=("chain-of-thought",))
 class ChainOfThought(PromptStrategy):
     """Numbered reasoning steps first, then the JSON answer as the last thing in the reply."""
 
@@ -92,6 +132,7 @@ class ChainOfThought(PromptStrategy):
     supports_structured = False
 
 
+@register_strategy("structured", aliases=("json",))
 class Structured(PromptStrategy):
     """JSON only; `GenerateConfig.json_schema` set so vendors with a structured-output mode enforce it."""
 
@@ -100,6 +141,7 @@ class Structured(PromptStrategy):
     always_structured = True
 
 
+@register_strategy("scene", aliases=("scene-decomposition",))
 class SceneDecomposition(PromptStrategy):
     """Labelled sections: global atmosphere, subject emotion, situational cues, implicit narrative,
     then "Answer:" and the JSON answer."""
@@ -110,6 +152,7 @@ class SceneDecomposition(PromptStrategy):
     sections = ("global_atmosphere", "subject_emotion", "situational_cues", "implicit_narrative", "answer")
 
 
+@register_strategy("few-shot", aliases=("fewshot",), uses_pool=True, label_options=("k_shot",))
 class FewShot(PromptStrategy):
     """k exemplars, each its image then its gold answer in the asked format, then the query image."""
 
@@ -142,6 +185,8 @@ class FewShot(PromptStrategy):
         return [self.request(context, parts)]
 
 
+@register_strategy("self-consistency", aliases=("sc",), samples=True,
+                   label_options=("n_samples", "sample_temperature", "sample_prompt"))
 class SelfConsistency(PromptStrategy):
     """n samples of another strategy's prompt (chain-of-thought by default) at a sampling temperature;
     the runner parses each and votes (categorical) or averages (continuous) (Wang et al., 2023,
@@ -182,6 +227,7 @@ class SelfConsistency(PromptStrategy):
         return StrategyOutcome(list(responses), "answer", "vote")
 
 
+@register_strategy("describe-then-judge", aliases=("describe-judge",))
 class DescribeThenJudge(PromptStrategy):
     """Stage "describe": an emotion-free caption of the image. Stage "judge": the caption alone, as
     text, judged in the answer format. Comparing it with zero-shot shows how much the answer depends
@@ -211,18 +257,9 @@ class DescribeThenJudge(PromptStrategy):
         return StrategyOutcome([judged], "judge")
 
 
-STRATEGIES: dict[str, type[PromptStrategy]] = {
-    cls.name: cls for cls in (ZeroShot, ChainOfThought, FewShot, Structured, SceneDecomposition, SelfConsistency,
-                              DescribeThenJudge)
-}
-ALIASES = {"chain-of-thought": "cot", "scene-decomposition": "scene", "json": "structured",
-           "describe-judge": "describe-then-judge"}
-
-
 def strategy_names() -> list[str]:
     """Names of the built-in strategies and those installed plugins add (aliases not included)."""
-    from engine import plugins
-    return list(STRATEGIES) + [n for n in plugins.names("affectlens.strategies") if n not in STRATEGIES]
+    return STRATEGY_REGISTRY.names()
 
 
 def get_strategy(name: str) -> PromptStrategy:
@@ -232,11 +269,4 @@ def get_strategy(name: str) -> PromptStrategy:
         from engine.explain.strategies import wrap_strategy
         base, modifier = name.rsplit("+", 1)
         return wrap_strategy(get_strategy(base), modifier)
-    key = ALIASES.get(name, name)
-    if key in STRATEGIES:
-        return STRATEGIES[key]()
-    from engine import plugins
-    found = plugins.load("affectlens.strategies", key)
-    if found is None:
-        raise KeyError(f"unknown prompt strategy {name!r}; choose one of: {', '.join(strategy_names())}")
-    return found()
+    return strategy_info(name).cls()

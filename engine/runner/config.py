@@ -176,12 +176,11 @@ class ModelConfig(_Strict):
     @field_validator("adapter")
     @classmethod
     def _known_adapter(cls, value: str) -> str:
-        from engine.models import adapter_names
-        known = adapter_names()
-        if value not in known:
-            close = difflib.get_close_matches(value, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown adapter {value!r}{hint}; choose one of: {', '.join(known)}")
+        from engine.models.registry import ADAPTERS
+        try:
+            ADAPTERS.get(value)
+        except KeyError as exc:  # an unknown name: the message has a did-you-mean and the choices
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("base_url")
@@ -213,6 +212,22 @@ class ModelConfig(_Strict):
                 raise ValueError(f"{where}: never put a credential in a URL ({problem}); export the key as an "
                                  "environment variable and name it with api_key_env")
         return value
+
+    @model_validator(mode="after")
+    def _typed_options(self) -> "ModelConfig":
+        """`options` checked against the adapter's options model (`affectlens models show ADAPTER`), and
+        `batch:` only where the adapter has a vendor batch API."""
+        from engine.models.registry import adapter_info, validate_options
+        try:
+            validate_options(self.name, self.adapter, self.options)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        if self.batch and not adapter_info(self.adapter).batch_api:
+            from engine.models.registry import ADAPTERS
+            able = [e.name for e in ADAPTERS.entries() if e.batch_api]
+            raise ValueError(f"model {self.name!r} ({self.adapter}): no vendor batch API; batch works with "
+                             f"{', '.join(able)}; remove `batch:` from this model")
+        return self
 
     def spec(self):
         """The adapter's `ModelSpec`."""
@@ -261,10 +276,9 @@ class StrategyConfig(_Strict):
             return self.label
         defaults = StrategyConfig(name=self.name)
         relevant = {"language", "system_prompt", "shuffle_labels", "structured", "template_dir", "extra"}
-        if self.name in ("few-shot", "fewshot"):
-            relevant.add("k_shot")
-        if self.name in ("self-consistency", "sc"):
-            relevant |= {"n_samples", "sample_temperature", "sample_prompt"}
+        from engine.prompts.strategies import STRATEGY_REGISTRY
+        found = STRATEGY_REGISTRY.find(self.name) if "+" not in self.name else None
+        relevant |= set(getattr(found, "label_options", ()))  # options of this strategy that change its prompt
         changed = [f"{key}={getattr(self, key)}" for key in sorted(relevant)
                    if getattr(self, key) != getattr(defaults, key) and key != "system_prompt"]
         if self.system_prompt:

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from engine.errors import ConfigError
+from engine.models.registry import adapter_info
 from engine.runner.config import ExperimentConfig, load_config, parse_config
 
 __all__ = ["demo_config", "sample_dir", "local_model_available", "DEMO_CONFIG"]
@@ -62,7 +63,7 @@ def demo_config(dataset: str | os.PathLike | None = None, limit: int | None = No
                                                                              "tiny-llava-untrained")})
     data = config.model_dump(mode="json", exclude_defaults=False)
     if not local_model:
-        data["models"] = [m for m in data["models"] if m["adapter"] != "hf"]
+        data["models"] = [m for m in data["models"] if adapter_info(m["adapter"]).extra != "local"]
     if dataset is not None:
         data = _for_dataset(data, Path(dataset), limit)
     elif limit is not None:
@@ -89,5 +90,5 @@ def _for_dataset(data: dict, path: Path, limit: int | None) -> dict:
     entry["limit"] = limit or DATASET_LIMIT
     data["datasets"] = [entry]
     data["dimensions"] = dimensions
-    data["models"] = [m for m in data["models"] if m["adapter"] != "features" or has_train]
+    data["models"] = [m for m in data["models"] if adapter_info(m["adapter"]).training != "images" or has_train]
     return data

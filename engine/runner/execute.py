@@ -317,13 +317,16 @@ async def _run_dataset(data: DatasetPlan, group: list[RunPlan], clients: dict[st
                        images: ImageProvider, budget: Budget, reporter: Any, done: dict[str, set[str]],
                        config: ExperimentConfig, shard: tuple[int, int] | None = None) -> list[RunExecutor]:
     from engine.models.base import PrepareContext
+    from engine.models.registry import adapter_info
 
     targets = data.targets()
     failed: dict[str, str] = {}
     for name in dict.fromkeys(p.model.name for p in group):
         client = clients[name]
         training = data.evaluated.subset()
-        chance = client.config.adapter in ("majority", "uniform")
+        # a label-prior baseline (majority) without a training pool takes the evaluated items' label prior: a
+        # chance reference, not a model, so it may see their gold
+        chance = adapter_info(client.config.adapter).training == "labels"
         training.items = list(data.pool) if data.pool or not chance else list(data.evaluated.items)
         context = PrepareContext(dataset=training, task=group[0].task(), seed=config.seed,
                                  load_image=_image_loader(data, config.image_max_side))

@@ -36,14 +36,13 @@ from typing import Any
 from engine.datasets.base import Dataset, Item
 from engine.errors import ConfigError
 from engine.models.base import TaskSpec
+from engine.models.registry import adapter_info
 from engine.parsing.types import DEFAULT_SCALES, ParseSpec
 from engine.runner.config import DatasetConfig, ExperimentConfig, ModelConfig, StrategyConfig
 from engine.store.evalsets import EvalSet
 
 __all__ = ["RunPlan", "DatasetPlan", "plan_dataset", "plan_runs", "load_datasets"]
 
-TRAINED_ADAPTERS = ("features",)  # fit on training items: never on evaluated ones
-POOL_STRATEGIES = ("few-shot",)
 CONTINUOUS = ("valence", "arousal", "intensity")
 
 
@@ -121,7 +120,7 @@ class RunPlan:
 
     @property
     def uses_pool(self) -> bool:
-        return self.strategy.name in POOL_STRATEGIES
+        return _uses_pool(self.strategy.name)
 
     def task(self) -> TaskSpec:
         scales = {d: self.data.scales[d] for d in self.dimensions if d in self.data.scales}
@@ -248,6 +247,13 @@ def _pool_digest(pool: list[Item]) -> str:
     return _digest(sorted((item.item_id, item.image_sha256) for item in pool))
 
 
+def _uses_pool(strategy: str) -> bool:
+    """Whether the strategy draws exemplars from the training pool (its registry entry says)."""
+    from engine.prompts.strategies import STRATEGY_REGISTRY
+    found = STRATEGY_REGISTRY.find(strategy) if "+" not in strategy else None
+    return bool(found and found.uses_pool)
+
+
 def plan_runs(config: ExperimentConfig, datasets: list[Dataset], *, limit: int | None = None) -> list[RunPlan]:
     """Every dataset x model x strategy of the experiment (a model's `strategies:` narrows its share)."""
     from engine.prompts import get_strategy
@@ -261,8 +267,8 @@ def plan_runs(config: ExperimentConfig, datasets: list[Dataset], *, limit: int |
         strategies.append((entry, strategy))
     pairs = [(model, entry, strategy) for model in config.models for entry, strategy in strategies
              if model.strategies is None or entry.run_label in model.strategies]
-    k_max = max((e.k_shot for _, e, s in pairs if s.name in POOL_STRATEGIES), default=0)
-    trains = any(m.adapter in TRAINED_ADAPTERS for m in config.models)
+    k_max = max((e.k_shot for _, e, s in pairs if _uses_pool(s.name)), default=0)
+    trains = any(adapter_info(m.adapter).training == "images" for m in config.models)
     # A held-out pool only for exemplars stays small; one a classifier fits on takes a fifth of the items.
     pool_size = None if trains else max(4 * k_max, 16)
     runs = []
@@ -280,8 +286,8 @@ def plan_runs(config: ExperimentConfig, datasets: list[Dataset], *, limit: int |
             settings = {
                 "dataset": {"name": data.name, "eval_set": evaluation_set.eval_set,
                             "manifest_sha256": evaluation_set.rule["manifest_sha256"], "split": entry.split,
-                            "pool": _pool_digest(data.pool) if strategy.name in POOL_STRATEGIES
-                            or model.adapter in TRAINED_ADAPTERS or model.adapter == "majority" else None},
+                            "pool": _pool_digest(data.pool) if _uses_pool(strategy.name)
+                            or adapter_info(model.adapter).training else None},
                 "model": model.answer_settings(),
                 "strategy": {**strategy_entry.model_dump(mode="json", exclude={"label"}),
                              "template_hash": template_hash, "version": getattr(strategy, "version", "")},

@@ -111,6 +111,6 @@ def test_missing_sdk_names_the_extra_to_install(monkeypatch):
             raise ModuleNotFoundError("No module named 'anthropic'")
         return real_import(name, *args)
 
-    monkeypatch.setattr(models.importlib, "import_module", without_anthropic)
+    monkeypatch.setattr(models.registry.importlib, "import_module", without_anthropic)
     with pytest.raises(models.MissingDependencyError, match=r"pip install 'affectlens\[anthropic\]'"):
         create_adapter(ModelSpec(name="claude", adapter="anthropic", model="claude-sonnet-4-5"))

@@ -156,7 +156,7 @@ def test_uniform_is_deterministic_per_item_and_covers_the_labels():
 def test_baselines_are_flagged_prompt_blind_and_answer_the_same_whatever_the_prompt(color_affect):
     from engine.models import ADAPTERS, reads_prompt
 
-    blind = {name for name in ADAPTERS if not reads_prompt(name)}
+    blind = {name for name in ADAPTERS.builtin_names() if not reads_prompt(name)}
     assert blind == {"color-affect", "features", "majority", "uniform"}
     assert reads_prompt("hf") and reads_prompt("openai") and reads_prompt("no-such-adapter")
     image = _hsv_image(0.1, 0.8, 0.9)

@@ -130,6 +130,6 @@ def test_missing_sdk_names_the_extra_to_install(monkeypatch):
             raise ModuleNotFoundError("No module named 'google.genai'")
         return real_import(name, *args)
 
-    monkeypatch.setattr(models.importlib, "import_module", without_genai)
+    monkeypatch.setattr(models.registry.importlib, "import_module", without_genai)
     with pytest.raises(models.MissingDependencyError, match=r"pip install 'affectlens\[gemini\]'"):
         create_adapter(ModelSpec(name="g", adapter="gemini", model="gemini-2.5-flash"))

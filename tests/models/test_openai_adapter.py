@@ -140,6 +140,6 @@ def test_missing_sdk_names_the_extra_to_install(monkeypatch):
             raise ModuleNotFoundError("No module named 'openai'")
         return real_import(name, *args)
 
-    monkeypatch.setattr(models.importlib, "import_module", without_openai)
+    monkeypatch.setattr(models.registry.importlib, "import_module", without_openai)
     with pytest.raises(models.MissingDependencyError, match=r"pip install 'affectlens\[openai\]'"):
         create_adapter(ModelSpec(name="gpt-4o", adapter="openai", model="gpt-4o"))

@@ -1,8 +1,8 @@
 """A separately installed package adds an adapter, a loader, a strategy and a metric through entry points,
 and an experiment uses all four without any change to AffectLens.
 
-The package (tests/plugins/toy_plugin) is installed the way pip installs one: its `.dist-info` with an
-`entry_points.txt` on the import path, which `importlib.metadata` discovers.
+The package (tests/plugins/toy_plugin) is installed by the `installed` fixture (conftest.py) the way pip
+installs one: its `.dist-info` with an `entry_points.txt` on the import path.
 """
 
 from __future__ import annotations
@@ -10,41 +10,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from engine import plugins
 from engine.cli.main import main
-
-HERE = Path(__file__).resolve().parent
-ENTRY_POINTS = """[affectlens.adapters]
-toy-echo = toy_plugin.adapter:EchoAdapter
-
-[affectlens.loaders]
-toy-csv = toy_plugin.loader:load_toy
-
-[affectlens.strategies]
-toy-prompt = toy_plugin.strategy:AlwaysPositive
-
-[affectlens.metrics]
-toy_positive_share = toy_plugin.metric:positive_share
-"""
-
-
-@pytest.fixture
-def installed(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    info = site / "toy_plugin-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(ENTRY_POINTS)
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.syspath_prepend(str(HERE))
-    plugins.refresh()
-    yield
-    plugins.refresh()
 
 
 def _cli(*args: str) -> str:

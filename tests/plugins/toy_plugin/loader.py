@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, Gold, Item
+from engine.datasets.base import Dataset, Gold, Item, register_loader
 
 
+@register_loader("toy-csv")
 def load_toy(path, **options) -> Dataset:
     root = Path(path)
     items = []

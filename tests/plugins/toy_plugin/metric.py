@@ -3,13 +3,11 @@
 import numpy as np
 
 from engine.metrics.bootstrap import masked_mean
-from engine.plugins import Metric
+from engine.metrics.registry import register_metric
 
 
-def _positive_share(evaluation, counts):
+@register_metric("toy_positive_share", dimensions=("polarity",), higher_is_better=None,
+                 description="share of answered items answered 'positive'")
+def positive_share(evaluation, counts):
     positive = np.array([a == "positive" for a in evaluation.answers], dtype=float)
     return masked_mean(positive, evaluation.answered, counts)
-
-
-positive_share = Metric("toy_positive_share", _positive_share, dimensions=("polarity",), higher_is_better=None,
-                        description="share of answered items answered 'positive'")

@@ -2,8 +2,10 @@
 
 from engine.models.base import Message, ModelRequest
 from engine.prompts.base import StrategyContext, StrategyOutcome
+from engine.prompts.strategies import register_strategy
 
 
+@register_strategy("toy-prompt")
 class AlwaysPositive:
     name = "toy-prompt"
     version = "1"

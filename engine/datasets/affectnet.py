@@ -31,7 +31,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import items_from_rows, number_cell, read_csv, set_row_refs
 from engine.datasets.release import coded_label
 from engine.errors import DatasetError
@@ -45,16 +46,7 @@ NO_RATING = -2.0
 LISTS = {"train": "training.csv", "val": "validation.csv"}
 IMAGE_FOLDERS = ("Manually_Annotated/Manually_Annotated_Images", "Manually_Annotated_Images")
 
-INFO = DatasetInfo(
-    title="AffectNet (manually annotated)",
-    citation="Mollahosseini, Hasani & Mahoor, AffectNet: A Database for Facial Expression, Valence, and "
-             "Arousal Computing in the Wild, IEEE Trans. Affective Computing 10(1), 2019",
-    licence="research licence agreement with the Mahoor lab (University of Denver), on request; no redistribution",
-    homepage="http://mohammadmahoor.com/affectnet/", access="request",
-    dimensions=("emotion", "valence", "arousal"), taxonomy="fer8",
-    expected={"train": 287651, "val": 4000},
-    reads="Manually_Annotated_file_lists/{training,validation}.csv and Manually_Annotated_Images/",
-    config="{name: affectnet, path: data/AffectNet, split: val}")
+INFO = release_info("affectnet")
 
 
 def _read(path: Path):

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import Row, items_from_rows, number_cell, read_csv, set_row_refs
 from engine.errors import DatasetError
 from engine.taxonomy import get_taxonomy
@@ -100,14 +101,7 @@ def _ground_truth_rows(path: Path) -> tuple[list[Row], list[LoadProblem]]:
     return rows, problems
 
 
-INFO = DatasetInfo(
-    title="Emotion6", citation="Peng, Sadovnik, Gallagher & Chen, A Mixed Bag of Emotions: Model, Predict, and "
-                               "Transfer Emotion Distributions, CVPR 2015",
-    licence="academic research only (readme.txt); image copyright stays with the Flickr owners",
-    homepage="http://chenlab.ece.cornell.edu/people/kuanchuan/publications/", access="public",
-    dimensions=("emotion", "distribution", "valence", "arousal", "polarity"), taxonomy="emotion6",
-    expected={"all": 1980}, reads="ground_truth.txt (or labels.csv) and images/<keyword>/<n>.jpg",
-    config="{name: emotion6, path: data/Emotion6}")
+INFO = release_info("emotion6")
 
 
 @register_loader("emotion6", INFO)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, register_loader
+from engine.datasets.base import Dataset, Gold, Item, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import items_from_rows, number_cell, read_csv, set_row_refs
 from engine.errors import DatasetError
 
@@ -49,14 +50,7 @@ def _from_original(record: dict) -> dict:
             **{ours: record.get(theirs) for ours, theirs in _ORIGINAL.items()}}
 
 
-INFO = DatasetInfo(
-    title="OASIS (Open Affective Standardized Image Set)",
-    citation="Kurdi, Lozano & Banaji, Introducing the Open Affective Standardized Image Set (OASIS), Behavior "
-             "Research Methods 49(2):457-470, 2017",
-    licence="free use in research studies (the paper); images under open or Creative Commons terms",
-    homepage="https://osf.io/6pnd7/", access="page", dimensions=("valence", "arousal"), taxonomy=None,
-    expected={"all": 900}, reads="OASIS.csv (or labels.csv) and images/<Theme>.jpg",
-    config="{name: oasis, path: data/OASIS}")
+INFO = release_info("oasis")
 
 
 @register_loader("oasis", INFO)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import Row, items_from_rows, read_csv, set_row_refs
 from engine.errors import DatasetError
 from engine.taxonomy import normalize_label
@@ -70,14 +71,7 @@ def _original_rows(folder: Path) -> tuple[list[Row], list[LoadProblem]]:
     return rows, problems
 
 
-INFO = DatasetInfo(
-    title="Twitter I", citation="You, Luo, Jin & Yang, Robust Image Sentiment Analysis Using Progressively Trained "
-                                "and Domain Transferred Deep Networks, AAAI 2015",
-    licence="none stated; Twitter users' photos, academic research use", homepage="https://qzyou.github.io/",
-    access="page", dimensions=("polarity",), taxonomy="polarity2",
-    expected={"five_agree": 882, "at_least_four_agree": 1116, "at_least_three_agree": 1269},
-    reads="ground_truth/twitter_{five,four,three}_agrees.txt (or labels.csv) and images/",
-    config="{name: twitter1, path: data/twitter1, split: five_agree}")
+INFO = release_info("twitter1")
 
 
 @register_loader("twitter1", INFO)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
 from engine.datasets.catalogue import release_info
-from engine.datasets.files import items_from_rows, number_cell, read_csv, set_row_refs
+from engine.datasets.files import items_from_rows, number_cell, read_csv, require_columns, set_row_refs
 from engine.datasets.release import coded_label
 from engine.errors import DatasetError
 
@@ -102,9 +102,7 @@ def load_affectnet(path: str | Path, classes: int = 8, landmarks: bool = False) 
 
     for split, file in lists.items():
         header, rows, file_problems = _read(file)
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise DatasetError(f"affectnet: {file} lacks the column(s) {', '.join(missing)}")
+        require_columns("affectnet", file, header, COLUMNS)
         problems.extend(file_problems)
         made, made_refs = items_from_rows(rows, lambda record, s=split: make(s, record), problems)
         for item in made:

@@ -34,7 +34,7 @@ from pathlib import Path
 from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
 from engine.datasets.catalogue import release_info
 from engine.datasets.fer2013 import USAGE
-from engine.datasets.files import Row, items_from_rows, number_cell, read_csv, set_row_refs
+from engine.datasets.files import Row, items_from_rows, number_cell, read_csv, require_columns, set_row_refs
 from engine.datasets.pixels import PixelWriter, pixel_cache
 from engine.datasets.release import votes_gold
 from engine.errors import DatasetError
@@ -102,9 +102,7 @@ def load_ferplus(path: str | Path, majority: str = "plurality", fer2013: str | P
     label_file = root / "fer2013new.csv"
     if label_file.is_file():
         header, rows, problems = read_csv(label_file)
-        missing = [c for c in ("Usage", "Image name", *VOTE_COLUMNS) if c not in header]
-        if missing:
-            raise DatasetError(f"ferplus: {label_file} lacks the column(s) {', '.join(missing)}")
+        require_columns("ferplus", label_file, header, ("Usage", "Image name", *VOTE_COLUMNS))
     else:
         rows, problems = _per_folder_rows(root)
         if not rows:

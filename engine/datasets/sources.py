@@ -5,11 +5,11 @@ to visit by hand (`access="page"`), a request form (`"request"`) or a site that 
 (`"account"`); fetch refuses the last three and says where to go.
 
 The entries live in the release catalogue `engine/data/releases.yaml` (each release's `download`,
-with its `access` and `homepage` as page). Only URLs known to be the authors' official ones are listed. **Checksums of the real releases must be
-filled in from the official release where they are unknown here**: an entry whose `sha256` is None is
-never installed unverified -- fetch stops after the download, prints the file's sha256 for the user to
-compare with the official one, and installs it only when rerun with `--sha256 HEX` (or `--no-verify`,
-with a warning). No checksum there was guessed.
+with its `access` and `homepage` as page). Only URLs known to be the authors' official ones are
+listed. **Checksums of the real releases must be filled in from the official release where they are
+unknown here**: an entry whose `sha256` is None is never installed unverified -- fetch stops after
+the download, prints the file's sha256 for the user to compare with the official one, and installs it
+only when rerun with `--sha256 HEX` (or `--no-verify`, with a warning). No checksum there was guessed.
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ This follows inspect_ai's habit of storing failures as data (`Score.unscored()`)
 from __future__ import annotations
 
 import math
+from importlib import resources
 
 import numpy as np
+import yaml
 
 __all__ = ["MetricNaN", "nan", "reason_of", "is_nan", "HIGHER_IS_BETTER", "METRICS", "describe"]
 
@@ -52,48 +54,11 @@ def finite_or_nan(value, reason: str) -> float:
     return value if np.isfinite(value) else nan(reason)
 
 
-# name -> (higher is better?, one-line definition with its source). Used for exports, the slice
-# search (which direction is "worse") and the README.
+# name -> (higher is better?, one-line definition with its source), from the table engine/data/metrics.yaml.
+# Used for exports, the slice search (which direction is "worse") and the README.
 METRICS: dict[str, tuple[bool | None, str]] = {
-    "accuracy": (True, "share of answered items whose answer equals the gold label"),
-    "accuracy_strict": (True, "share of all evaluated items answered correctly (unanswered count as wrong)"),
-    "accuracy_fractional": (True, "answered items' credit, where a gold tied between k labels gives 1/k to an answer "
-                                  "among them (Emotion6 ties); `accuracy` gives such an answer full credit"),
-    "accuracy_mapped": (True, "accuracy after mapping the answer's taxonomy onto the gold's (taxonomy-aware credit)"),
-    "coverage": (True, "share of evaluated items with a usable answer (status ok or partial; continuous: a number)"),
-    "macro_f1": (True, "unweighted mean of per-class F1 over gold classes (Sokolova & Lapalme 2009)"),
-    "weighted_f1": (True, "support-weighted mean of per-class F1 over gold classes"),
-    "uar": (True, "unweighted average recall = balanced accuracy (Schuller et al. 2009)"),
-    "cohen_kappa": (True, "Cohen (1960) kappa between answers and gold"),
-    "top2_accuracy": (True, "gold label among the first two of the ranking"),
-    "top3_accuracy": (True, "gold label among the first three of the ranking"),
-    "kendall_tau": (True, "mean Kendall tau-b between the ranking and the gold rater shares (Kendall 1945)"),
-    "rater_share": (True, "mean share of raters who chose the answered label"),
-    "human_ceiling": (True, "mean share of raters agreeing with the majority label (a random rater's accuracy)"),
-    "accuracy_vs_ceiling": (True, "accuracy divided by the human ceiling"),
-    "pearson": (True, "Pearson correlation of predicted and gold normalised values"),
-    "spearman": (True, "Spearman rank correlation (Pearson on average ranks)"),
-    "ccc": (True, "Lin (1989) concordance correlation coefficient"),
-    "mae": (False, "mean absolute error on the normalised scale"),
-    "rmse": (False, "root mean squared error on the normalised scale"),
-    "bias": (None, "mean signed error (prediction - gold) on the normalised scale"),
-    "mae_scale": (False, "mean absolute error on the dataset's own scale (unit column, e.g. 1–9)"),
-    "rmse_scale": (False, "root mean squared error on the dataset's own scale"),
-    "bias_scale": (None, "mean signed error (prediction - gold) on the dataset's own scale"),
-    "kl": (False, "Kullback & Leibler (1951) divergence KL(gold || prediction), nats, mean over items"),
-    "js": (False, "Jensen-Shannon divergence (Lin 1991), base 2, in [0, 1], mean over items"),
-    "cosine": (True, "cosine similarity of gold and predicted distributions, mean over items"),
-    "majority_agreement": (True, "share of items whose most probable predicted label is a rater-majority label"),
-    "ece": (False, "expected calibration error, equal-width bins (Naeini et al. 2015; Guo et al. 2017)"),
-    "brier": (False, "Brier (1950) score of stated confidence against correctness"),
-    "parse_failure_rate": (False, "share of evaluated items whose answer could not be parsed or is absent"),
-    "refusal_rate": (False, "share of evaluated items the model refused"),
-    "error_rate": (False, "share of evaluated items lost to API errors"),
-    "out_of_set_rate": (False, "share of evaluated items answered with a label outside the label set"),
-    "positive_rate": (None, "share of answered items predicted positive"),
-    "positive_bias": (None, "positive_rate minus the gold positive share over the same items"),
-    "label_prior_bias": (False, "total variation distance between predicted and gold label frequencies"),
-}
+    name: (spec["higher_is_better"], spec["definition"])
+    for name, spec in yaml.safe_load((resources.files("engine") / "data" / "metrics.yaml").read_text("utf-8")).items()}
 
 HIGHER_IS_BETTER: dict[str, bool | None] = {name: spec[0] for name, spec in METRICS.items()}
 

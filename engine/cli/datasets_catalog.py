@@ -65,9 +65,7 @@ def format_check(check: dict[str, dict[str, int]] | None) -> str:
 
 def register_fetch(sub: argparse._SubParsersAction) -> None:
     fetch = sub.add_parser("fetch", help="download a public release, verify its checksum, unpack it",
-                           description="Download a dataset with a public release (resumable), verify its size "
-                                       "and sha256, and unpack it into the loader's layout. Sets distributed "
-                                       "on request are refused with where to request them.")
+                           description=cmd_fetch.__doc__)
     fetch.add_argument("name", help="dataset name (see `affectlens datasets list`)")
     fetch.add_argument("--to", default=None, metavar="DIR", help="target folder (default: datasets/NAME)")
     fetch.add_argument("--url", default=None, help="download from this URL instead (e.g. a mirror)")
@@ -79,6 +77,8 @@ def register_fetch(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    """Download a dataset with a public release (resumable), verify its size and sha256, and unpack it into
+    the loader's layout. Sets distributed on request are refused with where to request them."""
     from engine.datasets.fetch import fetch_dataset
 
     result = fetch_dataset(args.name, args.to, url=args.url, sha256=args.sha256, no_verify=args.no_verify,

@@ -24,9 +24,7 @@ SHOWN = {"accuracy_strict": "strict acc", "accuracy": "acc (answered)", "macro_f
 
 def register(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run an experiment config (resumable: rerun the same command to continue)",
-                         description="Run every dataset x model x strategy of an experiment config into the "
-                                     "results store. Rerunning the same command resumes: answered items are "
-                                     "skipped and identical requests are answered from the store.")
+                         description=cmd_run.__doc__)
     run.add_argument("config", help="experiment YAML (see data/configs/); with --suite, a YAML of models only")
     run.add_argument("--suite", metavar="NAME", help="run a packaged benchmark suite (gpt4v-emotion-image) on the "
                                                      "models in CONFIG, over the datasets you have")
@@ -63,6 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Run every dataset x model x strategy of an experiment config into the results store. Rerunning the
+    same command resumes: answered items are skipped and identical requests are answered from the store."""
     from engine.runner import load_config, run_experiment
 
     if args.limit is not None and args.limit < 1:

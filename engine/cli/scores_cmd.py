@@ -19,9 +19,7 @@ DB_HELP = "results store (default: $AFFECTLENS_DB or results.duckdb)"
 
 def register(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("import-predictions", help="store predictions made elsewhere (CSV) as a run",
-                         description="Store predictions made elsewhere. The prediction cell holds one label or a "
-                                     "comma-separated ranking, best first; --test-list names every evaluated item "
-                                     "so unanswered items count in coverage.")
+                         description=cmd_import.__doc__)
     imp.add_argument("file", help="CSV (or TSV/JSONL) with an id, a gold and a prediction column")
     imp.add_argument("--dataset", required=True, help="dataset name (created from the file when new)")
     imp.add_argument("--model", required=True, help="model name to store the predictions under")
@@ -81,6 +79,8 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    """Store predictions made elsewhere. The prediction cell holds one label or a comma-separated ranking,
+    best first; --test-list names every evaluated item so unanswered items count in coverage."""
     from engine.importers import import_predictions
     from engine.metrics.scoring import refresh_scores
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Item, register_loader
+from engine.datasets.base import Dataset, Item, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import items_from_rows, number_cell, read_csv, set_row_refs
 from engine.datasets.release import add_polarity, find_path, votes_gold
 from engine.errors import DatasetError
@@ -28,15 +29,7 @@ from engine.taxonomy import normalize_label
 
 LABEL_FILE = "ABSTRACT_groundTruth.csv"
 
-INFO = DatasetInfo(
-    title="Abstract (Machajdik & Hanbury)",
-    citation="Machajdik & Hanbury, Affective Image Classification using Features Inspired by Psychology and "
-             "Art Theory, ACM MM 2010",
-    licence="none stated; research use, cite the paper", homepage="https://www.imageemotion.org/",
-    access="page", dimensions=("emotion", "distribution", "polarity"), taxonomy="mikels8",
-    expected={"all": 280, "unique_majority": 228},
-    reads="testImages_abstract/ABSTRACT_groundTruth.csv (vote counts) and abstract_NNNN.jpg",
-    config="{name: abstract, path: data/testImages_abstract, split: unique_majority}")
+INFO = release_info("abstract")
 
 
 @register_loader("abstract", INFO)

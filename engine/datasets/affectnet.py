@@ -31,8 +31,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, LoadProblem, register_loader
-from engine.datasets.files import items_from_rows, number_cell, read_csv, set_row_refs
+from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
+from engine.datasets.files import items_from_rows, number_cell, read_csv, require_columns, set_row_refs
 from engine.datasets.release import coded_label
 from engine.errors import DatasetError
 
@@ -45,16 +46,7 @@ NO_RATING = -2.0
 LISTS = {"train": "training.csv", "val": "validation.csv"}
 IMAGE_FOLDERS = ("Manually_Annotated/Manually_Annotated_Images", "Manually_Annotated_Images")
 
-INFO = DatasetInfo(
-    title="AffectNet (manually annotated)",
-    citation="Mollahosseini, Hasani & Mahoor, AffectNet: A Database for Facial Expression, Valence, and "
-             "Arousal Computing in the Wild, IEEE Trans. Affective Computing 10(1), 2019",
-    licence="research licence agreement with the Mahoor lab (University of Denver), on request; no redistribution",
-    homepage="http://mohammadmahoor.com/affectnet/", access="request",
-    dimensions=("emotion", "valence", "arousal"), taxonomy="fer8",
-    expected={"train": 287651, "val": 4000},
-    reads="Manually_Annotated_file_lists/{training,validation}.csv and Manually_Annotated_Images/",
-    config="{name: affectnet, path: data/AffectNet, split: val}")
+INFO = release_info("affectnet")
 
 
 def _read(path: Path):
@@ -110,9 +102,7 @@ def load_affectnet(path: str | Path, classes: int = 8, landmarks: bool = False) 
 
     for split, file in lists.items():
         header, rows, file_problems = _read(file)
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise DatasetError(f"affectnet: {file} lacks the column(s) {', '.join(missing)}")
+        require_columns("affectnet", file, header, COLUMNS)
         problems.extend(file_problems)
         made, made_refs = items_from_rows(rows, lambda record, s=split: make(s, record), problems)
         for item in made:

@@ -16,19 +16,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import set_row_refs
 from engine.datasets.release import add_polarity, label_gold
 from engine.errors import DatasetError
 
-INFO = DatasetInfo(
-    title="ArtPhoto (Machajdik & Hanbury)",
-    citation="Machajdik & Hanbury, Affective Image Classification using Features Inspired by Psychology and "
-             "Art Theory, ACM MM 2010",
-    licence="none stated; research use, cite the paper", homepage="https://www.imageemotion.org/",
-    access="page", dimensions=("emotion", "polarity"), taxonomy="mikels8", expected={"all": 806},
-    reads="testImages_artphoto/<emotion>_<rest>.jpg (label = file-name prefix)",
-    config="{name: artphoto, path: data/testImages_artphoto}")
+INFO = release_info("artphoto")
 
 
 @register_loader("artphoto", INFO)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import set_row_refs
 from engine.datasets.release import coded_label, label_gold
 from engine.errors import DatasetError
@@ -31,15 +32,7 @@ CODES = {0: "neutral", 1: "anger", 2: "contempt", 3: "disgust", 4: "fear", 5: "h
          7: "surprise"}
 IMAGES = "cohn-kanade-images"
 
-INFO = DatasetInfo(
-    title="CK+ (Extended Cohn-Kanade)",
-    citation="Lucey, Cohn, Kanade, Saragih, Ambadar & Matthews, The Extended Cohn-Kanade Dataset (CK+): A "
-             "complete dataset for action unit and emotion-specified expression, CVPR Workshops 2010",
-    licence="research use under the CK+ agreement, on request; no redistribution",
-    homepage="http://www.jeffcohn.net/Resources/", access="request", dimensions=("emotion",),
-    taxonomy="fer8", expected={"all": 327},
-    reads="Emotion/S*/*/*_emotion.txt, cohn-kanade-images/S*/*/*.png, FACS/ (optional)",
-    config="{name: ckplus, path: data/CK+, frames: 3}")
+INFO = release_info("ckplus")
 
 
 def _facs(path: Path) -> list[str]:

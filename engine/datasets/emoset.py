@@ -27,7 +27,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import Row, items_from_rows, resolve_inside, set_row_refs
 from engine.datasets.release import add_polarity, image_files, label_gold, visible_dirs
 from engine.errors import DatasetError
@@ -35,15 +36,7 @@ from engine.errors import DatasetError
 SPLITS = ("train", "val", "test")
 ATTRIBUTES = ("brightness", "colorfulness", "scene", "object", "facial_expression", "human_action")
 
-INFO = DatasetInfo(
-    title="EmoSet-118K",
-    citation="Yang, Huang, Ding, Lischinski, Cohen-Or & Huang, EmoSet: A Large-scale Visual Emotion Dataset "
-             "with Rich Attributes, ICCV 2023",
-    licence="code MIT; dataset under the project page's terms (research use, request form)",
-    homepage="https://vcc.tech/EmoSet", access="request", dimensions=("emotion", "polarity"),
-    taxonomy="mikels8", expected={"all": 118102},
-    reads="info.json, train/val/test.json, annotation/<emotion>/<id>.json, image/<emotion>/<id>.jpg",
-    config="{name: emoset, path: data/EmoSet-118K, split: test}")
+INFO = release_info("emoset")
 
 
 def _split_rows(root: Path) -> tuple[list[Row], list[LoadProblem]]:

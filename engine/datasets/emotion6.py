@@ -27,8 +27,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, LoadProblem, register_loader
-from engine.datasets.files import Row, items_from_rows, number_cell, read_csv, set_row_refs
+from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
+from engine.datasets.files import (Row, items_from_rows, label_file, number_cell, read_csv, require_columns,
+                                  set_row_refs)
 from engine.errors import DatasetError
 from engine.taxonomy import get_taxonomy
 
@@ -100,14 +102,7 @@ def _ground_truth_rows(path: Path) -> tuple[list[Row], list[LoadProblem]]:
     return rows, problems
 
 
-INFO = DatasetInfo(
-    title="Emotion6", citation="Peng, Sadovnik, Gallagher & Chen, A Mixed Bag of Emotions: Model, Predict, and "
-                               "Transfer Emotion Distributions, CVPR 2015",
-    licence="academic research only (readme.txt); image copyright stays with the Flickr owners",
-    homepage="http://chenlab.ece.cornell.edu/people/kuanchuan/publications/", access="public",
-    dimensions=("emotion", "distribution", "valence", "arousal", "polarity"), taxonomy="emotion6",
-    expected={"all": 1980}, reads="ground_truth.txt (or labels.csv) and images/<keyword>/<n>.jpg",
-    config="{name: emotion6, path: data/Emotion6}")
+INFO = release_info("emotion6")
 
 
 @register_loader("emotion6", INFO)
@@ -116,17 +111,13 @@ def load_emotion6(path: str | Path, emotion_gold: str = "raters") -> Dataset:
     root = Path(path)
     if emotion_gold not in ("raters", "keyword"):
         raise DatasetError(f"emotion6: emotion_gold must be 'raters' or 'keyword', not {emotion_gold!r}")
-    if (root / "labels.csv").is_file():
-        header, rows, problems = read_csv(root / "labels.csv")
-        missing = [c for c in ("image", "valence", "arousal", *(f"p_{c}" for c in CATEGORIES)) if c not in header]
-        if missing:
-            raise DatasetError(f"emotion6: {root / 'labels.csv'} lacks the column(s) {', '.join(missing)}; "
-                               "it needs image, valence, arousal and p_<category> for the 7 categories")
-    elif (root / "ground_truth.txt").is_file():
-        rows, problems = _ground_truth_rows(root / "ground_truth.txt")
+    source = label_file(root, "emotion6", "ground_truth.txt", "Emotion6")
+    if source.name == "labels.csv":
+        header, rows, problems = read_csv(source)
+        require_columns("emotion6", source, header, ("image", "valence", "arousal", *(f"p_{c}" for c in CATEGORIES)),
+                        "; it needs image, valence, arousal and p_<category> for the 7 categories")
     else:
-        raise DatasetError(f"emotion6: neither labels.csv nor ground_truth.txt in {root}; point path at the "
-                           "Emotion6 folder (the one holding images/ and ground_truth.txt)")
+        rows, problems = _ground_truth_rows(source)
     items, refs = items_from_rows(rows, lambda record: item_from_record(record, emotion_gold), problems)
     dataset = Dataset("emotion6", "emotion6", root, items, taxonomy="emotion6",
                       scales={"valence": SCALE, "arousal": SCALE}, problems=problems,

@@ -19,25 +19,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Item, register_loader
-from engine.datasets.files import items_from_rows, read_csv, set_row_refs
+from engine.datasets.base import Dataset, Item, register_loader
+from engine.datasets.catalogue import release_info
+from engine.datasets.files import items_from_rows, read_csv, require_columns, set_row_refs
 from engine.datasets.pixels import PixelWriter, pixel_cache
 from engine.datasets.release import coded_label, find_path, label_gold
-from engine.errors import DatasetError
 
 CODES = {0: "anger", 1: "disgust", 2: "fear", 3: "happiness", 4: "sadness", 5: "surprise", 6: "neutral"}
 USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 
-INFO = DatasetInfo(
-    title="FER2013",
-    citation="Goodfellow et al., Challenges in Representation Learning: A report on three machine learning "
-             "contests, arXiv:1307.0414 (ICML 2013 workshop)",
-    licence="no open licence stated; Kaggle competition data, research use; cite the report",
-    homepage="https://www.kaggle.com/c/challenges-in-representation-learning-facial-expression-recognition-"
-             "challenge", access="account", dimensions=("emotion",), taxonomy="ekman7",
-    expected={"train": 28709, "val": 3589, "test": 3589},
-    reads="fer2013.csv (emotion, pixels, Usage); pixels written as PNGs to a content-addressed cache",
-    config="{name: fer2013, path: data/fer2013, split: test}")
+INFO = release_info("fer2013")
 
 
 def csv_path(root: Path) -> Path:
@@ -51,10 +42,8 @@ def load_fer2013(path: str | Path, cache_dir: str | Path | None = None) -> Datas
     """FER2013: 7 classes from the CSV's codes, PNGs from its pixel cells, Usage as split."""
     file = csv_path(Path(path))
     header, rows, problems = read_csv(file)
-    missing = [c for c in ("emotion", "pixels", "Usage") if c not in header]
-    if missing:
-        raise DatasetError(f"fer2013: {file} lacks the column(s) {', '.join(missing)}; it needs the header "
-                           "emotion,pixels,Usage of the Kaggle release")
+    require_columns("fer2013", file, header, ("emotion", "pixels", "Usage"),
+                    "; it needs the header emotion,pixels,Usage of the Kaggle release")
     writer = PixelWriter(pixel_cache(cache_dir))
     # data-row position = file line minus the header, so a skipped bad row does not shift later ids
     position = {where: int(where.rsplit(" ", 1)[1]) - 2 for where, _ in rows}

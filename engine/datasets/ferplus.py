@@ -31,9 +31,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.fer2013 import USAGE
-from engine.datasets.files import Row, items_from_rows, number_cell, read_csv, set_row_refs
+from engine.datasets.files import Row, items_from_rows, number_cell, read_csv, require_columns, set_row_refs
 from engine.datasets.pixels import PixelWriter, pixel_cache
 from engine.datasets.release import votes_gold
 from engine.errors import DatasetError
@@ -42,15 +43,7 @@ EMOTIONS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "
 VOTE_COLUMNS = (*EMOTIONS, "unknown", "NF")
 FOLDERS = {"train": "FER2013Train", "val": "FER2013Valid", "test": "FER2013Test"}
 
-INFO = DatasetInfo(
-    title="FERPlus (FER+)",
-    citation="Barsoum, Zhang, Canton Ferrer & Zhang, Training Deep Networks for Facial Expression Recognition "
-             "with Crowd-Sourced Label Distribution, ICMI 2016",
-    licence="labels: MIT (Microsoft); images: FER2013's terms (Kaggle, research use)",
-    homepage="https://github.com/microsoft/FERPlus", access="public", dimensions=("emotion", "distribution"),
-    taxonomy="fer8", expected={"train": 28558, "val": 3579, "test": 3573},
-    reads="fer2013new.csv (or data/FER2013*/label.csv), with FER2013Train/Valid/Test PNGs or fer2013.csv pixels",
-    config="{name: ferplus, path: data/FERPlus, split: test}")
+INFO = release_info("ferplus")
 
 
 def _gold(record: dict, rule: str) -> tuple[dict[str, Gold] | None, str | None]:
@@ -109,9 +102,7 @@ def load_ferplus(path: str | Path, majority: str = "plurality", fer2013: str | P
     label_file = root / "fer2013new.csv"
     if label_file.is_file():
         header, rows, problems = read_csv(label_file)
-        missing = [c for c in ("Usage", "Image name", *VOTE_COLUMNS) if c not in header]
-        if missing:
-            raise DatasetError(f"ferplus: {label_file} lacks the column(s) {', '.join(missing)}")
+        require_columns("ferplus", label_file, header, ("Usage", "Image name", *VOTE_COLUMNS))
     else:
         rows, problems = _per_folder_rows(root)
         if not rows:

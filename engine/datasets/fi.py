@@ -23,19 +23,13 @@ import hashlib
 from collections import defaultdict
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import set_row_refs
 from engine.datasets.release import add_polarity, image_files, label_gold, visible_dirs
 from engine.errors import DatasetError
 
-INFO = DatasetInfo(
-    title="FI (Flickr & Instagram)",
-    citation="You, Luo, Jin & Yang, Building a Large Scale Dataset for Image Emotion Recognition: The Fine "
-             "Print and The Benchmark, AAAI 2016",
-    licence="none stated; research use, on request from the authors", homepage="https://qzyou.github.io/",
-    access="request", dimensions=("emotion", "polarity"), taxonomy="mikels8", expected={"all": 23308},
-    reads="emotion_dataset/<emotion>/<emotion>_<id>.jpg (label = folder)",
-    config="{name: fi, path: data/emotion_dataset}")
+INFO = release_info("fi")
 
 
 def placeholders(files: list[Path], repeats: int) -> set[Path]:

@@ -10,14 +10,15 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from engine.datasets.base import Dataset, Item, LoadProblem
 from engine.errors import DatasetError
 
 __all__ = ["Row", "read_table", "read_csv", "read_jsonl", "write_csv", "items_from_rows", "number_cell",
-           "resolve_inside", "require_file", "set_row_refs", "row_refs", "sort_problems", "short_path"]
+           "resolve_inside", "require_file", "label_file", "require_columns", "set_row_refs", "row_refs",
+           "sort_problems", "short_path"]
 
 Row = tuple[str, dict]  # ("labels.csv line 7", {"column": "cell", ...})
 
@@ -27,6 +28,30 @@ def require_file(path: Path, what: str, fix: str) -> Path:
     if not path.is_file():
         raise DatasetError(f"{what} not found at {path}; {fix}")
     return path
+
+
+def label_file(root: Path, dataset: str, original: str, folder: str) -> Path:
+    """The labels a release loader reads: `root/labels.csv` (the common clean layout) where it is a file,
+    else `root/original` (the release's own label file, or folder where `original` ends in "/").
+
+    Neither is a DatasetError naming both and the release `folder` to point the config's path at.
+    """
+    if (root / "labels.csv").is_file():
+        return root / "labels.csv"
+    source = root / original.rstrip("/")
+    if source.is_dir() if original.endswith("/") else source.is_file():
+        return source
+    raise DatasetError(f"{dataset}: neither labels.csv nor {original} in {root}; point path at the {folder} "
+                       f"folder (the one holding images/ and {original})")
+
+
+def require_columns(dataset: str, file: Path, header: list[str], columns: Iterable[str], fix: str = "") -> None:
+    """A DatasetError naming every column of `columns` that `header` lacks (an empty name as '', the
+    unnamed first column of some releases), followed by `fix`; nothing when none is missing."""
+    missing = [column for column in columns if column not in header]
+    if missing:
+        names = ", ".join(column or "''" for column in missing)
+        raise DatasetError(f"{dataset}: {file} lacks the column(s) {names}{fix}")
 
 
 def read_table(path: Path, fmt: str | None = None, delimiter: str | None = None

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, register_loader
-from engine.datasets.files import items_from_rows, number_cell, read_csv, set_row_refs
-from engine.errors import DatasetError
+from engine.datasets.base import Dataset, Gold, Item, register_loader
+from engine.datasets.catalogue import release_info
+from engine.datasets.files import items_from_rows, label_file, number_cell, read_csv, require_columns, set_row_refs
 
 SCALE = (1.0, 7.0)
 COLUMNS = ("image", "id", "theme", "category", "source", "valence_mean", "valence_sd", "valence_n",
@@ -49,34 +49,18 @@ def _from_original(record: dict) -> dict:
             **{ours: record.get(theirs) for ours, theirs in _ORIGINAL.items()}}
 
 
-INFO = DatasetInfo(
-    title="OASIS (Open Affective Standardized Image Set)",
-    citation="Kurdi, Lozano & Banaji, Introducing the Open Affective Standardized Image Set (OASIS), Behavior "
-             "Research Methods 49(2):457-470, 2017",
-    licence="free use in research studies (the paper); images under open or Creative Commons terms",
-    homepage="https://osf.io/6pnd7/", access="page", dimensions=("valence", "arousal"), taxonomy=None,
-    expected={"all": 900}, reads="OASIS.csv (or labels.csv) and images/<Theme>.jpg",
-    config="{name: oasis, path: data/OASIS}")
+INFO = release_info("oasis")
 
 
 @register_loader("oasis", INFO)
 def load_oasis(path: str | Path) -> Dataset:
     """OASIS: valence/arousal 1-7 with SD and number of raters; category in meta."""
     root = Path(path)
-    if (root / "labels.csv").is_file():
-        header, rows, problems = read_csv(root / "labels.csv")
-        convert = None
-        missing = [c for c in COLUMNS if c not in header]
-    elif (root / "OASIS.csv").is_file():
-        header, rows, problems = read_csv(root / "OASIS.csv")
-        convert = _from_original
-        missing = [c for c in ("", "Theme", *_ORIGINAL.values()) if c not in header and c != "Source"]
-    else:
-        raise DatasetError(f"oasis: neither labels.csv nor OASIS.csv in {root}; point path at the OASIS folder "
-                           "(the one holding images/ and OASIS.csv)")
-    if missing:
-        raise DatasetError(f"oasis: the label file in {root} lacks the column(s) "
-                           f"{', '.join(repr(c) for c in missing)}")
+    source = label_file(root, "oasis", "OASIS.csv", "OASIS")
+    header, rows, problems = read_csv(source)
+    convert = _from_original if source.name == "OASIS.csv" else None
+    needed = ("", "Theme", *(c for c in _ORIGINAL.values() if c != "Source")) if convert else COLUMNS
+    require_columns("oasis", source, header, needed)
     items, refs = items_from_rows(rows, lambda record: item_from_record(convert(record) if convert else record),
                                   problems)
     dataset = Dataset("oasis", "oasis", root, items, taxonomy=None,

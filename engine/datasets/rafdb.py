@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import Row, items_from_rows, set_row_refs
 from engine.datasets.release import coded_label, find_path, label_gold
 from engine.errors import DatasetError
@@ -28,15 +29,7 @@ from engine.errors import DatasetError
 CODES = {1: "surprise", 2: "fear", 3: "disgust", 4: "happiness", 5: "sadness", 6: "anger", 7: "neutral"}
 LABEL_FILE = "EmoLabel/list_patition_label.txt"
 
-INFO = DatasetInfo(
-    title="RAF-DB basic (Real-world Affective Faces)",
-    citation="Li, Deng & Du, Reliable Crowdsourcing and Deep Locality-Preserving Learning for Expression "
-             "Recognition in the Wild, CVPR 2017",
-    licence="non-commercial research only, on request from the PRIS lab (BUPT); no redistribution",
-    homepage="http://www.whdeng.cn/RAF/model1.html", access="request", dimensions=("emotion",),
-    taxonomy="ekman7", expected={"train": 12271, "test": 3068},
-    reads="EmoLabel/list_patition_label.txt and Image/aligned/<stem>_aligned.jpg (or Image/original/)",
-    config="{name: rafdb, path: data/RAF-DB/basic, split: test}")
+INFO = release_info("rafdb")
 
 
 def _rows(path: Path) -> tuple[list[Row], list[LoadProblem]]:

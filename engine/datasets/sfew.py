@@ -18,20 +18,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import set_row_refs
 from engine.datasets.folder import SPLIT_NAMES
 from engine.datasets.release import image_files, label_gold, visible_dirs
 from engine.errors import DatasetError
 
-INFO = DatasetInfo(
-    title="SFEW 2.0 (Static Facial Expressions in the Wild)",
-    citation="Dhall, Ramana Murthy, Goecke, Joshi & Gedeon, Video and Image based Emotion Recognition "
-             "Challenges in the Wild: EmotiW 2015, ICMI 2015",
-    licence="EmotiW organisers' agreement, on request; no redistribution", homepage="https://cs.anu.edu.au/few/",
-    access="request", dimensions=("emotion",), taxonomy="ekman7", expected={"train": 958, "val": 436},
-    reads="Train/<Class>/*.png and Val/<Class>/*.png (Test/ has no labels)",
-    config="{name: sfew, path: data/SFEW_2.0, split: val}")
+INFO = release_info("sfew")
 
 
 @register_loader("sfew", INFO)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, LoadProblem, register_loader
-from engine.datasets.files import Row, items_from_rows, read_csv, set_row_refs
+from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
+from engine.datasets.files import Row, items_from_rows, label_file, read_csv, set_row_refs
 from engine.errors import DatasetError
 from engine.taxonomy import normalize_label
 
@@ -70,31 +71,21 @@ def _original_rows(folder: Path) -> tuple[list[Row], list[LoadProblem]]:
     return rows, problems
 
 
-INFO = DatasetInfo(
-    title="Twitter I", citation="You, Luo, Jin & Yang, Robust Image Sentiment Analysis Using Progressively Trained "
-                                "and Domain Transferred Deep Networks, AAAI 2015",
-    licence="none stated; Twitter users' photos, academic research use", homepage="https://qzyou.github.io/",
-    access="page", dimensions=("polarity",), taxonomy="polarity2",
-    expected={"five_agree": 882, "at_least_four_agree": 1116, "at_least_three_agree": 1269},
-    reads="ground_truth/twitter_{five,four,three}_agrees.txt (or labels.csv) and images/",
-    config="{name: twitter1, path: data/twitter1, split: five_agree}")
+INFO = release_info("twitter1")
 
 
 @register_loader("twitter1", INFO)
 def load_twitter1(path: str | Path) -> Dataset:
     """Twitter I: polarity gold, worker agreement in meta, the three agreement subsets as named splits."""
     root = Path(path)
-    if (root / "labels.csv").is_file():
-        header, rows, problems = read_csv(root / "labels.csv")
+    source = label_file(root, "twitter1", "ground_truth/", "Twitter I")
+    if source.name == "labels.csv":
+        header, rows, problems = read_csv(source)
         missing = [c for c in ("image", "agreement") if c not in header]
         if missing or not {"label", "sentiment"} & set(header):
-            raise DatasetError(f"twitter1: {root / 'labels.csv'} needs the columns image, agreement and "
-                               "sentiment (or label 1/0)")
-    elif (root / "ground_truth").is_dir():
-        rows, problems = _original_rows(root / "ground_truth")
+            raise DatasetError(f"twitter1: {source} needs the columns image, agreement and sentiment (or label 1/0)")
     else:
-        raise DatasetError(f"twitter1: neither labels.csv nor ground_truth/ in {root}; point path at the "
-                           "Twitter I folder (the one holding images/ and ground_truth/)")
+        rows, problems = _original_rows(source)
     items, refs = items_from_rows(rows, item_from_record, problems)
     splits = {name: [i.item_id for i in items if i.meta["agreement"] >= level] for name, level in SPLITS.items()}
     dataset = Dataset("twitter1", "twitter1", root, items, taxonomy="polarity2", problems=problems,

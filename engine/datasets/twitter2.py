@@ -18,23 +18,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Gold, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Gold, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import read_csv, set_row_refs
 from engine.datasets.release import find_path, image_files
 from engine.errors import DatasetError
 from engine.taxonomy import normalize_label
 
-INFO = DatasetInfo(
-    title="Twitter II (SentiBank Twitter benchmark)",
-    citation="Borth, Ji, Chen, Breuel & Chang, Large-scale Visual Sentiment Ontology and Detectors Using "
-             "Adjective Noun Pairs, ACM MM 2013",
-    licence="none stated; Twitter users' photos, academic research use",
-    homepage="http://www.ee.columbia.edu/ln/dvmm/vso/download/twitter_dataset.html", access="page",
-    dimensions=("polarity",), taxonomy="polarity2",
-    expected={"all": 603, "partition1": 121, "partition2": 121, "partition3": 121, "partition4": 121,
-              "partition5": 119},
-    reads="twitter/groundTruthLabel.txt and twitter/partition1..5/<n>.jpg",
-    config="{name: twitter2, path: data/twitter}")
+INFO = release_info("twitter2")
 
 
 @register_loader("twitter2", INFO)

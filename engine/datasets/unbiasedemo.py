@@ -19,19 +19,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.datasets.base import Dataset, DatasetInfo, Item, LoadProblem, register_loader
+from engine.datasets.base import Dataset, Item, LoadProblem, register_loader
+from engine.datasets.catalogue import release_info
 from engine.datasets.files import set_row_refs
 from engine.datasets.release import add_polarity, image_files, label_gold, visible_dirs
 from engine.errors import DatasetError
 
-INFO = DatasetInfo(
-    title="UnBiasedEmo",
-    citation="Panda, Zhang, Li, Lee, Lu & Roy-Chowdhury, Contemplating Visual Emotions: Understanding and "
-             "Overcoming Dataset Bias, ECCV 2018",
-    licence="none stated; research use", homepage="https://rpand002.github.io/emotion.html", access="page",
-    dimensions=("emotion", "polarity"), taxonomy="unbiasedemo6", expected={"all": 3045},
-    reads="images/<emotion>/<object>/<file>.jpg (unzip UnBiasedEmo.zip, then its images.zip)",
-    config="{name: unbiasedemo, path: data/UnBiasedEmo}")
+INFO = release_info("unbiasedemo")
 
 
 @register_loader("unbiasedemo", INFO)

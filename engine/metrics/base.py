@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from importlib import resources
 
 import numpy as np
+import yaml
 
 from engine.metrics.registry import (ALL_DIMENSIONS, CATEGORICAL, CONTINUOUS, DISTRIBUTION, METRIC_REGISTRY,
                                      HigherIsBetter, declare_metric, metric_names)
@@ -61,46 +63,10 @@ def finite_or_nan(value, reason: str) -> float:
 # A new metric is not added here: it is one `@register_metric` function (engine.metrics.registry).
 _CAT, _CONT, _DIST = CATEGORICAL, CONTINUOUS, DISTRIBUTION
 _EVERY = ALL_DIMENSIONS
+# name -> (higher is better?, one-line definition with its source), from the table engine/data/metrics.yaml.
 _BUILTIN: dict[str, tuple[bool | None, str]] = {
-    "accuracy": (True, "share of answered items whose answer equals the gold label"),
-    "accuracy_strict": (True, "share of all evaluated items answered correctly (unanswered count as wrong)"),
-    "accuracy_fractional": (True, "answered items' credit, where a gold tied between k labels gives 1/k to an answer "
-                                  "among them (Emotion6 ties); `accuracy` gives such an answer full credit"),
-    "accuracy_mapped": (True, "accuracy after mapping the answer's taxonomy onto the gold's (taxonomy-aware credit)"),
-    "coverage": (True, "share of evaluated items with a usable answer (status ok or partial; continuous: a number)"),
-    "macro_f1": (True, "unweighted mean of per-class F1 over gold classes (Sokolova & Lapalme 2009)"),
-    "weighted_f1": (True, "support-weighted mean of per-class F1 over gold classes"),
-    "uar": (True, "unweighted average recall = balanced accuracy (Schuller et al. 2009)"),
-    "cohen_kappa": (True, "Cohen (1960) kappa between answers and gold"),
-    "top2_accuracy": (True, "gold label among the first two of the ranking"),
-    "top3_accuracy": (True, "gold label among the first three of the ranking"),
-    "kendall_tau": (True, "mean Kendall tau-b between the ranking and the gold rater shares (Kendall 1945)"),
-    "rater_share": (True, "mean share of raters who chose the answered label"),
-    "human_ceiling": (True, "mean share of raters agreeing with the majority label (a random rater's accuracy)"),
-    "accuracy_vs_ceiling": (True, "accuracy divided by the human ceiling"),
-    "pearson": (True, "Pearson correlation of predicted and gold normalised values"),
-    "spearman": (True, "Spearman rank correlation (Pearson on average ranks)"),
-    "ccc": (True, "Lin (1989) concordance correlation coefficient"),
-    "mae": (False, "mean absolute error on the normalised scale"),
-    "rmse": (False, "root mean squared error on the normalised scale"),
-    "bias": (None, "mean signed error (prediction - gold) on the normalised scale"),
-    "mae_scale": (False, "mean absolute error on the dataset's own scale (unit column, e.g. 1–9)"),
-    "rmse_scale": (False, "root mean squared error on the dataset's own scale"),
-    "bias_scale": (None, "mean signed error (prediction - gold) on the dataset's own scale"),
-    "kl": (False, "Kullback & Leibler (1951) divergence KL(gold || prediction), nats, mean over items"),
-    "js": (False, "Jensen-Shannon divergence (Lin 1991), base 2, in [0, 1], mean over items"),
-    "cosine": (True, "cosine similarity of gold and predicted distributions, mean over items"),
-    "majority_agreement": (True, "share of items whose most probable predicted label is a rater-majority label"),
-    "ece": (False, "expected calibration error, equal-width bins (Naeini et al. 2015; Guo et al. 2017)"),
-    "brier": (False, "Brier (1950) score of stated confidence against correctness"),
-    "parse_failure_rate": (False, "share of evaluated items whose answer could not be parsed or is absent"),
-    "refusal_rate": (False, "share of evaluated items the model refused"),
-    "error_rate": (False, "share of evaluated items lost to API errors"),
-    "out_of_set_rate": (False, "share of evaluated items answered with a label outside the label set"),
-    "positive_rate": (None, "share of answered items predicted positive"),
-    "positive_bias": (None, "positive_rate minus the gold positive share over the same items"),
-    "label_prior_bias": (False, "total variation distance between predicted and gold label frequencies"),
-}
+    name: (spec["higher_is_better"], spec["definition"])
+    for name, spec in yaml.safe_load((resources.files("engine") / "data" / "metrics.yaml").read_text("utf-8")).items()}
 _DIMENSIONS = {**{name: _CONT for name in ("pearson", "spearman", "ccc", "mae", "rmse", "bias", "mae_scale",
                                            "rmse_scale", "bias_scale")},
                **{name: _DIST for name in ("kl", "js", "cosine", "majority_agreement")},

@@ -19,8 +19,10 @@ from scipy import stats
 from engine.metrics.base import finite_or_nan, nan
 from engine.metrics.bootstrap import resample_counts
 
-__all__ = ["continuous_from_counts", "continuous_batch", "pearson_batch", "spearman_batch", "ccc_batch", "mae_batch", "rmse_batch", "bias_batch",
-           "pearson", "spearman", "ccc", "mae", "rmse", "bias"]
+__all__ = ["CONTINUOUS_METRICS", "continuous_from_counts", "continuous_batch", "pearson_batch", "spearman_batch",
+           "ccc_batch", "mae_batch", "rmse_batch", "bias_batch", "pearson", "spearman", "ccc", "mae", "rmse", "bias"]
+
+CONTINUOUS_METRICS = ("pearson", "spearman", "ccc", "mae", "rmse", "bias")
 
 
 def _weighted(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -96,8 +98,7 @@ def _ranks(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def continuous_from_counts(x, y, valid, counts: np.ndarray,
-                           metrics=("pearson", "spearman", "ccc", "mae", "rmse", "bias")) -> dict[str, np.ndarray]:
+def continuous_from_counts(x, y, valid, counts: np.ndarray, metrics=CONTINUOUS_METRICS) -> dict[str, np.ndarray]:
     """Every continuous metric for each resample, given how often each item is drawn (`counts`, (B, n))."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -121,34 +122,21 @@ def continuous_from_counts(x, y, valid, counts: np.ndarray,
     return {name: out[name] for name in metrics}
 
 
-def continuous_batch(x, y, valid, idx, metrics=("pearson", "spearman", "ccc", "mae", "rmse", "bias")
-                     ) -> dict[str, np.ndarray]:
+def continuous_batch(x, y, valid, idx, metrics=CONTINUOUS_METRICS) -> dict[str, np.ndarray]:
     """Every continuous metric for each resample row of `idx`."""
     return continuous_from_counts(x, y, valid, resample_counts(idx, len(np.asarray(x))), metrics)
 
 
-def pearson_batch(x, y, valid, idx) -> np.ndarray:
-    return continuous_batch(x, y, valid, idx, ("pearson",))["pearson"]
+def _batch_form(name: str):
+    """The batch form of one continuous metric: `continuous_batch` computing `name` alone."""
+    def batch(x, y, valid, idx) -> np.ndarray:
+        return continuous_batch(x, y, valid, idx, (name,))[name]
+    batch.__name__ = batch.__qualname__ = f"{name}_batch"
+    batch.__doc__ = f"{name} over the valid items of each resample row of `idx`: (B,) values."
+    return batch
 
 
-def spearman_batch(x, y, valid, idx) -> np.ndarray:
-    return continuous_batch(x, y, valid, idx, ("spearman",))["spearman"]
-
-
-def ccc_batch(x, y, valid, idx) -> np.ndarray:
-    return continuous_batch(x, y, valid, idx, ("ccc",))["ccc"]
-
-
-def mae_batch(x, y, valid, idx) -> np.ndarray:
-    return continuous_batch(x, y, valid, idx, ("mae",))["mae"]
-
-
-def rmse_batch(x, y, valid, idx) -> np.ndarray:
-    return continuous_batch(x, y, valid, idx, ("rmse",))["rmse"]
-
-
-def bias_batch(x, y, valid, idx) -> np.ndarray:
-    return continuous_batch(x, y, valid, idx, ("bias",))["bias"]
+pearson_batch, spearman_batch, ccc_batch, mae_batch, rmse_batch, bias_batch = map(_batch_form, CONTINUOUS_METRICS)
 
 
 def _scalar(batch, x: Sequence[float], y: Sequence[float], correlation: bool) -> float:
@@ -169,39 +157,31 @@ def _scalar(batch, x: Sequence[float], y: Sequence[float], correlation: bool) ->
     return finite_or_nan(value, "undefined for this input")
 
 
-def pearson(x: Sequence[float], y: Sequence[float]) -> float:
-    """Pearson's r of predictions `x` and gold `y` (NaN items dropped).
+def _scalar_form(name: str, correlation: bool, doc: str):
+    """The scalar form of metric `name` (predictions `x`, gold `y`; NaN items dropped), documented by `doc`.
+
+    A correlation needs two items and values that vary; otherwise the result is a NaN with the reason.
+    """
+    batch = _batch_form(name)
+
+    def metric(x: Sequence[float], y: Sequence[float]) -> float:
+        return _scalar(batch, x, y, correlation)
+    metric.__name__ = metric.__qualname__ = name
+    metric.__doc__ = doc
+    return metric
+
+
+pearson = _scalar_form("pearson", True, """Pearson's r of predictions `x` and gold `y` (NaN items dropped).
 
     >>> pearson([1, 2, 3], [2, 4, 7])
     0.9933992677987828
-    """
-    return _scalar(pearson_batch, x, y, True)
-
-
-def spearman(x: Sequence[float], y: Sequence[float]) -> float:
-    """Spearman's rho: Pearson's r on average ranks (Spearman 1904)."""
-    return _scalar(spearman_batch, x, y, True)
-
-
-def ccc(x: Sequence[float], y: Sequence[float]) -> float:
-    """Lin's (1989) concordance correlation coefficient.
+    """)
+spearman = _scalar_form("spearman", True, "Spearman's rho: Pearson's r on average ranks (Spearman 1904).")
+ccc = _scalar_form("ccc", True, """Lin's (1989) concordance correlation coefficient.
 
     >>> ccc([1, 2, 3], [1, 2, 3])
     1.0
-    """
-    return _scalar(ccc_batch, x, y, True)
-
-
-def mae(x: Sequence[float], y: Sequence[float]) -> float:
-    """Mean absolute error."""
-    return _scalar(mae_batch, x, y, False)
-
-
-def rmse(x: Sequence[float], y: Sequence[float]) -> float:
-    """Root mean squared error."""
-    return _scalar(rmse_batch, x, y, False)
-
-
-def bias(x: Sequence[float], y: Sequence[float]) -> float:
-    """Mean signed error, prediction - gold (positive: the model overestimates)."""
-    return _scalar(bias_batch, x, y, False)
+    """)
+mae = _scalar_form("mae", False, "Mean absolute error.")
+rmse = _scalar_form("rmse", False, "Root mean squared error.")
+bias = _scalar_form("bias", False, "Mean signed error, prediction - gold (positive: the model overestimates).")

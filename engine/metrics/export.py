@@ -41,6 +41,17 @@ def _escape(text) -> str:
     return "".join(_ESCAPES.get(ch, ch) for ch in str(text))
 
 
+def _table_start(columns: str, caption: str | None, label: str | None) -> list[str]:
+    """The opening lines of a booktabs table float: `table` and `centering`, the caption and label where
+    given, the `tabular` with column spec `columns` (e.g. "llrr") and its top rule."""
+    lines = [r"\begin{table}[t]", r"\centering"]
+    if caption:
+        lines.append(rf"\caption{{{_escape(caption)}}}")
+    if label:
+        lines.append(rf"\label{{{label}}}")
+    return lines + [rf"\begin{{tabular}}{{{columns}}}", r"\toprule"]
+
+
 def _default_metrics(scores: pd.DataFrame) -> list[str]:
     present = set(scores["metric"])
     wanted = CATEGORICAL_COLUMNS + CONTINUOUS_COLUMNS + DISTRIBUTION_COLUMNS
@@ -86,13 +97,8 @@ def latex_table(scores: pd.DataFrame, metrics: list[str] | None = None, *, digit
     head = ["Dataset", *(["Dimension"] if show_dimension else []), "Model", "Strategy"]
     arrows = {True: r" $\uparrow$", False: r" $\downarrow$", None: ""}
     head += [HEADERS.get(m, _escape(m)) + arrows[HIGHER_IS_BETTER.get(m, True)] for m in metrics] + ["$n$", "Cov."]
-    lines = [r"\begin{table}[t]", r"\centering"]
-    if caption:
-        lines.append(rf"\caption{{{_escape(caption)}}}")
-    if label:
-        lines.append(rf"\label{{{label}}}")
-    lines += [rf"\begin{{tabular}}{{{'l' * (len(head) - len(metrics) - 2)}{'r' * (len(metrics) + 2)}}}", r"\toprule",
-              " & ".join(head) + r" \\", r"\midrule"]
+    lines = _table_start(f"{'l' * (len(head) - len(metrics) - 2)}{'r' * (len(metrics) + 2)}", caption, label)
+    lines += [" & ".join(head) + r" \\", r"\midrule"]
     blocks = list(frame.groupby(["dataset", "eval_set", "dimension"], sort=True))
     marked = marked_derived = False
     for number, ((dataset, eval_set, dimension), block) in enumerate(blocks):

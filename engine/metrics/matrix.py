@@ -54,7 +54,7 @@ def latex_matrix(cells: pd.DataFrame, metric: str, *, digits: int = 3, caption: 
     """A booktabs LaTeX table: one row per (model, strategy), one column per dataset (value ± half its 95%
     interval; dagger below the ranking thresholds; best eligible value of a column bold), then the mean
     win rate. `cells` as for `win_rates`, plus ci_low, ci_high and `column` (the dataset's header text)."""
-    from engine.metrics.export import HEADERS, _best, _escape
+    from engine.metrics.export import HEADERS, _best, _escape, _table_start
 
     columns = list(dict.fromkeys(cells["dataset"]))
     headers = dict(zip(cells["dataset"], cells.get("column", cells["dataset"])))
@@ -64,13 +64,8 @@ def latex_matrix(cells: pd.DataFrame, metric: str, *, digits: int = 3, caption: 
     bold = {d: _best(pd.to_numeric(block["value"]), metric, digits, block["eligible"].astype(bool))
             for d, block in by_dataset.items()}
     head = ["Model", "Strategy", *(_escape(str(headers[d]).replace(" · ", ", ")) for d in columns), "Mean win rate"]
-    lines = [r"\begin{table}[t]", r"\centering"]
-    if caption:
-        lines.append(rf"\caption{{{_escape(caption)}}}")
-    if label:
-        lines.append(rf"\label{{{label}}}")
-    lines += [rf"\begin{{tabular}}{{ll{'r' * (len(columns) + 1)}}}", r"\toprule",
-              rf"\multicolumn{{{len(head)}}}{{l}}{{{HEADERS.get(metric, _escape(metric))}}} \\", r"\midrule",
+    lines = _table_start(f"ll{'r' * (len(columns) + 1)}", caption, label)
+    lines += [rf"\multicolumn{{{len(head)}}}{{l}}{{{HEADERS.get(metric, _escape(metric))}}} \\", r"\midrule",
               " & ".join(head) + r" \\", r"\midrule"]
     marked = False
     for row in order:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.datasets.base import Item
@@ -35,28 +36,29 @@ class ItemPending(Exception):
     """An item's call waits in a vendor batch (`--no-wait`): the item is left for the rerun that collects it."""
 
 
+@dataclass(eq=False)
 class RunExecutor:
     """Runs one `RunPlan`'s items through its model's client; `status` and `counters` say how it went."""
 
-    def __init__(self, plan: RunPlan, client: ModelClient, journal: Journal, images: ImageProvider, budget: Budget,
-                 progress: Any, exemplars: list[tuple[Any, dict]] | None = None):
-        self.plan = plan
-        self.client = client
-        self.journal = journal
-        self.images = images
-        self.budget = budget
-        self.progress = progress
-        self.exemplars = exemplars or []
-        self.counters = RunCounters()
-        self.task = plan.task()
-        self.parse_spec = plan.parse_spec()
-        model = plan.model
+    plan: RunPlan
+    client: ModelClient
+    journal: Journal
+    images: ImageProvider
+    budget: Budget
+    progress: Any
+    exemplars: list[tuple[Any, dict]] = field(default_factory=list)  # few-shot (image, gold) pairs
+    counters: RunCounters = field(default_factory=RunCounters, init=False)
+    status: str = field(default="running", init=False)
+    message: str | None = field(default=None, init=False)
+    skipped: int = field(default=0, init=False)  # items already answered in an earlier invocation
+    pending: int = field(default=0, init=False)  # items waiting in vendor batches (batch mode with --no-wait)
+
+    def __post_init__(self) -> None:
+        self.task = self.plan.task()
+        self.parse_spec = self.plan.parse_spec()
+        model = self.plan.model
         self.generate = GenerateConfig(temperature=model.temperature, max_tokens=model.max_tokens, top_p=model.top_p,
                                        seed=model.seed)
-        self.status = "running"
-        self.message: str | None = None
-        self.skipped = 0  # items already answered in an earlier invocation
-        self.pending = 0  # items waiting in vendor batches (batch mode with --no-wait)
 
     async def run(self, items: list[Item], total: int) -> str:
         """Process `items` (those not yet answered) of the run's `total`; returns the final status."""

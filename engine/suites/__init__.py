@@ -34,17 +34,19 @@ PUBLISHED_MODEL = "GPT-4V (published)"
 
 @dataclass(frozen=True)
 class SuiteTask:
-    dataset: str
-    label: str
-    group: str
-    format: str
-    folder: str
-    dimension: str
-    split: str | None = None
-    taxonomy: str | None = None
-    published: float | None = None
-    gpt4v: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    """One task of a suite (an entry of its `tasks:`): a dataset release scored on one dimension."""
+
+    dataset: str  # the name its runs store the dataset under (e.g. twitter1_5)
+    label: str  # how tables and the log name the task
+    group: str  # the paper's group of tasks (sentiment, facial expression)
+    format: str  # the loader that reads the release
+    folder: str  # the sub-folder of --data holding the release
+    dimension: str  # what is scored (polarity, emotion)
+    split: str | None = None  # the evaluated split or subset of the release
+    taxonomy: str | None = None  # the label set answers are scored on (default: the loader's)
+    published: float | None = None  # GPT-4V's top-1 accuracy in the paper, where checked
+    gpt4v: str | None = None  # the sub-folder of --gpt4v holding GPT-4V's published predictions
+    options: dict[str, Any] = field(default_factory=dict)  # further loader options (e.g. frames: 3)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -11,6 +12,7 @@ from tests.support import shared_path
 
 from engine.cli.main import main
 from engine.datasets import get_loader, load_dataset, loader_info, loader_names
+from engine.datasets.catalogue import CATALOGUE, release_info
 from engine.datasets.sources import SOURCES
 from engine.errors import DatasetError
 from engine.taxonomy import TAXONOMIES
@@ -75,3 +77,8 @@ def test_readme_table_is_the_generated_one(capsys):
     generated = capsys.readouterr().out
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert generated in readme, "README.md's dataset table is stale: paste `affectlens datasets list --markdown`"
+
+
+def test_a_release_missing_from_the_catalogue_names_the_file_to_add_it_to():
+    with pytest.raises(KeyError, match=f"no release 'nosuchset' in {re.escape(str(CATALOGUE))}; add an entry"):
+        release_info("nosuchset")

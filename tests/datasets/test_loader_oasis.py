@@ -11,6 +11,7 @@ from tests.support import shared_path
 from datasets_fixtures import write_csv, write_image
 
 from engine.datasets import image_rows, load_dataset
+from engine.errors import DatasetError
 
 HEADER = ["image", "id", "theme", "category", "source", "valence_mean", "valence_sd", "valence_n",
           "arousal_mean", "arousal_sd", "arousal_n"]
@@ -93,3 +94,19 @@ def test_out_of_scale_value_is_one_problem(tmp_path):
     assert [i.item_id for i in ds.items] == ["I2"]
     assert [str(p) for p in ds.problems] == [
         "labels.csv line 2: valence_mean 8.2 is outside the 1-7 scale; the row is skipped"]
+
+
+def test_original_file_lacking_columns_names_each_one(tmp_path):
+    write_csv(tmp_path / "OASIS.csv", ["", "Theme", "Category", "Valence_mean"], [["I1", "Dog 1", "Animal", 5.0]])
+    with pytest.raises(DatasetError) as caught:
+        load_dataset("oasis", path=tmp_path, check_images=False)
+    message = str(caught.value)
+    assert message.startswith(f"oasis: {tmp_path / 'OASIS.csv'} lacks the column(s) Valence_SD, Valence_N, ")
+    assert "Arousal_N" in message and "Source" not in message  # Source is optional in the original file
+
+
+def test_labels_csv_is_read_before_the_original_file(tmp_path):
+    write_csv(tmp_path / "labels.csv", HEADER[:3], [["images/A 1.jpg", "I1", "A 1"]])
+    shutil.copy(shared_path("datasets", "oasis", "OASIS.csv"), tmp_path / "OASIS.csv")
+    with pytest.raises(DatasetError, match=r"labels\.csv lacks the column\(s\) category, source, valence_mean"):
+        load_dataset("oasis", path=tmp_path, check_images=False)

@@ -45,6 +45,14 @@ def _kv_pattern(aliases: tuple[str, ...]) -> re.Pattern:
 
 
 KV_PATTERNS = {dim: _kv_pattern(aliases) for dim, aliases in KEYS.items()}
+_KEY_WORDS = sorted({a.replace("_", " ") for aliases in KEYS.values() for a in aliases}, key=len, reverse=True)
+# At each position the longest key word starting there (a zero-width look-ahead, so overlapping words are
+# all seen); every shorter key word starting there is a prefix of it. One pass gives the dimensions whose
+# key words occur, instead of one substring search per key word and dimension over a long answer.
+_KEY_WORD_AT = re.compile("(?=[" + "".join(sorted({re.escape(w[0]) for w in _KEY_WORDS})) + "])(?=("
+                          + "|".join(re.escape(w) for w in _KEY_WORDS) + "))")
+_DIMS_OF_WORD = {word: frozenset(dim for dim, aliases in KEYS.items()
+                                 if any(word.startswith(a.replace("_", " ")) for a in aliases)) for word in _KEY_WORDS}
 # Another "Key:" on the same line ends a value: "Valence: 6, Arousal: 5", "Polarity: positive | Emotion: joy".
 # No leading unbounded repetition (a split would rescan a long blank run from each of its positions):
 # blanks before the key stay with the value, which is stripped.
@@ -135,11 +143,22 @@ class Context:
     # Lines and regions ---------------------------------------------------------------------------
     def kv_slots(self, dimension: str) -> list[Slot]:
         """Values of "Emotion: sad"-style lines for the dimension, last line first."""
-        slots = []
-        lowered = self.memo.get("_lowered")
-        if lowered is None:
-            lowered = self.memo["_lowered"] = self.prose.lower()
-        if not any(alias.replace("_", " ") in lowered for alias in KEYS[dimension]):
+        key = f"kv:{dimension}"
+        if key not in self.memo:
+            self.memo[key] = self._kv_slots(dimension)
+        return list(self.memo[key])
+
+    def _key_dimensions(self) -> frozenset[str]:
+        """The dimensions whose key words occur anywhere in the prose."""
+        found = self.memo.get("_key_dimensions")
+        if found is None:
+            words = set(_KEY_WORD_AT.findall(self.prose.lower()))
+            found = self.memo["_key_dimensions"] = frozenset().union(*(_DIMS_OF_WORD[w] for w in words))
+        return found
+
+    def _kv_slots(self, dimension: str) -> list[Slot]:
+        slots: list[Slot] = []
+        if dimension not in self._key_dimensions():
             return slots  # no key word at all: skip trying the pattern at every line start (long answers)
         for match in KV_PATTERNS[dimension].finditer(self.prose):
             value = match.group("value").strip()
@@ -154,15 +173,15 @@ class Context:
 
     @cached_property
     def final(self) -> Slot | None:
-        region = final_region(self.prose)
-        if region is None:
-            return None
-        text = self.prose[region[0]:region[1]]
-        return Slot(text, text.strip()[:240])
+        """The paragraph after the last "Final answer:" marker."""
+        return self._region_slot(final_region(self.prose))
 
     @cached_property
     def conclusion(self) -> Slot | None:
-        region = conclusion_region(self.prose)
+        """From the last concluding phrase ("Therefore", "Overall") to its paragraph end."""
+        return self._region_slot(conclusion_region(self.prose))
+
+    def _region_slot(self, region: tuple[int, int] | None) -> Slot | None:
         if region is None:
             return None
         text = self.prose[region[0]:region[1]]

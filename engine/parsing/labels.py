@@ -310,6 +310,35 @@ _PAIR = re.compile(r"(?<![A-Za-z])(?P<key>[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9
 _PAIR_REVERSED = re.compile(r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)\s*+(?P<pct>%|％)\s*+(?:of\s++)?(?P<key>[A-Za-z\u4e00-\u9fff]+)")
 
 
+# Where a "key: number" pair can end: the last letter of a key, the blanks and separators after it, a digit.
+_PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"：:=(（\-–]*+(?=\d)")
+_NUMBER_TAIL = re.compile(r"\d+(?:\.\d+)?\s*+[%％]?")
+_DIGIT = re.compile(r"\d")
+
+
+def _pair_matches(text: str) -> list[re.Match]:
+    """`_PAIR.finditer(text)`, tried only in the few characters before each number a key can precede.
+
+    A match is a key of at most 25 letters and blanks, then blanks and one separator, then the number, so
+    it starts at most 24 characters before the key's last letter; searching each such window in order
+    (from where the previous match ended) finds the same matches as scanning the whole text, which costs
+    a lazy 25-character attempt at every letter of a long answer."""
+    if not _DIGIT.search(text):
+        return []
+    found: list[re.Match] = []
+    last_end = 0
+    for cue in _PAIR_CUE.finditer(text):
+        number = cue.end()
+        if number < last_end:
+            continue
+        stop = _NUMBER_TAIL.match(text, number).end()
+        match = _PAIR.search(text, max(last_end, cue.start() - 24), stop)
+        if match is not None:
+            found.append(match)
+            last_end = match.end()
+    return found
+
+
 _NOT_LABEL_KEYS = {"valence", "arousal", "intensity", "confidence", "score", "rating", "probability", "level", "step",
                    "scale", "total", "sum", "certainty", "value", "polarity", "sentiment", "emotion", "label", "top",
                    "rank", "效价", "唤醒度", "强度", "置信度", "分数", "评分"}
@@ -319,7 +348,7 @@ def distribution_pairs(text: str, taxonomy: str) -> list[tuple[str | None, str, 
     """(label or None, key, number, is_percent) for "joy: 0.6, sadness 40%"-style pairs naming emotions."""
     pairs = []
     for pattern in (_PAIR, _PAIR_REVERSED):
-        for match in pattern.finditer(text):
+        for match in (_pair_matches(text) if pattern is _PAIR else pattern.finditer(text)):
             words = match.group("key").split()
             if CJK.search(match.group("key")):
                 words = [match.group("key").strip()]

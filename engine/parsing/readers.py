@@ -149,9 +149,22 @@ def _text_ranking(ctx: Context, taxonomy: str) -> tuple[list[tuple[str | None, s
         ranked = read_list(ctx.final.text, taxonomy)
         if ranked:
             return ranked, ctx.final.span
-    blocks = [b for b in re.split(r"\n\s*\n", ctx.prose) if b.strip()]
-    lines = [line for line in ctx.prose.splitlines() if line.strip()]
+    key = f"text_ranking:{taxonomy}"
+    if key not in ctx.memo:  # read by the emotion and ranking readers alike
+        ctx.memo[key] = _last_list(ctx.prose, taxonomy)
+    return ctx.memo[key]
+
+
+def _last_list(prose: str, taxonomy: str) -> tuple[list[tuple[str | None, str]], str] | None:
+    """The last line, else the last block, that reads as a ranked list. A text already tried is not read
+    again: answers of many repeated lines cost one `read_list` per distinct line, not one per line."""
+    blocks = [b for b in re.split(r"\n\s*\n", prose) if b.strip()]
+    lines = [line for line in prose.splitlines() if line.strip()]
+    tried: set[str] = set()
     for candidate in reversed(blocks + lines):
+        if candidate in tried:
+            continue
+        tried.add(candidate)
         ranked = read_list(candidate, taxonomy)
         if ranked:
             return ranked, candidate.strip()[:240]

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from engine.parsing.cleaning import conclusion_region, final_region, is_short_answer, mask_refusals, split_thinking
+from engine.parsing.cleaning import (conclusion_region, final_region, fold, is_short_answer, mask_refusals,
+                                     split_thinking)
 from engine.parsing.jsonish import MAX_DEPTH, JsonFound, find_json, flatten
 from engine.parsing.types import ParseSpec
 
@@ -45,14 +46,10 @@ def _kv_pattern(aliases: tuple[str, ...]) -> re.Pattern:
 
 
 KV_PATTERNS = {dim: _kv_pattern(aliases) for dim, aliases in KEYS.items()}
-_KEY_WORDS = sorted({a.replace("_", " ") for aliases in KEYS.values() for a in aliases}, key=len, reverse=True)
-# At each position the longest key word starting there (a zero-width look-ahead, so overlapping words are
-# all seen); every shorter key word starting there is a prefix of it. One pass gives the dimensions whose
-# key words occur, instead of one substring search per key word and dimension over a long answer.
-_KEY_WORD_AT = re.compile("(?=[" + "".join(sorted({re.escape(w[0]) for w in _KEY_WORDS})) + "])(?=("
-                          + "|".join(re.escape(w) for w in _KEY_WORDS) + "))")
-_DIMS_OF_WORD = {word: frozenset(dim for dim, aliases in KEYS.items()
-                                 if any(word.startswith(a.replace("_", " ")) for a in aliases)) for word in _KEY_WORDS}
+# Per dimension the key words no other of its key words lies inside: an answer holds some key word of a
+# dimension exactly when it holds one of these (fewer substring searches over a long answer).
+_BASE_KEY_WORDS = {dim: tuple(w for w in words if not any(o != w and o in w for o in words))
+                   for dim, words in ((dim, {a.replace("_", " ") for a in aliases}) for dim, aliases in KEYS.items())}
 # Another "Key:" on the same line ends a value: "Valence: 6, Arousal: 5", "Polarity: positive | Emotion: joy".
 # No leading unbounded repetition (a split would rescan a long blank run from each of its positions):
 # blanks before the key stay with the value, which is stripped.
@@ -148,17 +145,14 @@ class Context:
             self.memo[key] = self._kv_slots(dimension)
         return list(self.memo[key])
 
-    def _key_dimensions(self) -> frozenset[str]:
-        """The dimensions whose key words occur anywhere in the prose."""
-        found = self.memo.get("_key_dimensions")
-        if found is None:
-            words = set(_KEY_WORD_AT.findall(self.prose.lower()))
-            found = self.memo["_key_dimensions"] = frozenset().union(*(_DIMS_OF_WORD[w] for w in words))
-        return found
+    @cached_property
+    def lowered(self) -> str:
+        """The prose in lower case, for cheap checks that a key word occurs before running a pattern."""
+        return fold(self.prose)
 
     def _kv_slots(self, dimension: str) -> list[Slot]:
         slots: list[Slot] = []
-        if dimension not in self._key_dimensions():
+        if not any(word in self.lowered for word in _BASE_KEY_WORDS[dimension]):
             return slots  # no key word at all: skip trying the pattern at every line start (long answers)
         for match in KV_PATTERNS[dimension].finditer(self.prose):
             value = match.group("value").strip()

@@ -314,26 +314,29 @@ _PAIR_REVERSED = re.compile(r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)\s*+(?P<pct>%|％)
 _PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"：:=(（\-–]*+(?=\d)")
 _NUMBER_TAIL = re.compile(r"\d+(?:\.\d+)?\s*+[%％]?")
 _DIGIT = re.compile(r"\d")
+_MERGE_GAP = 256  # windows closer than this are scanned as one (a search call costs about as much)
 
 
 def _pair_matches(text: str) -> list[re.Match]:
     """`_PAIR.finditer(text)`, tried only in the few characters before each number a key can precede.
 
     A match is a key of at most 25 letters and blanks, then blanks and one separator, then the number, so
-    it starts at most 24 characters before the key's last letter; searching each such window in order
-    (from where the previous match ended) finds the same matches as scanning the whole text, which costs
-    a lazy 25-character attempt at every letter of a long answer."""
+    it starts at most 24 characters before the key's last letter. Scanning those windows in order (close
+    ones merged, each from where the previous match ended) finds the same matches as scanning the whole
+    text, which costs a lazy 25-character attempt at every letter of a long answer."""
     if not _DIGIT.search(text):
         return []
+    windows: list[list[int]] = []
+    for cue in _PAIR_CUE.finditer(text):
+        start, stop = cue.start() - 24, _NUMBER_TAIL.match(text, cue.end()).end()
+        if windows and start <= windows[-1][1] + _MERGE_GAP:
+            windows[-1][1] = stop
+        else:
+            windows.append([max(0, start), stop])
     found: list[re.Match] = []
     last_end = 0
-    for cue in _PAIR_CUE.finditer(text):
-        number = cue.end()
-        if number < last_end:
-            continue
-        stop = _NUMBER_TAIL.match(text, number).end()
-        match = _PAIR.search(text, max(last_end, cue.start() - 24), stop)
-        if match is not None:
+    for start, stop in windows:
+        for match in _PAIR.finditer(text, max(start, last_end), stop):
             found.append(match)
             last_end = match.end()
     return found

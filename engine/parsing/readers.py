@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from engine.parsing.cleaning import mentions_any
 from engine.parsing.context import Context, Slot
 from engine.parsing.labels import (NONE_WORDS, choose, distribution_pairs, mentions, read_free, read_list, read_slot,
                                    sentence_at)
@@ -307,6 +308,8 @@ MAX_MENTIONS = 300
 def _free_number(ctx: Context, dimension: str, scale: tuple[float, float]) -> DimensionParse | None:
     """"valence of about 3 (1-7)", "the arousal is moderately high", "low valence", "唤醒度较高"."""
     text = ctx.prose
+    if not mentions_any(ctx.lowered, tuple(_DIM_WORDS[dimension].split("|"))):
+        return None
     for count, match in enumerate(re.finditer(_DIM_WORDS[dimension], text, re.I)):
         if count >= MAX_MENTIONS:  # a degenerate answer ("Valence: " 10,000 times) is read from its first ones
             break
@@ -376,6 +379,8 @@ _CONFIDENCE_PATTERNS = tuple(re.compile(p, re.I) for p in (
     r"(very high|high|moderate|medium|low|very low|fairly high|moderately high)\s++(?:confidence|certainty)",
     r"置信度\s*+(?:为|是|约|:|：)?\s*+(\d+(?:\.\d+)?\s*+%?|高|中等|低)"))
 
+_CONFIDENCE_WORDS = ("confiden", "sure", "certain", "置信度")  # each pattern above needs one of them
+
 
 def read_confidence(ctx: Context) -> DimensionParse:
     """Stated confidence in [0, 1]: "confidence: 80%", 0.8, "8/10", "high confidence", 4 on a 1-5 scale."""
@@ -385,7 +390,7 @@ def read_confidence(ctx: Context) -> DimensionParse:
         if reading is not None:
             reading.span = slot.span
             return reading
-    for pattern in _CONFIDENCE_PATTERNS:
+    for pattern in _CONFIDENCE_PATTERNS if mentions_any(ctx.lowered, _CONFIDENCE_WORDS) else ():
         match = pattern.search(ctx.prose)
         if match:
             reading = confidence_value(match.group(1), scale)

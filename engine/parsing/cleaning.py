@@ -161,12 +161,17 @@ _CONCLUDE = re.compile(r"\b(?:therefore|thus|hence|in conclusion|in summary|to s
                        r"|so the answer is|taken together|putting (?:it|this) together)\b|综上|因此|总之|总的来说|所以",
                        re.I)
 
+# Every marker `_FINAL` reads holds one of these.
+_FINAL_WORDS = ("final", "answer", "verdict", "prediction", "classification", "conclusion", "答案", "最终判断", "结论",
+                "回答")
 _CONCLUDE_WORDS = ("therefore", "thus", "hence", "in conclusion", "in summary", "to summari", "overall", "all in all",
                    "so the answer is", "taken together", "putting", "综上", "因此", "总之", "总的来说", "所以")
 
 
 def final_region(text: str) -> tuple[int, int] | None:
     """(start, end) of the explicit final answer: the paragraph after the last "Final answer:" marker."""
+    if not mentions_any(fold(text), _FINAL_WORDS):
+        return None
     matches = list(_FINAL.finditer(text))
     if not matches:
         return None

@@ -80,7 +80,7 @@ class Context:
     found_json: JsonFound | None = None
     flat: list[tuple[str, Any]] = field(default_factory=list)
     prose: str = ""  # masked text with the JSON blanked out
-    memo: dict[str, Any] = field(default_factory=dict)  # readings shared between readers
+    memo: dict[Any, Any] = field(default_factory=dict)  # readings shared between readers
 
     @classmethod
     def build(cls, raw: str, spec: ParseSpec) -> "Context":
@@ -101,6 +101,12 @@ class Context:
     def json_slots(self, dimension: str | None, keys: tuple[str, ...] | None = None) -> list[Slot]:
         """JSON values under the dimension's keys (or `keys`), including {"emotion": {"label": ...}}."""
         keys = keys if keys is not None else KEYS[dimension or ""]
+        memo_key = ("json", keys)
+        if memo_key not in self.memo:  # asked for by several readers; an object may have thousands of keys
+            self.memo[memo_key] = self._json_slots(keys)
+        return list(self.memo[memo_key])
+
+    def _json_slots(self, keys: tuple[str, ...]) -> list[Slot]:
         slots = []
         for path, value in self.flat:
             parts = path.split(".")

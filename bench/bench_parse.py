@@ -11,6 +11,9 @@ A dimension counts as right when both its value (numbers within 0.01) and its st
 Throughput is answers per second over the development corpus (single process), with per-answer
 latency percentiles and the time for degenerate answers (long repetitive text, 20-40k characters).
 
+`--only-adversarial` prints the corpus throughput and the worst case below (with the load average
+before and after: on a shared machine the figures are only comparable beside it).
+
 Worst case (`--adversarial`, on by default): every shape of `tests/parsing/adversarial.py` (runs of
 `#`, `*`, `-`, `=`, blanks, brackets, repeated markers, huge thinking blocks) at `--size` characters
 (default 100 kB), all dimensions, parsed in-process after a warm-up; each is first run in a worker
@@ -21,6 +24,7 @@ hung bench. Prints the slowest shapes, the worst case and its ratio to the 50 ms
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -140,6 +144,14 @@ def adversarial(size: int, repeat: int, limit: float, top: int) -> None:
         print(f"  past the {limit:g} s limit: {', '.join(runaway)}")
 
 
+def _load() -> str:
+    """The machine's load average: timings on a shared machine are only comparable beside it."""
+    try:
+        return "load average {:.2f} {:.2f} {:.2f} on {} CPUs".format(*os.getloadavg(), os.cpu_count())
+    except OSError:
+        return "load average unknown"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="passes over the corpus for throughput")
@@ -149,7 +161,10 @@ def main() -> None:
     parser.add_argument("--only-adversarial", action="store_true", help="skip accuracy and throughput")
     args = parser.parse_args()
     if args.only_adversarial:
+        print(f"parser version {PARSER_VERSION}; {_load()}")
+        throughput(load_corpus(), args.repeat)
         adversarial(args.size, 3, args.limit, args.top)
+        print(_load())
         return
     print(f"parser version {PARSER_VERSION}")
     corpus = load_corpus()

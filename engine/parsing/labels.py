@@ -340,11 +340,12 @@ _PAIR = re.compile(r"(?<![A-Za-z])(?P<key>[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9
 _PAIR_REVERSED = re.compile(r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)\s*+(?P<pct>%|％)\s*+(?:of\s++)?(?P<key>[A-Za-z\u4e00-\u9fff]+)")
 
 
-# Where a "key: number" pair can end: the last letter of a key, the blanks and separators after it, a digit.
-_PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"：:=(（\-–]*+(?=\d)")
-_NUMBER_TAIL = re.compile(r"\d+(?:\.\d+)?\s*+[%％]?")
+# Where a "key: number" pair can end: the last letter of a key, the blanks and separators after it, the
+# number (with its blanks and percent sign, as `_PAIR` reads them).
+_PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"：:=(（\-–]*+\d+(?:\.\d+)?\s*+[%％]?")
 _DIGIT = re.compile(r"\d")
 _MERGE_GAP = 256  # windows closer than this are scanned as one (a search call costs about as much)
+_DENSE = 16  # one cue per this many characters or more: scanning the whole text is cheaper than windows
 
 
 def _pair_matches(text: str) -> list[re.Match]:
@@ -356,13 +357,14 @@ def _pair_matches(text: str) -> list[re.Match]:
     text, which costs a lazy 25-character attempt at every letter of a long answer."""
     if not _DIGIT.search(text):
         return []
+    if len(_PAIR_CUE.findall(text)) * _DENSE > len(text):
+        return list(_PAIR.finditer(text))
     windows: list[list[int]] = []
-    for cue in _PAIR_CUE.finditer(text):
-        start, stop = cue.start() - 24, _NUMBER_TAIL.match(text, cue.end()).end()
-        if windows and start <= windows[-1][1] + _MERGE_GAP:
+    for start, stop in (cue.span() for cue in _PAIR_CUE.finditer(text)):
+        if windows and start - 24 <= windows[-1][1] + _MERGE_GAP:
             windows[-1][1] = stop
         else:
-            windows.append([max(0, start), stop])
+            windows.append([max(0, start - 24), stop])
     found: list[re.Match] = []
     last_end = 0
     for start, stop in windows:

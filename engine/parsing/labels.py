@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from engine.parsing.cleaning import fold
 from engine.parsing.types import DimensionParse
+from engine.taxonomy import _STRIP as LABEL_PUNCTUATION  # what the normaliser turns into blanks
 from engine.taxonomy import TAXONOMIES, get_taxonomy, normalize_label
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -233,7 +234,6 @@ def _element(raw: str, taxonomy: str) -> tuple[str | None, str, bool]:
     return None, head, bool(match is not None and match.via)
 
 
-_NOT_LETTERS = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=None)
@@ -244,10 +244,11 @@ def _longest_variant() -> int:
 def label_match(text: str, taxonomy: str):
     """`normalize_label(text, taxonomy)`, or None when `text` has too many letters to be any label's variant.
 
-    The normaliser drops punctuation and at most two leading and two trailing filler words ("the",
-    "emotion", "feeling"), so a text with 30 letters more than the longest variant matches none; this
-    spares it the fuzzy search for near candidates, which on a long answer costs more than the parse."""
-    if len(text) > 200 and len(_NOT_LETTERS.sub("", text)) > _longest_variant() + 30:
+    The normaliser drops the characters of `LABEL_PUNCTUATION` and at most two leading and two trailing
+    filler words ("the", "emotion", "feeling": 30 characters), so a text with 30 other characters more
+    than the longest variant matches none; this spares it the fuzzy search for near candidates, which on
+    a long answer costs more than the whole parse."""
+    if len(text) > 200 and len(LABEL_PUNCTUATION.sub("", text)) > _longest_variant() + 30:
         return None
     return normalize_label(text, taxonomy)
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from engine.parsing.cleaning import mentions_any
 from engine.parsing.context import Context, Slot
-from engine.parsing.labels import (NONE_WORDS, choose, distribution_pairs, mentions, read_free, read_list, read_slot,
-                                   sentence_at)
+from engine.parsing.labels import (NONE_WORDS, choose, distribution_pairs, label_match, mentions, read_free, read_list,
+                                   read_slot, sentence_at)
 from engine.parsing.scales import PLAIN_NUMBER, read_level, read_number, stated_scale
 from engine.parsing.types import DimensionParse
-from engine.taxonomy import get_taxonomy, normalize_label
+from engine.taxonomy import get_taxonomy
 
 CONTINUOUS = ("valence", "arousal", "intensity")
 _DIM_WORDS = {
@@ -135,7 +135,8 @@ def _ranked_from_values(values: list, taxonomy: str) -> list[tuple[str | None, s
             element = next((element[k] for k in ("label", "emotion", "name", "category") if k in element), None)
         if not isinstance(element, str) or not element.strip():
             continue
-        label = normalize_label(element, taxonomy).label
+        match = label_match(element, taxonomy)
+        label = None if match is None else match.label
         if label is None:
             hits = [m for m in mentions(element, taxonomy) if not m.negated and m.label]
             label = hits[0].label if hits else None
@@ -220,7 +221,8 @@ def _distribution_from_mapping(mapping: dict, taxonomy: str) -> DimensionParse |
             number = float(str(value).strip().rstrip("%％"))
         except (TypeError, ValueError):
             return None
-        pairs.append((normalize_label(str(key), taxonomy).label, str(key), number))
+        match = label_match(str(key), taxonomy)
+        pairs.append((None if match is None else match.label, str(key), number))
     if sum(1 for label, _, _ in pairs if label) < 2 and not (len(pairs) >= 1 and all(p[0] for p in pairs)):
         return None
     return _normalised(pairs, taxonomy, "")

@@ -137,9 +137,33 @@ def mentions(text: str, taxonomy: str, offset: int = 0) -> list[Mention]:
 
 @lru_cache(maxsize=256)
 def _mentions(text: str, taxonomy: str) -> tuple[Mention, ...]:
-    pattern, polarity_words, sentiment_words = _vocabulary()
+    _, polarity_words, sentiment_words = _vocabulary()
     polarity_only = get_taxonomy(taxonomy).polarity_only
-    found: list[Mention] = []
+    return tuple(Mention(normalize_label(site.raw, taxonomy).label, site.raw, site.start, site.end, site.negated,
+                         polarity_only and site.key in polarity_words, site.minor, site.dominant)
+                 for site in _word_sites(text)
+                 # "positive" is not an emotion: it says nothing about the emotion label
+                 if polarity_only or site.key not in sentiment_words)
+
+
+@dataclass(frozen=True)
+class _Site:
+    """An emotion or polarity word with the marks its context gives it, whatever the taxonomy."""
+
+    raw: str
+    key: str  # lower case, blanks and hyphens as one space
+    start: int
+    end: int
+    negated: bool
+    minor: bool
+    dominant: bool
+
+
+@lru_cache(maxsize=256)
+def _word_sites(text: str) -> tuple[_Site, ...]:
+    """The words of `text` `mentions` reads, read once for every taxonomy asked about the same text."""
+    pattern = _vocabulary()[0]
+    found: list[_Site] = []
     folded = fold(text)  # the same offsets unless lower-casing changed a length ("İ")
     scan = _folded_vocabulary().finditer(folded) if len(folded) == len(text) else pattern.finditer(text)
     for count, match in enumerate(scan):
@@ -148,8 +172,6 @@ def _mentions(text: str, taxonomy: str) -> tuple[Mention, ...]:
         raw = text[match.start():match.end()]
         key = re.sub(r"[\s\-]+", " ", raw.lower())
         before, after = text[max(0, match.start() - 40):match.start()], text[match.end():match.end() + 40]
-        if not polarity_only and key in sentiment_words:
-            continue  # "positive" is not an emotion: it says nothing about the emotion label
         skip = _CONTEXT_SKIP.get(key)
         if skip and ((skip[0] and skip[0].search(before)) or (skip[1] and skip[1].search(after))):
             continue
@@ -163,10 +185,8 @@ def _mentions(text: str, taxonomy: str) -> tuple[Mention, ...]:
             negators = list(_NEGATOR.finditer(tail))
             negated = bool(negators) and not _NOT_NEGATION.search(tail) and _covers(pattern, tail[negators[-1].end():])
         negated = negated or bool(_POST_NEGATION.search(after))
-        label = normalize_label(raw, taxonomy).label
-        found.append(Mention(
-            label=label, raw=raw, start=match.start(), end=match.end(), negated=negated,
-            explicit=polarity_only and key in polarity_words,
+        found.append(_Site(
+            raw, key, match.start(), match.end(), negated,
             minor=bool(_MINOR_BEFORE.search(clause) or _MINOR_AFTER.search(after)),
             dominant=bool(_DOMINANT_BEFORE.search(clause)) or bool(re.search(r"(?:主要|最)\S{0,4}$", before))))
     return tuple(found)

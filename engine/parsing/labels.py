@@ -58,14 +58,36 @@ def _vocabulary() -> tuple[re.Pattern, frozenset[str], frozenset[str]]:
     sentiment_words = frozenset(v.lower() for label in TAXONOMIES["polarity2"].labels for v in label.variants)
     latin = sorted((f for f in forms if not CJK.search(f) and f not in _FREE_TEXT_SKIP), key=len, reverse=True)
     cjk = sorted((f for f in forms if CJK.search(f) and f not in _FREE_TEXT_SKIP), key=len, reverse=True)
-    latin_alt = "|".join(re.escape(f).replace(r"\ ", r"[\s\-]+") for f in latin)
-    cjk_alt = "|".join(re.escape(f) for f in cjk)
+    latin_alt = _trie(latin)
+    cjk_alt = _trie(cjk)
     # A one-character look-ahead first: most positions of a long answer fail on it at once instead of
     # trying each of the hundreds of words (it keeps punctuation-heavy 100 kB answers in milliseconds).
     latin_first = "".join(sorted({re.escape(f[0]) for f in latin}))
     cjk_first = "".join(sorted({re.escape(f[0]) for f in cjk}))
     pattern = re.compile(rf"(?=[{latin_first}])(?<![\w])(?:{latin_alt})(?![\w])|(?=[{cjk_first}])(?:{cjk_alt})", re.I)
     return pattern, polarity_words, sentiment_words
+
+
+def _trie(words: list[str]) -> str:
+    """One alternation of `words` as a tree of shared prefixes ("sad(?:ness|dened)?" rather than three
+    words each tried from its first letter), a blank standing for any run of blanks or hyphens. At each
+    branch the longer words are tried first, as in a longest-first alternation."""
+    tree: dict = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [(r"[\s\-]+" if char == " " else re.escape(char)) + emit(child)
+                    for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(tree)
 
 
 @lru_cache(maxsize=None)

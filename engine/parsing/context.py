@@ -106,11 +106,18 @@ class Context:
             self.memo[memo_key] = self._json_slots(keys)
         return list(self.memo[memo_key])
 
+    @cached_property
+    def json_leaves(self) -> list[tuple[str, str | None, Any]]:
+        """(key, parent key or None, value) of every flattened JSON key."""
+        leaves = []
+        for path, value in self.flat:
+            parts = path.rsplit(".", 2)
+            leaves.append((parts[-1], parts[-2] if len(parts) > 1 else None, value))
+        return leaves
+
     def _json_slots(self, keys: tuple[str, ...]) -> list[Slot]:
         slots = []
-        for path, value in self.flat:
-            parts = path.split(".")
-            leaf, parent = parts[-1], parts[-2] if len(parts) > 1 else None
+        for leaf, parent, value in self.json_leaves:
             direct = leaf in keys and (leaf not in VALUE_LEAVES or parent is None or parent in keys)
             if direct or (parent in keys and leaf in VALUE_LEAVES):
                 slots.append(Slot(_as_text(value), self._json_span(leaf, value), value))

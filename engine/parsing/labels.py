@@ -422,25 +422,33 @@ _NOT_LABEL_KEYS = {"valence", "arousal", "intensity", "confidence", "score", "ra
                    "rank", "效价", "唤醒度", "强度", "置信度", "分数", "评分"}
 
 
+def _pair_key(phrase: str, taxonomy: str) -> tuple[str | None, str] | None:
+    """(label or None, key) for the words before a number: the last one to three words that name an emotion,
+    else the last word when it could be a label; None when it is not one ("valence", "step")."""
+    words = [phrase.strip()] if CJK.search(phrase) else phrase.split()
+    for size in (1, 2, 3):
+        key = " ".join(words[-size:])
+        known = normalize_label(key, taxonomy)
+        if known.ok or known.via:
+            return known.label, key
+    key = words[-1] if words else ""
+    if not key or key.lower() in _NOT_LABEL_KEYS or len(words) > 1 and not CJK.search(key):
+        return None
+    return normalize_label(key, taxonomy).label, key
+
+
 def distribution_pairs(text: str, taxonomy: str) -> list[tuple[str | None, str, float, bool]]:
     """(label or None, key, number, is_percent) for "joy: 0.6, sadness 40%"-style pairs naming emotions."""
     pairs = []
+    read: dict[str, tuple[str | None, str] | None] = {}  # a key read once, however often it repeats
     for pattern in (_PAIR, _PAIR_REVERSED):
         for match in (_pair_matches(text) if pattern is _PAIR else pattern.finditer(text)):
-            words = match.group("key").split()
-            if CJK.search(match.group("key")):
-                words = [match.group("key").strip()]
-            for size in (1, 2, 3):
-                key = " ".join(words[-size:])
-                known = normalize_label(key, taxonomy)
-                if known.ok or known.via:
-                    break
-            else:
-                key = words[-1] if words else ""
-                if not key or key.lower() in _NOT_LABEL_KEYS or len(words) > 1 and not CJK.search(key):
-                    continue
-                known = normalize_label(key, taxonomy)
-            pairs.append((known.label, key, float(match.group("num")), bool(match.group("pct")), match.start()))
+            phrase = match.group("key")
+            if phrase not in read:
+                read[phrase] = _pair_key(phrase, taxonomy)
+            if read[phrase] is not None:
+                label, key = read[phrase]
+                pairs.append((label, key, float(match.group("num")), bool(match.group("pct")), match.start()))
         if len([p for p in pairs if p[0]]) >= 2:
             break
         pairs = []

@@ -8,6 +8,19 @@ from __future__ import annotations
 
 import re
 
+
+def fold(text: str) -> str:
+    """`text` in lower case for literal checks that a word occurs before a case-insensitive pattern is run
+    over a long answer; "ſ" and "ı", which such a pattern takes for "s" and "i", folded likewise."""
+    lowered = text.lower()
+    return lowered if lowered.isascii() else lowered.replace("ſ", "s").replace("ı", "i")
+
+
+def mentions_any(folded: str, words: tuple[str, ...]) -> bool:
+    """Does the folded text hold any of `words` (a pattern needs one of them to match at all)?"""
+    return any(word in folded for word in words)
+
+
 # Closed thinking blocks of reasoning models: <think> (DeepSeek-R1, QwQ, Qwen3), <thinking> (Claude
 # prompt style), <reasoning>, and Kimi-VL's ◁think▷ markers.
 # Blocks are paired by hand (`_closed_blocks`): a lazy `<think>(.*?)</think>` rescans to the end of
@@ -107,6 +120,9 @@ _REFUSALS = [re.compile(p, re.I) for p in (
     r"(?:抱歉|对不起|很遗憾)",
     r"(?:无法|不能|没法|难以|不便)(?:准确)?(?:确定|判断|识别|辨别|回答|提供|帮助|协助|分析|看到|查看|评估|推断|判定)",
 )]
+# Every refusal pattern above needs one of these words: most answers skip the nine scans.
+_REFUSAL_WORDS = ("sorry", "afraid", "can", "unable", "not able", "won", "will not", "decline", "possible", "no image",
+                  "don", "do not", "抱歉", "对不起", "很遗憾", "无法", "不能", "没法", "难以", "不便")
 # Only where a "but" ends matters (the refusal is blanked up to it), so no leading blanks to rescan.
 _BUT = re.compile(r"\b(?:but|however|though|that said|nonetheless)\b[,:]?|但是|但|不过|然而", re.I)
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*\n?|\n")
@@ -118,7 +134,7 @@ def mask_refusals(text: str) -> tuple[str, bool]:
     A refusal followed by "but ..." keeps the part after "but": "I can't be sure, but it looks sad"
     still answers. Returns whether any refusal sentence was seen.
     """
-    if not any(p.search(text) for p in _REFUSALS):
+    if not mentions_any(fold(text), _REFUSAL_WORDS) or not any(p.search(text) for p in _REFUSALS):
         return text, False
     out: list[str] = []
     refused = False
@@ -145,9 +161,17 @@ _CONCLUDE = re.compile(r"\b(?:therefore|thus|hence|in conclusion|in summary|to s
                        r"|so the answer is|taken together|putting (?:it|this) together)\b|综上|因此|总之|总的来说|所以",
                        re.I)
 
+# Every marker `_FINAL` reads holds one of these.
+_FINAL_WORDS = ("final", "answer", "verdict", "prediction", "classification", "conclusion", "答案", "最终判断", "结论",
+                "回答")
+_CONCLUDE_WORDS = ("therefore", "thus", "hence", "in conclusion", "in summary", "to summari", "overall", "all in all",
+                   "so the answer is", "taken together", "putting", "综上", "因此", "总之", "总的来说", "所以")
+
 
 def final_region(text: str) -> tuple[int, int] | None:
     """(start, end) of the explicit final answer: the paragraph after the last "Final answer:" marker."""
+    if not mentions_any(fold(text), _FINAL_WORDS):
+        return None
     matches = list(_FINAL.finditer(text))
     if not matches:
         return None
@@ -161,6 +185,8 @@ def final_region(text: str) -> tuple[int, int] | None:
 
 def conclusion_region(text: str) -> tuple[int, int] | None:
     """(start, end) from the last concluding phrase ("Therefore", "Overall", "综上") to its paragraph end."""
+    if not mentions_any(fold(text), _CONCLUDE_WORDS):
+        return None
     matches = list(_CONCLUDE.finditer(text))
     if not matches:
         return None

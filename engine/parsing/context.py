@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from engine.parsing.cleaning import conclusion_region, final_region, is_short_answer, mask_refusals, split_thinking
+from engine.parsing.cleaning import (conclusion_region, final_region, fold, is_short_answer, mask_refusals,
+                                     split_thinking)
 from engine.parsing.jsonish import MAX_DEPTH, JsonFound, find_json, flatten
 from engine.parsing.types import ParseSpec
 
@@ -45,6 +46,10 @@ def _kv_pattern(aliases: tuple[str, ...]) -> re.Pattern:
 
 
 KV_PATTERNS = {dim: _kv_pattern(aliases) for dim, aliases in KEYS.items()}
+# Per dimension the key words no other of its key words lies inside: an answer holds some key word of a
+# dimension exactly when it holds one of these (fewer substring searches over a long answer).
+_BASE_KEY_WORDS = {dim: tuple(w for w in words if not any(o != w and o in w for o in words))
+                   for dim, words in ((dim, {a.replace("_", " ") for a in aliases}) for dim, aliases in KEYS.items())}
 # Another "Key:" on the same line ends a value: "Valence: 6, Arousal: 5", "Polarity: positive | Emotion: joy".
 # No leading unbounded repetition (a split would rescan a long blank run from each of its positions):
 # blanks before the key stay with the value, which is stripped.
@@ -75,7 +80,7 @@ class Context:
     found_json: JsonFound | None = None
     flat: list[tuple[str, Any]] = field(default_factory=list)
     prose: str = ""  # masked text with the JSON blanked out
-    memo: dict[str, Any] = field(default_factory=dict)  # readings shared between readers
+    memo: dict[Any, Any] = field(default_factory=dict)  # readings shared between readers
 
     @classmethod
     def build(cls, raw: str, spec: ParseSpec) -> "Context":
@@ -96,10 +101,23 @@ class Context:
     def json_slots(self, dimension: str | None, keys: tuple[str, ...] | None = None) -> list[Slot]:
         """JSON values under the dimension's keys (or `keys`), including {"emotion": {"label": ...}}."""
         keys = keys if keys is not None else KEYS[dimension or ""]
-        slots = []
+        memo_key = ("json", keys)
+        if memo_key not in self.memo:  # asked for by several readers; an object may have thousands of keys
+            self.memo[memo_key] = self._json_slots(keys)
+        return list(self.memo[memo_key])
+
+    @cached_property
+    def json_leaves(self) -> list[tuple[str, str | None, Any]]:
+        """(key, parent key or None, value) of every flattened JSON key."""
+        leaves = []
         for path, value in self.flat:
-            parts = path.split(".")
-            leaf, parent = parts[-1], parts[-2] if len(parts) > 1 else None
+            parts = path.rsplit(".", 2)
+            leaves.append((parts[-1], parts[-2] if len(parts) > 1 else None, value))
+        return leaves
+
+    def _json_slots(self, keys: tuple[str, ...]) -> list[Slot]:
+        slots = []
+        for leaf, parent, value in self.json_leaves:
             direct = leaf in keys and (leaf not in VALUE_LEAVES or parent is None or parent in keys)
             if direct or (parent in keys and leaf in VALUE_LEAVES):
                 slots.append(Slot(_as_text(value), self._json_span(leaf, value), value))
@@ -135,11 +153,19 @@ class Context:
     # Lines and regions ---------------------------------------------------------------------------
     def kv_slots(self, dimension: str) -> list[Slot]:
         """Values of "Emotion: sad"-style lines for the dimension, last line first."""
-        slots = []
-        lowered = self.memo.get("_lowered")
-        if lowered is None:
-            lowered = self.memo["_lowered"] = self.prose.lower()
-        if not any(alias.replace("_", " ") in lowered for alias in KEYS[dimension]):
+        key = f"kv:{dimension}"
+        if key not in self.memo:
+            self.memo[key] = self._kv_slots(dimension)
+        return list(self.memo[key])
+
+    @cached_property
+    def lowered(self) -> str:
+        """The prose in lower case, for cheap checks that a key word occurs before running a pattern."""
+        return fold(self.prose)
+
+    def _kv_slots(self, dimension: str) -> list[Slot]:
+        slots: list[Slot] = []
+        if not any(word in self.lowered for word in _BASE_KEY_WORDS[dimension]):
             return slots  # no key word at all: skip trying the pattern at every line start (long answers)
         for match in KV_PATTERNS[dimension].finditer(self.prose):
             value = match.group("value").strip()
@@ -154,15 +180,15 @@ class Context:
 
     @cached_property
     def final(self) -> Slot | None:
-        region = final_region(self.prose)
-        if region is None:
-            return None
-        text = self.prose[region[0]:region[1]]
-        return Slot(text, text.strip()[:240])
+        """The paragraph after the last "Final answer:" marker."""
+        return self._region_slot(final_region(self.prose))
 
     @cached_property
     def conclusion(self) -> Slot | None:
-        region = conclusion_region(self.prose)
+        """From the last concluding phrase ("Therefore", "Overall") to its paragraph end."""
+        return self._region_slot(conclusion_region(self.prose))
+
+    def _region_slot(self, region: tuple[int, int] | None) -> Slot | None:
         if region is None:
             return None
         text = self.prose[region[0]:region[1]]

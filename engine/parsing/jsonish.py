@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,9 @@ _LITERALS = {"True": "true", "False": "false", "None": "null", "NaN": "null"}
 _UNQUOTED_KEY = re.compile(r"([{,]\s*)([A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff\- ]{0,40}?)(\s*:)")
 _BARE_VALUE = re.compile(r"(:\s*)([A-Za-z_\u4e00-\u9fff][^,{}\[\]\n]{0,200}?)(\s*(?:[,}\]\n]|$))")
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_LITERAL = re.compile(r"\b(True|False|None|NaN)\b")
+_WORDISH = re.compile(r"[A-Za-z_\u4e00-\u9fff]")
+_DECODER = json.JSONDecoder(strict=False)
 
 
 @dataclass
@@ -49,7 +53,16 @@ def find_json(text: str) -> JsonFound | None:
 
 
 def _parse_from(text: str, start: int, end: int) -> JsonFound | None:
-    repaired, stop = _repair(text[start:end])
+    try:  # well-formed JSON (the usual case) ends where the decoder stops: nothing to repair
+        value, stop = _DECODER.raw_decode(text[:end], start)
+    except (ValueError, RecursionError):
+        pass
+    else:
+        return JsonFound(value, start, stop, False) if _useful(value) else None
+    try:
+        repaired, stop = _repair(text[start:end])
+    except _TooDeep:
+        return None
     source = text[start:start + stop]
     for attempt in (source, repaired):
         try:
@@ -78,57 +91,92 @@ _OPEN_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’"}
 _PUNCT = {"：": ":", "，": ",", "｛": "{", "｝": "}", "［": "[", "］": "]"}
 
 
+# What the repair must look at: outside a string its quotes, brackets and full-width punctuation; inside
+# one its backslashes, its closing quote, a bare `"` and a newline. Runs between them are copied whole.
+_OUTSIDE = re.compile("[" + re.escape("".join(_OPEN_QUOTES) + "{[}]" + "".join(_PUNCT)) + "]")
+_INSIDE = {quote: re.compile("[" + re.escape('\\\n"' + closing) + "]") for quote, closing in _OPEN_QUOTES.items()}
+
+
+class _TooDeep(Exception):
+    """Nesting deeper than `json.loads` and `ast.literal_eval` can read: no repair can make it parse."""
+
+
+def _depth_limit() -> int:
+    # json.loads recurses once per level (RecursionError past the interpreter's limit); Python's own
+    # parser refuses more than 200 nested brackets. Past both, every attempt in `_parse_from` fails.
+    return max(sys.getrecursionlimit(), 200)
+
+
 def _repair(chunk: str) -> tuple[str, int]:
-    """Rewrite `chunk` (starting at `{` or `[`) into strict JSON; also return where the value ended."""
+    """Rewrite `chunk` (starting at `{` or `[`) into strict JSON; also return where the value ended.
+
+    Raises `_TooDeep` when the brackets nest past `_depth_limit()`."""
     out: list[str] = []
     stack: list[str] = []
     closing: str | None = None
+    inside: re.Pattern | None = None
+    limit = _depth_limit()
     i, n = 0, len(chunk)
     while i < n:
-        c = chunk[i]
+        special = (inside or _OUTSIDE).search(chunk, i)
+        j = special.start() if special else n
+        if j > i:
+            out.append(chunk[i:j])
+        if j >= n:
+            i = n
+            break
+        c = chunk[j]
+        i = j + 1
         if closing is not None:
-            if c == "\\" and i + 1 < n:
-                out.append(c + chunk[i + 1])
-                i += 2
-                continue
-            if c == closing:
+            if c == "\\":
+                if i < n:
+                    out.append(chunk[j:i + 1])
+                    i += 1
+                else:
+                    out.append(c)
+            elif c == closing:
                 out.append('"')
-                closing = None
+                closing, inside = None, None
             elif c == '"':
                 out.append('\\"')
-            elif c == "\n":
+            else:  # a newline
                 out.append("\\n")
-            else:
-                out.append(c)
-            i += 1
-            continue
-        if c in _OPEN_QUOTES:
-            closing = _OPEN_QUOTES[c]
+        elif c in _OPEN_QUOTES:
+            closing, inside = _OPEN_QUOTES[c], _INSIDE[c]
             out.append('"')
         elif c in "{[":
             stack.append("}" if c == "{" else "]")
+            if len(stack) > limit:
+                raise _TooDeep
             out.append(c)
         elif c in "}]":
             if stack:
                 stack.pop()
             out.append(c)
             if not stack:
-                i += 1
                 break
         else:
-            out.append(_PUNCT.get(c, c))
-        i += 1
+            out.append(_PUNCT[c])
     if closing is not None:
         out.append('"')
     body = "".join(out)
     if stack:
-        body = re.sub(r"[\s,]+$", "", body)
+        body = _strip_trailing(body)
         if body.endswith(":"):
             body += " null"
         elif stack[-1] == "}" and re.search(r'[{,]\s*"(?:[^"\\]|\\.)*"$', body):
             body += ": null"
         body += "".join(reversed(stack))
     return _fix_bare(body), i
+
+
+def _strip_trailing(body: str) -> str:
+    """`body` without trailing blanks and commas (a `[\\s,]+$` search rescans a long blank run from each
+    of its positions)."""
+    body = body.rstrip()
+    while body.endswith(","):
+        body = body[:-1].rstrip()
+    return body
 
 
 def _fix_bare(body: str) -> str:
@@ -144,10 +192,11 @@ def _fix_bare(body: str) -> str:
 
 
 def _fix_outside(segment: str) -> str:
-    segment = re.sub(r"\b(True|False|None|NaN)\b", lambda m: _LITERALS[m.group(1)], segment)
-    segment = _UNQUOTED_KEY.sub(lambda m: f'{m.group(1)}"{m.group(2).strip()}"{m.group(3)}', segment)
-    segment = _BARE_VALUE.sub(_quote_bare, segment)
-    return _TRAILING_COMMA.sub(r"\1", segment)
+    if _WORDISH.search(segment):  # literals, keys and bare values all start with a letter
+        segment = _LITERAL.sub(lambda m: _LITERALS[m.group(1)], segment)
+        segment = _UNQUOTED_KEY.sub(lambda m: f'{m.group(1)}"{m.group(2).strip()}"{m.group(3)}', segment)
+        segment = _BARE_VALUE.sub(_quote_bare, segment)
+    return _TRAILING_COMMA.sub(r"\1", segment) if "," in segment else segment
 
 
 def _quote_bare(match: re.Match) -> str:

@@ -23,7 +23,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from engine.parsing.cleaning import fold
 from engine.parsing.types import DimensionParse
+from engine.taxonomy import _STRIP as LABEL_PUNCTUATION  # what the normaliser turns into blanks
 from engine.taxonomy import TAXONOMIES, get_taxonomy, normalize_label
 
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -56,14 +58,44 @@ def _vocabulary() -> tuple[re.Pattern, frozenset[str], frozenset[str]]:
     sentiment_words = frozenset(v.lower() for label in TAXONOMIES["polarity2"].labels for v in label.variants)
     latin = sorted((f for f in forms if not CJK.search(f) and f not in _FREE_TEXT_SKIP), key=len, reverse=True)
     cjk = sorted((f for f in forms if CJK.search(f) and f not in _FREE_TEXT_SKIP), key=len, reverse=True)
-    latin_alt = "|".join(re.escape(f).replace(r"\ ", r"[\s\-]+") for f in latin)
-    cjk_alt = "|".join(re.escape(f) for f in cjk)
+    latin_alt = _trie(latin)
+    cjk_alt = _trie(cjk)
     # A one-character look-ahead first: most positions of a long answer fail on it at once instead of
     # trying each of the hundreds of words (it keeps punctuation-heavy 100 kB answers in milliseconds).
     latin_first = "".join(sorted({re.escape(f[0]) for f in latin}))
     cjk_first = "".join(sorted({re.escape(f[0]) for f in cjk}))
     pattern = re.compile(rf"(?=[{latin_first}])(?<![\w])(?:{latin_alt})(?![\w])|(?=[{cjk_first}])(?:{cjk_alt})", re.I)
     return pattern, polarity_words, sentiment_words
+
+
+def _trie(words: list[str]) -> str:
+    """One alternation of `words` as a tree of shared prefixes ("sad(?:ness|dened)?" rather than three
+    words each tried from its first letter), a blank standing for any run of blanks or hyphens. At each
+    branch the longer words are tried first, as in a longest-first alternation."""
+    tree: dict = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [(r"[\s\-]+" if char == " " else re.escape(char)) + emit(child)
+                    for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(tree)
+
+
+@lru_cache(maxsize=None)
+def _folded_vocabulary() -> re.Pattern:
+    """The vocabulary pattern without IGNORECASE, for text already folded to lower case (the words are
+    lower case): each alternative then fails on its first character instead of comparing case-folded
+    characters, three times faster over a long answer."""
+    return re.compile(_vocabulary()[0].pattern)
 
 
 _CLAUSE_END = re.compile(r"[.;:!?\n。；：！？()（）\[\]—–]|\bbut\b|\bhowever\b|\bwhereas\b|\bwhile\b|\balthough\b", re.I)
@@ -127,17 +159,41 @@ def mentions(text: str, taxonomy: str, offset: int = 0) -> list[Mention]:
 
 @lru_cache(maxsize=256)
 def _mentions(text: str, taxonomy: str) -> tuple[Mention, ...]:
-    pattern, polarity_words, sentiment_words = _vocabulary()
+    _, polarity_words, sentiment_words = _vocabulary()
     polarity_only = get_taxonomy(taxonomy).polarity_only
-    found: list[Mention] = []
-    for count, match in enumerate(pattern.finditer(text)):
+    return tuple(Mention(normalize_label(site.raw, taxonomy).label, site.raw, site.start, site.end, site.negated,
+                         polarity_only and site.key in polarity_words, site.minor, site.dominant)
+                 for site in _word_sites(text)
+                 # "positive" is not an emotion: it says nothing about the emotion label
+                 if polarity_only or site.key not in sentiment_words)
+
+
+@dataclass(frozen=True)
+class _Site:
+    """An emotion or polarity word with the marks its context gives it, whatever the taxonomy."""
+
+    raw: str
+    key: str  # lower case, blanks and hyphens as one space
+    start: int
+    end: int
+    negated: bool
+    minor: bool
+    dominant: bool
+
+
+@lru_cache(maxsize=256)
+def _word_sites(text: str) -> tuple[_Site, ...]:
+    """The words of `text` `mentions` reads, read once for every taxonomy asked about the same text."""
+    pattern = _vocabulary()[0]
+    found: list[_Site] = []
+    folded = fold(text)  # the same offsets unless lower-casing changed a length ("İ")
+    scan = _folded_vocabulary().finditer(folded) if len(folded) == len(text) else pattern.finditer(text)
+    for count, match in enumerate(scan):
         if count >= MAX_MENTIONS:
             break
-        raw = match.group(0)
+        raw = text[match.start():match.end()]
         key = re.sub(r"[\s\-]+", " ", raw.lower())
         before, after = text[max(0, match.start() - 40):match.start()], text[match.end():match.end() + 40]
-        if not polarity_only and key in sentiment_words:
-            continue  # "positive" is not an emotion: it says nothing about the emotion label
         skip = _CONTEXT_SKIP.get(key)
         if skip and ((skip[0] and skip[0].search(before)) or (skip[1] and skip[1].search(after))):
             continue
@@ -151,10 +207,8 @@ def _mentions(text: str, taxonomy: str) -> tuple[Mention, ...]:
             negators = list(_NEGATOR.finditer(tail))
             negated = bool(negators) and not _NOT_NEGATION.search(tail) and _covers(pattern, tail[negators[-1].end():])
         negated = negated or bool(_POST_NEGATION.search(after))
-        label = normalize_label(raw, taxonomy).label
-        found.append(Mention(
-            label=label, raw=raw, start=match.start(), end=match.end(), negated=negated,
-            explicit=polarity_only and key in polarity_words,
+        found.append(_Site(
+            raw, key, match.start(), match.end(), negated,
             minor=bool(_MINOR_BEFORE.search(clause) or _MINOR_AFTER.search(after)),
             dominant=bool(_DOMINANT_BEFORE.search(clause)) or bool(re.search(r"(?:主要|最)\S{0,4}$", before))))
     return tuple(found)
@@ -213,13 +267,32 @@ def _element(raw: str, taxonomy: str) -> tuple[str | None, str, bool]:
     head = _HEAD_CUT.split(re.sub(r"[*_`]+", "", raw).strip(), maxsplit=1)[0].strip().strip(" .\"'“”")
     if not head:
         return None, raw.strip(), False
-    match = normalize_label(head, taxonomy)
-    if match.ok:
+    match = label_match(head, taxonomy)
+    if match is not None and match.ok:
         return match.label, head, True
     inner = [m for m in mentions(head, taxonomy) if not m.negated]
     if inner:
         return inner[0].label, inner[0].raw, True
-    return None, head, bool(match.via)
+    return None, head, bool(match is not None and match.via)
+
+
+
+
+@lru_cache(maxsize=None)
+def _longest_variant() -> int:
+    return max(len(v) for tax in TAXONOMIES.values() for label in tax.labels for v in label.variants)
+
+
+def label_match(text: str, taxonomy: str):
+    """`normalize_label(text, taxonomy)`, or None when `text` has too many letters to be any label's variant.
+
+    The normaliser drops the characters of `LABEL_PUNCTUATION` and at most two leading and two trailing
+    filler words ("the", "emotion", "feeling": 30 characters), so a text with 30 other characters more
+    than the longest variant matches none; this spares it the fuzzy search for near candidates, which on
+    a long answer costs more than the whole parse."""
+    if len(text) > 200 and len(LABEL_PUNCTUATION.sub("", text)) > _longest_variant() + 30:
+        return None
+    return normalize_label(text, taxonomy)
 
 
 #: A ranked list of labels is short; a longer text is not read as one (it would be split three ways on
@@ -286,8 +359,8 @@ def read_slot(text: str, taxonomy: str) -> DimensionParse | None:
         return DimensionParse(None, "failed", text.strip(), stripped)
     if stripped.rstrip(":： ").lower() in _KEY_WORDS:  # a heading with its value missing ("Emotion:")
         return None
-    match = normalize_label(stripped, taxonomy)
-    if match.ok:
+    match = label_match(stripped, taxonomy)
+    if match is not None and match.ok:
         return DimensionParse(match.label, "ok", text.strip(), stripped)
     ranked = read_list(stripped, taxonomy)
     if ranked:
@@ -310,30 +383,72 @@ _PAIR = re.compile(r"(?<![A-Za-z])(?P<key>[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9
 _PAIR_REVERSED = re.compile(r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)\s*+(?P<pct>%|％)\s*+(?:of\s++)?(?P<key>[A-Za-z\u4e00-\u9fff]+)")
 
 
+# Where a "key: number" pair can end: the last letter of a key, the blanks and separators after it, the
+# number (with its blanks and percent sign, as `_PAIR` reads them).
+_PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"：:=(（\-–]*+\d+(?:\.\d+)?\s*+[%％]?")
+_DIGIT = re.compile(r"\d")
+_MERGE_GAP = 256  # windows closer than this are scanned as one (a search call costs about as much)
+_DENSE = 16  # one cue per this many characters or more: scanning the whole text is cheaper than windows
+
+
+def _pair_matches(text: str) -> list[re.Match]:
+    """`_PAIR.finditer(text)`, tried only in the few characters before each number a key can precede.
+
+    A match is a key of at most 25 letters and blanks, then blanks and one separator, then the number, so
+    it starts at most 24 characters before the key's last letter. Scanning those windows in order (close
+    ones merged, each from where the previous match ended) finds the same matches as scanning the whole
+    text, which costs a lazy 25-character attempt at every letter of a long answer."""
+    if not _DIGIT.search(text):
+        return []
+    if len(_PAIR_CUE.findall(text)) * _DENSE > len(text):
+        return list(_PAIR.finditer(text))
+    windows: list[list[int]] = []
+    for start, stop in (cue.span() for cue in _PAIR_CUE.finditer(text)):
+        if windows and start - 24 <= windows[-1][1] + _MERGE_GAP:
+            windows[-1][1] = stop
+        else:
+            windows.append([max(0, start - 24), stop])
+    found: list[re.Match] = []
+    last_end = 0
+    for start, stop in windows:
+        for match in _PAIR.finditer(text, max(start, last_end), stop):
+            found.append(match)
+            last_end = match.end()
+    return found
+
+
 _NOT_LABEL_KEYS = {"valence", "arousal", "intensity", "confidence", "score", "rating", "probability", "level", "step",
                    "scale", "total", "sum", "certainty", "value", "polarity", "sentiment", "emotion", "label", "top",
                    "rank", "效价", "唤醒度", "强度", "置信度", "分数", "评分"}
 
 
+def _pair_key(phrase: str, taxonomy: str) -> tuple[str | None, str] | None:
+    """(label or None, key) for the words before a number: the last one to three words that name an emotion,
+    else the last word when it could be a label; None when it is not one ("valence", "step")."""
+    words = [phrase.strip()] if CJK.search(phrase) else phrase.split()
+    for size in (1, 2, 3):
+        key = " ".join(words[-size:])
+        known = normalize_label(key, taxonomy)
+        if known.ok or known.via:
+            return known.label, key
+    key = words[-1] if words else ""
+    if not key or key.lower() in _NOT_LABEL_KEYS or len(words) > 1 and not CJK.search(key):
+        return None
+    return normalize_label(key, taxonomy).label, key
+
+
 def distribution_pairs(text: str, taxonomy: str) -> list[tuple[str | None, str, float, bool]]:
     """(label or None, key, number, is_percent) for "joy: 0.6, sadness 40%"-style pairs naming emotions."""
     pairs = []
+    read: dict[str, tuple[str | None, str] | None] = {}  # a key read once, however often it repeats
     for pattern in (_PAIR, _PAIR_REVERSED):
-        for match in pattern.finditer(text):
-            words = match.group("key").split()
-            if CJK.search(match.group("key")):
-                words = [match.group("key").strip()]
-            for size in (1, 2, 3):
-                key = " ".join(words[-size:])
-                known = normalize_label(key, taxonomy)
-                if known.ok or known.via:
-                    break
-            else:
-                key = words[-1] if words else ""
-                if not key or key.lower() in _NOT_LABEL_KEYS or len(words) > 1 and not CJK.search(key):
-                    continue
-                known = normalize_label(key, taxonomy)
-            pairs.append((known.label, key, float(match.group("num")), bool(match.group("pct")), match.start()))
+        for match in (_pair_matches(text) if pattern is _PAIR else pattern.finditer(text)):
+            phrase = match.group("key")
+            if phrase not in read:
+                read[phrase] = _pair_key(phrase, taxonomy)
+            if read[phrase] is not None:
+                label, key = read[phrase]
+                pairs.append((label, key, float(match.group("num")), bool(match.group("pct")), match.start()))
         if len([p for p in pairs if p[0]]) >= 2:
             break
         pairs = []

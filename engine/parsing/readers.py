@@ -9,12 +9,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from engine.parsing.cleaning import mentions_any
 from engine.parsing.context import Context, Slot
-from engine.parsing.labels import (NONE_WORDS, choose, distribution_pairs, mentions, read_free, read_list, read_slot,
-                                   sentence_at)
+from engine.parsing.labels import (NONE_WORDS, choose, distribution_pairs, label_match, mentions, read_free, read_list,
+                                   read_slot, sentence_at)
 from engine.parsing.scales import PLAIN_NUMBER, read_level, read_number, stated_scale
 from engine.parsing.types import DimensionParse
-from engine.taxonomy import get_taxonomy, normalize_label
+from engine.taxonomy import get_taxonomy
 
 CONTINUOUS = ("valence", "arousal", "intensity")
 _DIM_WORDS = {
@@ -134,7 +135,8 @@ def _ranked_from_values(values: list, taxonomy: str) -> list[tuple[str | None, s
             element = next((element[k] for k in ("label", "emotion", "name", "category") if k in element), None)
         if not isinstance(element, str) or not element.strip():
             continue
-        label = normalize_label(element, taxonomy).label
+        match = label_match(element, taxonomy)
+        label = None if match is None else match.label
         if label is None:
             hits = [m for m in mentions(element, taxonomy) if not m.negated and m.label]
             label = hits[0].label if hits else None
@@ -149,9 +151,22 @@ def _text_ranking(ctx: Context, taxonomy: str) -> tuple[list[tuple[str | None, s
         ranked = read_list(ctx.final.text, taxonomy)
         if ranked:
             return ranked, ctx.final.span
-    blocks = [b for b in re.split(r"\n\s*\n", ctx.prose) if b.strip()]
-    lines = [line for line in ctx.prose.splitlines() if line.strip()]
+    key = f"text_ranking:{taxonomy}"
+    if key not in ctx.memo:  # read by the emotion and ranking readers alike
+        ctx.memo[key] = _last_list(ctx.prose, taxonomy)
+    return ctx.memo[key]
+
+
+def _last_list(prose: str, taxonomy: str) -> tuple[list[tuple[str | None, str]], str] | None:
+    """The last line, else the last block, that reads as a ranked list. A text already tried is not read
+    again: answers of many repeated lines cost one `read_list` per distinct line, not one per line."""
+    blocks = [b for b in re.split(r"\n\s*\n", prose) if b.strip()]
+    lines = [line for line in prose.splitlines() if line.strip()]
+    tried: set[str] = set()
     for candidate in reversed(blocks + lines):
+        if candidate in tried:
+            continue
+        tried.add(candidate)
         ranked = read_list(candidate, taxonomy)
         if ranked:
             return ranked, candidate.strip()[:240]
@@ -206,7 +221,8 @@ def _distribution_from_mapping(mapping: dict, taxonomy: str) -> DimensionParse |
             number = float(str(value).strip().rstrip("%％"))
         except (TypeError, ValueError):
             return None
-        pairs.append((normalize_label(str(key), taxonomy).label, str(key), number))
+        match = label_match(str(key), taxonomy)
+        pairs.append((None if match is None else match.label, str(key), number))
     if sum(1 for label, _, _ in pairs if label) < 2 and not (len(pairs) >= 1 and all(p[0] for p in pairs)):
         return None
     return _normalised(pairs, taxonomy, "")
@@ -294,6 +310,8 @@ MAX_MENTIONS = 300
 def _free_number(ctx: Context, dimension: str, scale: tuple[float, float]) -> DimensionParse | None:
     """"valence of about 3 (1-7)", "the arousal is moderately high", "low valence", "唤醒度较高"."""
     text = ctx.prose
+    if not mentions_any(ctx.lowered, tuple(_DIM_WORDS[dimension].split("|"))):
+        return None
     for count, match in enumerate(re.finditer(_DIM_WORDS[dimension], text, re.I)):
         if count >= MAX_MENTIONS:  # a degenerate answer ("Valence: " 10,000 times) is read from its first ones
             break
@@ -363,6 +381,8 @@ _CONFIDENCE_PATTERNS = tuple(re.compile(p, re.I) for p in (
     r"(very high|high|moderate|medium|low|very low|fairly high|moderately high)\s++(?:confidence|certainty)",
     r"置信度\s*+(?:为|是|约|:|：)?\s*+(\d+(?:\.\d+)?\s*+%?|高|中等|低)"))
 
+_CONFIDENCE_WORDS = ("confiden", "sure", "certain", "置信度")  # each pattern above needs one of them
+
 
 def read_confidence(ctx: Context) -> DimensionParse:
     """Stated confidence in [0, 1]: "confidence: 80%", 0.8, "8/10", "high confidence", 4 on a 1-5 scale."""
@@ -372,7 +392,7 @@ def read_confidence(ctx: Context) -> DimensionParse:
         if reading is not None:
             reading.span = slot.span
             return reading
-    for pattern in _CONFIDENCE_PATTERNS:
+    for pattern in _CONFIDENCE_PATTERNS if mentions_any(ctx.lowered, _CONFIDENCE_WORDS) else ():
         match = pattern.search(ctx.prose)
         if match:
             reading = confidence_value(match.group(1), scale)

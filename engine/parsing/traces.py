@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from engine.parsing.cleaning import fold, mentions_any
+
 SCENE_FIELDS: dict[str, tuple[str, ...]] = {
     "global_atmosphere": ("global atmosphere", "overall atmosphere", "scene atmosphere", "global mood", "overall mood",
                           "atmosphere", "整体氛围", "全局氛围", "氛围"),
@@ -17,6 +19,8 @@ SCENE_FIELDS: dict[str, tuple[str, ...]] = {
     "answer": ("final answer", "final judgment", "final judgement", "answer", "conclusion", "最终答案", "答案", "结论"),
 }
 _ALIAS = {alias: name for name, aliases in SCENE_FIELDS.items() for alias in aliases}
+# The field names no other field name lies inside: a text names some field exactly when it names one of these.
+_BASE_ALIASES = tuple(a for a in _ALIAS if not any(o != a and o in a for o in _ALIAS))
 _ALIAS_ALT = "|".join(re.escape(a) for a in sorted(_ALIAS, key=len, reverse=True))
 # Linear by construction: every repetition over markdown prefixes is possessive (`*+`, `++`), so a line of
 # 30 `#` or `** ` repeated is read once instead of being split every possible way (exponential time).
@@ -28,6 +32,7 @@ _HEADER = re.compile(
     re.I | re.M)
 _STEP_HEADING = re.compile(r"^[ \t]*+(?:(?:#++|\*\*|__)[ \t]*+)*+(?:step|第)[ \t]*+\d++", re.I | re.M)
 _LIST_ITEM = re.compile(r"^[ \t]*+(?:\d{1,2}[.)、]|[-*•])[ \t]+")
+_LIST_ITEMS = re.compile(_LIST_ITEM.pattern, re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s++(?=[A-Z\"“(])|(?<=[。！？])")
 _NEWLINES = re.compile(r"\n\n++")
 _CORE = ("global_atmosphere", "subject_emotion", "situational_cues", "implicit_narrative")
@@ -54,7 +59,8 @@ def split_steps(text: str) -> list[str]:
         # A blank line ends a step: what follows the last step ("Final answer: ...") is a step of its own.
         return [_clean(p) for piece in pieces for p in re.split(r"\n\s*\n", piece) if p.strip()]
     lines = text.splitlines()
-    if sum(1 for line in lines if _LIST_ITEM.match(line)) >= 2:
+    # Lines joined by "\n" (a line holds no line break), so one multi-line scan counts the list items.
+    if len(_LIST_ITEMS.findall("\n".join(lines))) >= 2:
         steps: list[str] = []
         current: list[str] = []
         in_item = False
@@ -80,6 +86,8 @@ def split_steps(text: str) -> list[str]:
 
 def scene_from_text(text: str) -> dict[str, str] | None:
     """Scene fields from headed sections ("**Global atmosphere:** ..."); None unless two core fields appear."""
+    if not mentions_any(fold(text), _BASE_ALIASES):
+        return None
     headers = list(_HEADER.finditer(text))
     if not headers:
         return None

@@ -1,0 +1,47 @@
+"""The warming launcher: `python -m dashboard` serves the app and reports itself warm, and warming fills the
+query cache with exactly what the pages compute (a warmed number equals an unwarmed one)."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pandas as pd
+import pytest
+
+import browser
+from dashboard import data
+from dashboard.warm import warm_store
+
+
+def test_warm_store_caches_what_the_pages_compute(seeded):
+    db = str(seeded)
+    data.clear_caches()
+    ran = warm_store(db)
+    assert ran > 10  # sidebar, overview, and every scope's first views
+    every = data.scopes(db, data.Filters())
+    scope = data.Scope(*every.iloc[0][["dataset", "eval_set", "dimension"]])
+    warmed = data.leaderboard(db, data.Filters(), scope)
+    data.set_caching(False)
+    try:
+        fresh = data.leaderboard(db, data.Filters(), scope)
+    finally:
+        data.set_caching(True)
+    pd.testing.assert_frame_equal(warmed.reset_index(drop=True), fresh.reset_index(drop=True))
+
+
+def test_warm_store_stops_at_its_budget(seeded):
+    data.clear_caches()
+    assert warm_store(str(seeded), budget_s=0.0) < warm_store(str(seeded))
+
+
+def test_launcher_serves_and_reports_warm(seeded, tmp_path):
+    log = tmp_path / "server.log"
+    try:
+        with browser.serve(seeded, warm=True, log_path=log, timeout_s=180) as url:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as response:
+                assert response.read().strip() == b"ok"
+    except RuntimeError as exc:  # pragma: no cover - the message carries the server's log
+        pytest.fail(str(exc))
+    text = log.read_text(errors="replace")
+    assert browser.WARM_MESSAGE in text
+    assert "did not run cleanly" not in text and "Traceback" not in text

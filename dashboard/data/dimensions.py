@@ -122,10 +122,12 @@ def intensity_levels(con, filters: Filters, dataset: str, eval_set: str) -> pd.D
 
 @query
 def stated_confidence(con, filters: Filters, scope: Scope) -> pd.DataFrame:
-    """Model, strategy, stated confidence and correctness of every answered item that stated a confidence."""
+    """Model, strategy, stated confidence and correctness of every answered item that stated a confidence, in
+    (model, strategy) order; `cell` numbers the (model, strategy) pairs."""
     return _judged(con, """
-        SELECT model, strategy, confidence, correct FROM judged
+        SELECT model, strategy, confidence, correct, dense_rank() OVER (ORDER BY model, strategy) AS cell FROM judged
         WHERE answered AND confidence IS NOT NULL AND confidence BETWEEN 0 AND 1
+        ORDER BY cell
     """, filters, scope)
 
 
@@ -134,15 +136,22 @@ def calibration(db: str, filters: Filters, scope: Scope, bins: int = 10) -> pd.D
     """Reliability-diagram bins of stated confidence per model and strategy with each one's ECE, both from
     engine.metrics.calibration over the answered items that stated a confidence."""
     items = stated_confidence(db, filters, scope)
-    frames = []
+    frames, names, eces = [], [], []
     confidences, corrects = items["confidence"].to_numpy(float), items["correct"].to_numpy(bool)
-    for (model, strategy), rows in sorted(items.groupby(["model", "strategy"], sort=False).indices.items()):
-        confidence, correct = confidences[rows], corrects[rows]
-        diagram = calib.reliability_diagram(confidence, correct, bins).rename(columns={"count": "n"})
-        frames.append(diagram.assign(model=model, strategy=strategy, ece=calib.ece(confidence, correct, bins)))
+    models, strategies = items["model"].to_numpy(object), items["strategy"].to_numpy(object)
+    starts = np.flatnonzero(np.diff(items["cell"].to_numpy(), prepend=-1))  # rows come in cell order
+    for start, end in zip(starts, [*starts[1:], len(items)]):
+        confidence, correct = confidences[start:end], corrects[start:end]
+        frames.append(calib.reliability_diagram(confidence, correct, bins))
+        names.append((models[start], strategies[start]))
+        eces.append(calib.ece(confidence, correct, bins))
     if not frames:
         return pd.DataFrame(columns=["model", "strategy", "bin", "mean_confidence", "accuracy", "n", "ece"])
-    out = pd.concat(frames, ignore_index=True)
+    sizes = [len(frame) for frame in frames]
+    out = pd.concat(frames, ignore_index=True).rename(columns={"count": "n"})
+    out["model"] = np.repeat([m for m, _ in names], sizes)
+    out["strategy"] = np.repeat([s for _, s in names], sizes)
+    out["ece"] = np.repeat(eces, sizes)
     return out[["model", "strategy", "bin", "mean_confidence", "accuracy", "n", "ece"]]
 
 

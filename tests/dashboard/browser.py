@@ -178,9 +178,18 @@ def choose(page, label: str, option: str, *, param: str, value: str | None = Non
     every picker there) and the page has drawn again; returns seconds from the click to drawn."""
     from urllib.parse import parse_qs, urlparse
 
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     started = time.monotonic()
-    picker(page, label).click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+    for attempt in range(3):  # a rerun that lands while the list opens closes it again: open it anew
+        picker(page, label).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).first.click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
     wanted = value if value is not None else option
     deadline = time.monotonic() + timeout_s
     while parse_qs(urlparse(page.url).query).get(param, [None])[-1] != wanted:

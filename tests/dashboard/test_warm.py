@@ -45,3 +45,22 @@ def test_launcher_serves_and_reports_warm(seeded, tmp_path):
     text = log.read_text(errors="replace")
     assert browser.WARM_MESSAGE in text
     assert "did not run cleanly" not in text and "Traceback" not in text
+
+
+def test_shaped_results_follow_the_store_without_clearing_caches(fresh_store):
+    """A `derived` result (the leaderboard ranks stored scores) is cached per store version: after the engine
+    writes, the next call shows the new value."""
+    from dashboard import connection
+    from engine.store import connect
+
+    db = str(fresh_store)
+    every = data.scopes(db, data.Filters())
+    scope = data.Scope(*every.iloc[0][["dataset", "eval_set", "dimension"]])
+    board = data.leaderboard(db, data.Filters(), scope)
+    row = board.iloc[0]
+    connection.close_all()
+    with connect(fresh_store) as con:
+        con.execute("UPDATE scores SET value = 0.123456 WHERE run_id = ? AND dimension = ? AND metric = ?",
+                    [row["run_id"], scope.dimension, row["metric"]])
+    again = data.leaderboard(db, data.Filters(), scope)
+    assert again.loc[again["run_id"] == row["run_id"], "value"].tolist() == [pytest.approx(0.123456)]

@@ -1,4 +1,5 @@
-"""Caching of the dashboard's store queries: per (store file version, arguments), with a TTL.
+"""Caching of the dashboard's store queries (`query`) and of the pages' shaping of them (`derived`): per (store
+file version, arguments), with a TTL.
 
 Results are cached for `AFFECTLENS_CACHE_TTL` seconds; the version is the store file's modification
 time and size, so a finished run shows up on the next rerun without waiting for the TTL. When the
@@ -25,7 +26,7 @@ import streamlit as st
 from dashboard import settings
 from dashboard.connection import StoreBusy, reader
 
-__all__ = ["query", "clear_caches", "set_caching", "store_version", "frame"]
+__all__ = ["query", "derived", "clear_caches", "set_caching", "store_version", "frame"]
 
 _CACHE = {"enabled": os.environ.get("AFFECTLENS_CACHE", "1") != "0"}
 _last_good: collections.OrderedDict = collections.OrderedDict()
@@ -57,16 +58,20 @@ def _remember(key: tuple, value: Any) -> None:
             _last_good.popitem(last=False)
 
 
+def _cache(fn, run):
+    """`run(db, version, *args)` under st.cache_data. Streamlit keys a cache by qualified name and source; the
+    wrappers' source is shared, so `fn`'s own name and source go into the name."""
+    run.__qualname__ = f"{fn.__qualname__}-{hashlib.sha1(inspect.getsource(fn).encode()).hexdigest()[:10]}"
+    return st.cache_data(ttl=settings.cache_ttl_s(), show_spinner=False, max_entries=512)(run)
+
+
 def query(fn):
     """Make `fn(con, *args)` a cached store query callable as `fn(db, *args)`."""
     def run(db: str, version: tuple, *args):
         with reader(db) as con:
             return fn(con, *args)
 
-    # Streamlit keys a cache by qualified name and source; this wrapper's source is shared, so the
-    # query's own name and source go into the name.
-    run.__qualname__ = f"{fn.__qualname__}-{hashlib.sha1(inspect.getsource(fn).encode()).hexdigest()[:10]}"
-    cached = st.cache_data(ttl=settings.cache_ttl_s(), show_spinner=False, max_entries=512)(run)
+    cached = _cache(fn, run)
 
     @functools.wraps(fn)
     def wrapper(db: str | os.PathLike, *args):
@@ -82,6 +87,23 @@ def query(fn):
             raise
         _remember(key, result)
         return result
+
+    wrapper.clear = cached.clear
+    return wrapper
+
+
+def derived(fn):
+    """Cache `fn(db, *args)` -- a page's shaping of cached queries (statistics from engine.metrics, pivots) --
+    per store version and arguments, like `query`, so a rerun does not redo it."""
+    def run(db: str, version: tuple, *args):
+        return fn(db, *args)
+
+    cached = _cache(fn, run)
+
+    @functools.wraps(fn)
+    def wrapper(db: str | os.PathLike, *args):
+        db = str(db)
+        return cached(db, store_version(db), *args) if _CACHE["enabled"] else fn(db, *args)
 
     wrapper.clear = cached.clear
     return wrapper

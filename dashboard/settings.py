@@ -61,7 +61,9 @@ def viewer_mode() -> bool:
 
 
 def cache_ttl_s() -> float:
-    return number("AFFECTLENS_CACHE_TTL", 300.0)
+    """Seconds a cached result may live; a changed store file refreshes at once (the cache is keyed by its
+    version), so this only bounds how long an unchanged store's results stay in memory."""
+    return number("AFFECTLENS_CACHE_TTL", 3600.0)
 
 
 def max_analysis_items() -> int:

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 REPO = Path(__file__).resolve().parents[2]
+WARM_MESSAGE = "AffectLens dashboard warm in"  # printed by dashboard.launch
 
 
 def _pages() -> dict[str, str]:
@@ -61,13 +63,17 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve(db: str | os.PathLike, *, env: dict[str, str] | None = None, timeout_s: float = 90,
-          log_path: str | os.PathLike | None = None) -> Iterator[str]:
+          log_path: str | os.PathLike | None = None, warm: bool = False) -> Iterator[str]:
     """Run the dashboard on `db` and yield its base URL; the python process is killed afterwards.
-    With `log_path`, the server's stdout and stderr (its log) go to that file."""
+    With `log_path`, the server's stdout and stderr (its log) go to that file. With `warm`, the server is
+    started by the warming launcher (`python -m dashboard`) and yielded once it reports itself warm."""
     port = free_port()
+    if warm and not log_path:
+        log_path = Path(tempfile.mkdtemp(prefix="affectlens-serve-")) / "server.log"
     log = open(log_path, "wb") if log_path else None
+    launcher = ["dashboard"] if warm else ["streamlit", "run", str(REPO / "dashboard" / "app.py")]
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless=true",
+        [sys.executable, "-m", *launcher, "--server.headless=true",
          "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",
          "--server.fileWatcherType=none"],
         cwd=REPO, env={**os.environ, "AFFECTLENS_DB": str(db), **(env or {})},
@@ -87,6 +93,10 @@ def serve(db: str | os.PathLike, *, env: dict[str, str] | None = None, timeout_s
                 raise RuntimeError(f"streamlit exited: {text.decode(errors='replace')[-2000:]}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"streamlit did not answer {base}/_stcore/health within {timeout_s:.0f} s")
+            time.sleep(0.2)
+        while warm and WARM_MESSAGE not in Path(log_path).read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the dashboard did not report itself warm: {Path(log_path).read_text()[-2000:]}")
             time.sleep(0.2)
         yield base
     finally:
@@ -168,9 +178,18 @@ def choose(page, label: str, option: str, *, param: str, value: str | None = Non
     every picker there) and the page has drawn again; returns seconds from the click to drawn."""
     from urllib.parse import parse_qs, urlparse
 
-    started = time.monotonic()
-    picker(page, label).click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):  # a rerun that lands while the list opens closes it again: open it anew
+        started = time.monotonic()  # timed from the click that opened the list the option was picked from
+        picker(page, label).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).first.click(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
     wanted = value if value is not None else option
     deadline = time.monotonic() + timeout_s
     while parse_qs(urlparse(page.url).query).get(param, [None])[-1] != wanted:

@@ -42,7 +42,10 @@ def load_plan(con: duckdb.DuckDBPyConnection, *, dataset=None, model=None, strat
         where += f" AND coalesce(r.purpose, 'benchmark') IN ({', '.join('?' for _ in purposes)})"
         params += purposes
     frame = con.execute(f"""
-        WITH dims AS (SELECT DISTINCT run_id, dimension FROM predictions)
+        WITH dims AS (SELECT DISTINCT run_id, dimension FROM predictions
+                      UNION  -- a run that stored no answer at all still stands for the dimensions it asked for
+                      SELECT run_id, unnest(dimensions) AS dimension FROM runs
+                      WHERE dimensions IS NOT NULL AND run_id NOT IN (SELECT run_id FROM predictions))
         SELECT r.run_id, r.dataset, r.eval_set, r.model, r.strategy, coalesce(r.purpose, 'benchmark') AS purpose,
                r.status AS run_status, r.started_at, d.dimension, r.taxonomy AS run_taxonomy, r.n_items
         FROM runs r JOIN dims d USING (run_id)

@@ -133,7 +133,7 @@ def maps_for_run(db_path, run_id: str, item_ids: list[str] | None = None) -> lis
     The grid comes from the run's strategy settings, so a run stopped part-way still gives maps of the
     full grid shape, with NaN where a cell was not asked.
     """
-    from engine.parsing import spec_for_run
+    from engine.runner.reparse import spec_for_run
 
     with connect(db_path, read_only=True) as con:
         record = _run_record(con, run_id, db_path)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from engine.parsing.aggregate import aggregate
 from engine.models.base import ErrorClass
-from engine.parsing.judge import JUDGE_STAGE, Judge, apply_stored
+from engine.runner.judge import JUDGE_STAGE, Judge, apply_stored
 from engine.parsing.bounded import parse_bounded
 from engine.parsing.parser import KNOWN_DIMENSIONS, PARSER_VERSION
 from engine.parsing.rows import predictions_from_parse, trace_row

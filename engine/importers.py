@@ -31,7 +31,8 @@ from engine.datasets.base import CATEGORICAL, CONTINUOUS, Dataset, Gold, Item, n
 from engine.errors import AffectLensError
 from engine.store import connect, transaction, upsert
 from engine.store.evalsets import EvalSet, write_eval_set
-from engine.store.writes import write_dataset, write_predictions, write_run
+from engine.datasets.stored import write_dataset
+from engine.store.writes import write_predictions, write_run
 from engine.taxonomy import TAXONOMIES, get_taxonomy, infer_taxonomy, normalize_label
 
 __all__ = ["ImportResult", "import_predictions", "parse_scale", "read_table"]

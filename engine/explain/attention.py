@@ -52,7 +52,7 @@ def _stored_answers(db_path, run_id: str) -> dict[str, str]:
 
 def _store_dataset(db_path, dataset) -> None:
     """Make the items (and their image paths) known to the store, so maps can be drawn over them."""
-    from engine.store.writes import write_dataset
+    from engine.datasets.stored import write_dataset
 
     with connect(db_path) as con:
         stored = con.execute("SELECT manifest_sha256 FROM datasets WHERE dataset = ?", [dataset.name]).fetchone()

@@ -255,7 +255,8 @@ def _prepare_store(db: Path, config: ExperimentConfig, plans: list[RunPlan], ada
     """Store datasets and `running` rows; load caches and answered items (one connection)."""
     from engine.store import connect
     from engine.store.evalsets import write_eval_set
-    from engine.store.writes import write_dataset, write_run
+    from engine.datasets.stored import write_dataset
+    from engine.store.writes import write_run
 
     caches: dict[str, ResponseCache] = {}
     done: dict[str, set[str]] = {}

@@ -9,7 +9,7 @@ from engine.cli.main import main
 from engine.datasets.base import Dataset, Gold, Item
 from engine.metrics.scoring import score_store
 from engine.store import connect
-from engine.store.writes import write_dataset
+from engine.datasets.stored import write_dataset
 
 
 def _write(path, text):

@@ -1,0 +1,55 @@
+"""Named queries over the stored datasets: the `datasets`, `items`, `gold` and `images` tables.
+
+The rows are built by `engine.datasets.stored` from a `Dataset`; this module only reads and writes them.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from engine.store.db import transaction, upsert
+from engine.store.writes import _typed
+
+__all__ = ["replace_dataset", "list_datasets", "dataset_names", "dataset_tables"]
+
+GOLD_FLOAT_COLUMNS = ("value", "value_norm", "sd", "scale_low", "scale_high")
+
+
+def replace_dataset(con: duckdb.DuckDBPyConnection, dataset_row: dict, item_rows: list[dict], gold_rows: list[dict],
+                    image_rows: list[dict]) -> None:
+    """Store one dataset's description, items, gold and images in one transaction, replacing an earlier load."""
+    name = dataset_row["dataset"]
+    with transaction(con):
+        for table in ("gold", "items"):
+            con.execute(f"DELETE FROM {table} WHERE dataset = ?", [name])
+        upsert(con, "datasets", pd.DataFrame([dataset_row]), json_columns=("scales", "meta"))
+        upsert(con, "items", pd.DataFrame(item_rows), json_columns=("meta",))
+        if gold_rows:
+            upsert(con, "gold", _typed(pd.DataFrame(gold_rows), GOLD_FLOAT_COLUMNS), json_columns=("distribution",))
+        if image_rows:
+            upsert(con, "images", pd.DataFrame(image_rows))
+
+
+def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per stored dataset: dataset, loader, n_items, taxonomy, dimensions, root, created_at."""
+    return con.execute("SELECT dataset, loader, n_items, taxonomy, dimensions, root, created_at "
+                       "FROM datasets ORDER BY dataset").fetch_df()
+
+
+def dataset_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The stored datasets' names, sorted."""
+    return [r[0] for r in con.execute("SELECT dataset FROM datasets ORDER BY 1").fetchall()]
+
+
+def dataset_tables(con: duckdb.DuckDBPyConnection, name: str) -> tuple[tuple, pd.DataFrame, pd.DataFrame] | None:
+    """(loader, root, taxonomy, scales, meta), the items frame and the gold frame of `name`; None if not stored."""
+    row = con.execute("SELECT loader, root, taxonomy, scales, meta FROM datasets WHERE dataset = ?",
+                      [name]).fetchone()
+    if row is None:
+        return None
+    items = con.execute("SELECT item_id, image_sha256, image_path, split, meta FROM items "
+                        "WHERE dataset = ? ORDER BY item_id", [name]).fetch_df()
+    gold = con.execute("SELECT item_id, dimension, label, labels, value, sd, n_raters, scale_low, "
+                       "scale_high, distribution, taxonomy FROM gold WHERE dataset = ?", [name]).fetch_df()
+    return row, items, gold

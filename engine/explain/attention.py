@@ -44,19 +44,19 @@ def attention_config(model: str, dataset: dict[str, Any], *, items: list[str] | 
 def _stored_answers(db_path, run_id: str) -> dict[str, str]:
     if db_path is None or not Path(db_path).exists():
         return {}
+    from engine.store.runs import first_answer_texts
+
     with connect(db_path, read_only=True) as con:
-        rows = con.execute("SELECT item_id, text FROM responses WHERE run_id = ? AND stage = 'answer' "
-                           "AND sample_index = 0 AND status = 'ok' AND text IS NOT NULL", [run_id]).fetchall()
-    return {item_id: text for item_id, text in rows}
+        return first_answer_texts(con, run_id)
 
 
 def _store_dataset(db_path, dataset) -> None:
     """Make the items (and their image paths) known to the store, so maps can be drawn over them."""
     from engine.datasets.stored import write_dataset
+    from engine.store.datasets import stored_manifest
 
     with connect(db_path) as con:
-        stored = con.execute("SELECT manifest_sha256 FROM datasets WHERE dataset = ?", [dataset.name]).fetchone()
-        if stored is None or stored[0] != dataset.manifest_sha256():
+        if stored_manifest(con, dataset.name) != dataset.manifest_sha256():
             try:
                 from engine.datasets.images import image_rows
                 rows = image_rows(dataset)

@@ -11,7 +11,7 @@ import pandas as pd
 from engine.store.db import transaction, upsert
 from engine.store.writes import _typed
 
-__all__ = ["replace_dataset", "list_datasets", "dataset_names", "dataset_tables"]
+__all__ = ["replace_dataset", "list_datasets", "dataset_names", "dataset_tables", "stored_manifest", "item_ids"]
 
 GOLD_FLOAT_COLUMNS = ("value", "value_norm", "sd", "scale_low", "scale_high")
 
@@ -53,3 +53,14 @@ def dataset_tables(con: duckdb.DuckDBPyConnection, name: str) -> tuple[tuple, pd
     gold = con.execute("SELECT item_id, dimension, label, labels, value, sd, n_raters, scale_low, "
                        "scale_high, distribution, taxonomy FROM gold WHERE dataset = ?", [name]).fetch_df()
     return row, items, gold
+
+
+def stored_manifest(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The manifest hash of stored dataset `name`; None when it is not stored."""
+    row = con.execute("SELECT manifest_sha256 FROM datasets WHERE dataset = ?", [name]).fetchone()
+    return row[0] if row else None
+
+
+def item_ids(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    """The stored item ids of dataset `name`, sorted."""
+    return sorted(row[0] for row in con.execute("SELECT item_id FROM items WHERE dataset = ?", [name]).fetchall())

@@ -1,0 +1,64 @@
+"""Named queries over runs and their responses: listings, cached answers, finished items, resolved ids."""
+
+from __future__ import annotations
+
+import duckdb
+
+__all__ = ["run_listing", "run_start_times", "run_combinations", "cacheable_answers", "finished_item_ids",
+           "first_resolved_model_id", "first_answer_texts"]
+
+
+def run_listing(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Every run, oldest first: run_id, purpose, dataset, eval_set, eval set name, model, strategy, status,
+    n_items, started_at, finished_at, message."""
+    return con.execute("""
+        SELECT r.run_id, coalesce(r.purpose, 'benchmark'), r.dataset, r.eval_set, es.name, r.model, r.strategy,
+               r.status, r.n_items, r.started_at, r.finished_at, r.message
+        FROM runs r LEFT JOIN eval_sets es ON es.eval_set = r.eval_set ORDER BY r.started_at, r.run_id
+    """).fetchall()
+
+
+def run_start_times(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """run_id -> started_at of every stored run."""
+    return {row[0]: row[1] for row in con.execute("SELECT run_id, started_at FROM runs").fetchall()}
+
+
+def run_combinations(con: duckdb.DuckDBPyConnection):
+    """The distinct (dataset, model, strategy) of the stored runs, as a DataFrame."""
+    return con.execute("SELECT DISTINCT dataset, model, strategy FROM runs").fetchdf()
+
+
+def cacheable_answers(con: duckdb.DuckDBPyConnection, adapter: str, model_id: str) -> list[tuple]:
+    """Stored ok/refused answers of runs with this adapter and model id, originals first: request_hash,
+    response_id, run_id, item_id, stage, sample_index, status, text, error_class, error_message,
+    model_id_resolved, input_tokens, output_tokens."""
+    return con.execute(
+        """
+        SELECT r.request_hash, r.response_id, r.run_id, r.item_id, r.stage, r.sample_index, r.status, r.text,
+               r.error_class, r.error_message, r.model_id_resolved, r.input_tokens, r.output_tokens
+        FROM responses r JOIN runs u USING (run_id)
+        WHERE u.adapter = ? AND coalesce(nullif(u.model_id, ''), u.model) = ?
+          AND r.status IN ('ok', 'refused') AND r.request_hash IS NOT NULL
+        ORDER BY r.cached, r.created_at
+        """, [adapter, model_id]).fetchall()
+
+
+def finished_item_ids(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
+    """Items of a run with a prediction not caused by an error."""
+    rows = con.execute("SELECT DISTINCT item_id FROM predictions WHERE run_id = ? AND status <> 'error'",
+                       [run_id]).fetchall()
+    return {row[0] for row in rows}
+
+
+def first_resolved_model_id(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
+    """The model id the provider reported for any response of the run; None when none did."""
+    found = con.execute("SELECT model_id_resolved FROM responses WHERE run_id = ? AND model_id_resolved "
+                        "IS NOT NULL LIMIT 1", [run_id]).fetchall()
+    return found[0][0] if found else None
+
+
+def first_answer_texts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
+    """item_id -> text of the run's first successful answer call per item."""
+    rows = con.execute("SELECT item_id, text FROM responses WHERE run_id = ? AND stage = 'answer' "
+                       "AND sample_index = 0 AND status = 'ok' AND text IS NOT NULL", [run_id]).fetchall()
+    return dict(rows)

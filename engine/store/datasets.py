@@ -11,7 +11,8 @@ import pandas as pd
 from engine.store.db import transaction, upsert
 from engine.store.writes import _typed
 
-__all__ = ["replace_dataset", "list_datasets", "dataset_names", "dataset_tables", "stored_manifest", "item_ids"]
+__all__ = ["replace_dataset", "list_datasets", "dataset_names", "dataset_tables", "stored_manifest", "item_ids",
+           "item_locations", "gold_values", "add_gold"]
 
 GOLD_FLOAT_COLUMNS = ("value", "value_norm", "sd", "scale_low", "scale_high")
 
@@ -64,3 +65,20 @@ def stored_manifest(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
 def item_ids(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
     """The stored item ids of dataset `name`, sorted."""
     return sorted(row[0] for row in con.execute("SELECT item_id FROM items WHERE dataset = ?", [name]).fetchall())
+
+
+def item_locations(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+    """item_id and image_path of every stored item of dataset `name`."""
+    return con.execute("SELECT item_id, image_path FROM items WHERE dataset = ?", [name]).df()
+
+
+def gold_values(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+    """item_id, dimension, label and value of every stored gold row of dataset `name`."""
+    return con.execute("SELECT item_id, dimension, label, value FROM gold WHERE dataset = ?", [name]).df()
+
+
+def add_gold(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
+    """Insert new gold rows of dataset `name` (existing keys kept) and add their dimensions to the dataset's."""
+    upsert(con, "gold", pd.DataFrame(rows), replace=False)
+    con.execute("UPDATE datasets SET dimensions = list_distinct(list_concat(coalesce(dimensions, []), ?)) "
+                "WHERE dataset = ?", [sorted({r["dimension"] for r in rows}), name])

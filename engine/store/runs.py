@@ -5,7 +5,8 @@ from __future__ import annotations
 import duckdb
 
 __all__ = ["run_listing", "run_start_times", "run_combinations", "cacheable_answers", "finished_item_ids",
-           "first_resolved_model_id", "first_answer_texts"]
+           "first_resolved_model_id", "first_answer_texts",
+           "clear_predictions"]
 
 
 def run_listing(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -62,3 +63,8 @@ def first_answer_texts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str,
     rows = con.execute("SELECT item_id, text FROM responses WHERE run_id = ? AND stage = 'answer' "
                        "AND sample_index = 0 AND status = 'ok' AND text IS NOT NULL", [run_id]).fetchall()
     return dict(rows)
+
+
+def clear_predictions(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Delete every prediction of a run (before it is written again)."""
+    con.execute("DELETE FROM predictions WHERE run_id = ?", [run_id])

@@ -2,10 +2,11 @@
 
 For each chosen item: the prompt the strategy sends (its user text; zero-shot by default), the
 model's answer to it (the stored answer of the same run when `affectlens run` already asked it, else
-generated now with the same settings), then `HFAdapter.attention_map`: one forward pass with eager
-attention over prompt + answer, the attention from the answer tokens to the image-patch tokens,
-averaged over heads, layers and answer tokens (`mean`) or rolled out through the layers (`rollout`,
-Abnar & Zuidema 2020), on the vision patch grid, normalised to sum to 1. Stored in `explanations`
+generated now with the same settings), then `attention_map`: the adapter's hook
+(`HFAdapter.attention_pass`) runs one forward pass with eager attention over prompt + answer, and
+the attention from the answer tokens to the image-patch tokens is averaged over heads, layers and
+answer tokens (`mean`) or rolled out through the layers (`rollout`, Abnar & Zuidema 2020), on the
+vision patch grid, normalised to sum to 1. Stored in `explanations`
 with method `attention` and measure `attention_mean` / `attention_rollout`.
 """
 
@@ -15,11 +16,46 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.errors import ConfigError
 from engine.explain.occlusion import SaliencyMap, store_maps
 from engine.store import connect
 
 AGGREGATES = ("mean", "rollout")
+
+
+def attention_map(adapter, image, prompt: str, answer: str | None = None, *, aggregate: str = "mean") -> np.ndarray:
+    """Attention from the answer tokens to the image-patch tokens, on the vision patch grid.
+
+    `adapter` provides the hook `attention_pass(image, prompt, answer)` (the `hf` adapter does).
+    `aggregate="mean"`: attention averaged over heads, layers and query positions.
+    `aggregate="rollout"`: attention rollout (Abnar & Zuidema, 2020, "Quantifying Attention Flow in
+    Transformers", ACL): per layer the head-mean attention plus the identity for the residual path, rows
+    renormalised, multiplied through the layers.
+    Returns a float array of shape (grid_h, grid_w) that sums to 1: the share of the query tokens'
+    attention to the image that falls on each patch. Blocking; call it from a thread.
+    """
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"aggregate must be 'mean' or 'rollout', not {aggregate!r}")
+    if not hasattr(adapter, "attention_pass"):
+        raise ConfigError(f"adapter {type(adapter).__name__} gives no attention weights; attention maps need a "
+                          "local transformers model (adapter: hf)")
+    run = adapter.attention_pass(image, prompt, answer)
+    layers = run.layers.astype(np.float64)
+    if aggregate == "mean":
+        weights = layers.mean(0)[run.queries][:, run.image_positions].mean(0)
+    else:
+        seq = layers.shape[-1]
+        rollout = np.eye(seq)
+        for attention in layers:
+            mixed = 0.5 * attention + 0.5 * np.eye(seq)
+            rollout = (mixed / mixed.sum(-1, keepdims=True)) @ rollout
+        weights = rollout[run.queries][:, run.image_positions].mean(0)
+    grid_h, grid_w, skip = run.grid
+    patch = weights[skip:].reshape(-1, grid_h, grid_w).mean(0)  # several frames (video-style grids) averaged
+    total = patch.sum()
+    return patch / total if total > 0 else np.full_like(patch, 1.0 / patch.size)
 
 
 def attention_config(model: str, dataset: dict[str, Any], *, items: list[str] | None = None, limit: int | None = None,
@@ -124,7 +160,7 @@ async def _compute(plan, experiment, db_path, stored: dict[str, str], aggregate:
             if answer is None:
                 response = await adapter.generate(request)
                 answer, source = (response.text, "generated") if response.status == "ok" else (None, "none")
-            values = await asyncio.to_thread(adapter.attention_map, image, prompt, answer or None, aggregate=aggregate)
+            values = await asyncio.to_thread(attention_map, adapter, image, prompt, answer or None, aggregate=aggregate)
             maps.append(SaliencyMap(dataset.name, item.item_id, model.name, plan.strategy_label, "attention",
                                     f"attention_{aggregate}", values, plan.run_id if source == "store" else None,
                                     {"aggregate": aggregate, "answer": (answer or "")[:2000], "answer_source": source,

@@ -113,6 +113,17 @@ def cue_table(traces: pd.DataFrame, by: tuple[str, ...] = ("dataset", "model", "
     return pd.DataFrame(rows, columns=columns)
 
 
+def cue_overview(traces: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset x model x strategy: n, n_with_reasoning and the share of answers citing each cue
+    category (all emotions together), one column per category."""
+    keys = ["dataset", "model", "strategy"]
+    overall = cue_table(traces, by=tuple(keys))
+    wide = overall.pivot_table(index=keys, columns="category", values="share").reset_index()
+    wide.columns.name = None
+    counts = overall.groupby(keys)[["n", "n_with_reasoning"]].first().reset_index()
+    return wide.merge(counts, on=keys)
+
+
 def inconsistency_table(traces: pd.DataFrame) -> pd.DataFrame:
     """Per dataset, model and strategy: how often a clearly signed reasoning contradicts the final polarity."""
     columns = ["dataset", "model", "strategy", "n", "n_with_reasoning", "n_decidable", "n_inconsistent", "rate",
@@ -170,5 +181,5 @@ def reasoning_summary(db_path=None, **filters) -> dict[str, pd.DataFrame]:
             "shift": strategy_cue_shift(traces)}
 
 
-__all__ = ["load_traces", "cue_table", "inconsistency_table", "strategy_cue_shift", "reasoning_summary",
+__all__ = ["load_traces", "cue_table", "cue_overview", "inconsistency_table", "strategy_cue_shift", "reasoning_summary",
            "reasoning_text"]

@@ -19,9 +19,6 @@ SQL = re.compile(r"\b(SELECT\b[\s\S]+?\bFROM\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPD
 NOT_YET_MOVED: set[str] = {
     "engine/explain/occlusion.py",
     "engine/explain/reasoning.py",
-    "engine/metrics/cells.py",
-    "engine/metrics/frames.py",
-    "engine/metrics/scoring.py",
     "engine/runner/batch.py",
     "engine/runner/journal.py",
     "engine/runner/reparse.py",

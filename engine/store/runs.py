@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 
 __all__ = ["run_listing", "run_start_times", "run_combinations", "cacheable_answers", "finished_item_ids",
            "first_resolved_model_id", "first_answer_texts",
-           "clear_predictions"]
+           "clear_predictions", "all_run_ids", "run_record", "run_responses", "parser_versions", "clear_item_rows",
+           "set_parser_version"]
 
 
 def run_listing(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -68,3 +70,46 @@ def first_answer_texts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str,
 def clear_predictions(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     """Delete every prediction of a run (before it is written again)."""
     con.execute("DELETE FROM predictions WHERE run_id = ?", [run_id])
+
+
+def all_run_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every stored run id, sorted."""
+    return [row[0] for row in con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
+
+
+def run_record(con: duckdb.DuckDBPyConnection, run_id: str) -> dict | None:
+    """The `runs` row of `run_id` as a dict; None when there is none."""
+    found = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).fetchdf()
+    return None if found.empty else found.iloc[0].to_dict()
+
+
+def run_responses(con: duckdb.DuckDBPyConnection, run_id: str, stages: list[str]):
+    """The run's responses of `stages` (response_id, dataset, item_id, sample_index, stage, status, text,
+    raw_request), by item and sample."""
+    marks = ", ".join("?" for _ in stages)
+    return con.execute(
+        "SELECT response_id, dataset, item_id, sample_index, stage, status, text, raw_request FROM responses "
+        f"WHERE run_id = ? AND stage IN ({marks}) ORDER BY item_id, sample_index", [run_id, *stages]).fetchdf()
+
+
+def parser_versions(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """The parser versions the run's stored predictions were read with, sorted."""
+    return sorted({v for (v,) in con.execute(
+        "SELECT DISTINCT parser_version FROM predictions WHERE run_id = ? AND parser_version IS NOT NULL",
+        [run_id]).fetchall()})
+
+
+def clear_item_rows(con: duckdb.DuckDBPyConnection, run_id: str, items: list[str]) -> None:
+    """Delete the run's predictions and traces of `items` (before they are written again)."""
+    con.register("_reparsed_items", pd.DataFrame({"item_id": items}))
+    try:
+        for table in ("predictions", "traces"):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ? AND item_id IN (SELECT item_id FROM _reparsed_items)",
+                        [run_id])
+    finally:
+        con.unregister("_reparsed_items")
+
+
+def set_parser_version(con: duckdb.DuckDBPyConnection, run_id: str, version: str) -> None:
+    """Record the parser version a run's predictions were last read with."""
+    con.execute("UPDATE runs SET parser_version = ? WHERE run_id = ?", [version, run_id])

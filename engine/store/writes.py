@@ -27,6 +27,12 @@ PREDICTION_COLUMNS = (
 )
 
 
+def use_one_thread(con: duckdb.DuckDBPyConnection) -> None:
+    """Run this connection's statements on one thread: small bulk inserts gain nothing from DuckDB's workers,
+    and one thread leaves the cores to an event loop waiting for answers."""
+    con.execute("SET threads TO 1")
+
+
 def _typed(frame: pd.DataFrame, float_columns: Iterable[str]) -> pd.DataFrame:
     for column in float_columns:
         if column in frame:

@@ -30,7 +30,8 @@ from engine.datasets.base import Dataset, Gold, Item  # noqa: E402
 from engine.metrics.bootstrap import resample_indices  # noqa: E402
 from engine.metrics.scoring import load_groups, score_evaluation, score_store  # noqa: E402
 from engine.store import connect  # noqa: E402
-from engine.store.writes import write_dataset, write_predictions, write_run  # noqa: E402
+from engine.datasets.stored import write_dataset  # noqa: E402
+from engine.store.writes import write_predictions, write_run  # noqa: E402
 
 EMOTIONS = ["anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral"]
 

@@ -29,9 +29,13 @@ import pandas as pd
 
 from engine.datasets.base import CATEGORICAL, CONTINUOUS, Dataset, Gold, Item, normalise_value
 from engine.errors import AffectLensError
-from engine.store import connect, transaction, upsert
+from engine.parsing.labels import read_slot
+from engine.store import connect, transaction
+from engine.store.datasets import add_gold, gold_values, item_locations
 from engine.store.evalsets import EvalSet, write_eval_set
-from engine.store.writes import write_dataset, write_predictions, write_run
+from engine.datasets.stored import write_dataset
+from engine.store.runs import clear_predictions
+from engine.store.writes import write_predictions, write_run
 from engine.taxonomy import TAXONOMIES, get_taxonomy, infer_taxonomy, normalize_label
 
 __all__ = ["ImportResult", "import_predictions", "parse_scale", "read_table"]
@@ -230,10 +234,16 @@ def _prediction(cell: str, dimension: str, gold_taxonomy: str | None, answer_tax
         return {"status": "ok" if inside else "partial", "value": value, "raw_label": first,
                 "value_norm": normalise_value(dimension, value, scale) if inside else None, "span": cell}
     label_taxonomy = gold_taxonomy if dimension == "polarity" else answer_taxonomy
-    label = normalize_label(first, label_taxonomy).label
-    ranking = [normalize_label(w, answer_taxonomy).label for w in words] if answer_taxonomy else None
+    label = _label(first, label_taxonomy)
+    ranking = [_label(w, answer_taxonomy) for w in words] if answer_taxonomy else None
     return {"status": "ok" if label else "partial", "label": label, "raw_label": first,
             "ranking": ranking if ranking and len(words) > 1 else None, "span": cell}
+
+
+def _label(word: str, taxonomy: str | None) -> str | None:
+    """The label one answer word names in `taxonomy`, read by the answer parser's slot rules; None if none."""
+    found = read_slot(word, taxonomy) if taxonomy else None
+    return found.value if found is not None and found.status == "ok" else None
 
 
 def import_predictions(path: str | os.PathLike, *, dataset: str, model: str, dimension: str | None = None,
@@ -347,7 +357,7 @@ def import_predictions(path: str | os.PathLike, *, dataset: str, model: str, dim
         evaluation_set = EvalSet(dataset, tuple(members), f"{dataset} · {drawn}",
                                  {"source": "import", "test_list_sha256": test_sha, "file_sha256": file_sha})
         with transaction(con):
-            con.execute("DELETE FROM predictions WHERE run_id = ?", [run_id])
+            clear_predictions(con, run_id)
             write_eval_set(con, evaluation_set)
             write_run(con, {
                 "run_id": run_id, "dataset": dataset, "model": model, "adapter": "import", "model_id": model,
@@ -431,7 +441,7 @@ def _store_dataset(con, dataset: str, evaluated: list[str], dimension: str, gold
     """Create the dataset from the import, or add the missing gold to an existing one.
 
     Returns (created, id mapping onto existing item ids or None, problems)."""
-    existing = con.execute("SELECT item_id, image_path FROM items WHERE dataset = ?", [dataset]).df()
+    existing = item_locations(con, dataset)
     if existing.empty:
         items = []
         for item_id in evaluated:
@@ -450,7 +460,7 @@ def _store_dataset(con, dataset: str, evaluated: list[str], dimension: str, gold
     if unknown:
         problems.append(f"{len(unknown)} ids are not items of dataset {dataset!r} and were skipped "
                         f"(e.g. {', '.join(unknown[:3])}); check --id-col or --dataset")
-    stored = con.execute("SELECT item_id, dimension, label, value FROM gold WHERE dataset = ?", [dataset]).df()
+    stored = gold_values(con, dataset)
     have = {(i, d): (label, value) for i, d, label, value in stored.itertuples(index=False)}
     new_rows, conflicts = [], []
     for raw, item_id in mapping.items():
@@ -467,9 +477,7 @@ def _store_dataset(con, dataset: str, evaluated: list[str], dimension: str, gold
             else:
                 new_rows.append(_gold_row(dataset, item_id, dim, source[raw]))
     if new_rows:
-        upsert(con, "gold", pd.DataFrame(new_rows), replace=False)
-        con.execute("UPDATE datasets SET dimensions = list_distinct(list_concat(coalesce(dimensions, []), ?)) "
-                    "WHERE dataset = ?", [sorted({r["dimension"] for r in new_rows}), dataset])
+        add_gold(con, dataset, new_rows)
     if conflicts:
         problems.append(f"{len(conflicts)} items differ from the stored gold, which is kept: {'; '.join(conflicts[:5])}")
     return False, {raw: mapping.get(raw) for raw in evaluated}, problems

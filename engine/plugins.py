@@ -35,7 +35,7 @@ import functools
 from importlib import metadata
 from typing import Any
 
-__all__ = ["GROUPS", "Metric", "entry_points", "load", "plugin_metrics"]
+__all__ = ["GROUPS", "entry_points", "load", "names", "refresh"]
 
 GROUPS = ("affectlens.adapters", "affectlens.loaders", "affectlens.strategies", "affectlens.metrics")
 
@@ -68,19 +68,6 @@ def load(group: str, name: str) -> Any | None:
 
 def names(group: str) -> list[str]:
     return sorted(entry_points(group))
-
-
-def plugin_metrics(dimension: str) -> list:
-    """Every installed plugin metric that applies to `dimension` (`engine.metrics.registry.Metric`s)."""
-    from engine.metrics.registry import METRIC_REGISTRY
-    return [m for m in (METRIC_REGISTRY.get(n) for n in METRIC_REGISTRY.plugin_names()) if dimension in m.dimensions]
-
-
-def __getattr__(name: str):
-    if name == "Metric":  # kept importable from here; it lives with the metric registry
-        from engine.metrics.registry import Metric
-        return Metric
-    raise AttributeError(name)
 
 
 def refresh() -> None:

@@ -34,7 +34,15 @@ __all__ = [
     "map_label",
     "infer_taxonomy",
     "UnknownTaxonomyError",
+    "DEFAULT_SCALES",
 ]
+
+# The rating scales a continuous dimension is asked on when a dataset names none (low, high).
+DEFAULT_SCALES: dict[str, tuple[float, float]] = {
+    "valence": (1.0, 9.0),
+    "arousal": (1.0, 9.0),
+    "intensity": (1.0, 5.0),
+}
 
 
 class UnknownTaxonomyError(KeyError):

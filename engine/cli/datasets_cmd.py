@@ -132,8 +132,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from engine.datasets import describe_dataset, loader_names, read_dataset, stored_datasets
-    from engine.datasets.registry import FORMAT_ALIASES
+    from engine.datasets import describe_dataset, read_dataset, stored_datasets
+    from engine.datasets.base import is_format
 
     if args.path:
         dataset = _load(args)
@@ -145,7 +145,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 dataset = dataset.subset(split=args.split, limit=args.limit)
             elif args.limit is not None:
                 dataset = dataset.subset(limit=args.limit)
-        elif args.name in loader_names() or args.name in FORMAT_ALIASES:
+        elif is_format(args.name):
             raise AffectLensError(f"{args.name!r} is a dataset format; give its folder with --path "
                                   f"(e.g. affectlens datasets show {args.name} --path ../shared/datasets/{args.name})")
         else:

@@ -45,6 +45,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         parser.add_argument("--items", metavar="ID1,ID2", help="item ids to explain")
         parser.add_argument("--limit", type=int, help="explain the first N evaluated items instead of --items")
 
+    def run_options(parser, json_help: str) -> None:
+        """The options of the verbs that run an experiment through the runner."""
+        parser.add_argument("--max-cost", type=float, metavar="USD", help="stop starting new calls at this spend")
+        parser.add_argument("--db", help=DB_HELP)
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
+        parser.add_argument("--json", action="store_true", help=json_help)
+
     occ = verbs.add_parser("occlusion", help="mask each grid cell in turn, re-ask, map the change (any model)",
                            description="Occlusion sensitivity (Zeiler & Fergus 2014) for any model, API models "
                                        "included: an experiment with strategy BASE+occlusion on the chosen items, "
@@ -63,10 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     occ.add_argument("--strategy", default="zero-shot", help="base prompt strategy (default zero-shot)")
     occ.add_argument("--dimensions", default=None,
                      help="without --config: what to ask (default emotion,valence; valence gives graded maps)")
-    occ.add_argument("--max-cost", type=float, metavar="USD", help="stop starting new calls at this spend")
-    occ.add_argument("--db", help=DB_HELP)
-    occ.add_argument("--quiet", action="store_true", help="no progress bar")
-    occ.add_argument("--json", action="store_true", help="print the maps as JSON")
+    run_options(occ, "print the maps as JSON")
     occ.set_defaults(func=cmd_occlusion)
 
     att = verbs.add_parser("attention", help="attention from the answer tokens to the image patches (local models)",
@@ -105,10 +109,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="comma-separated: grayscale, brighter, darker, hue-shift, blur, no-centre, corner-crop, "
                           "caption-only")
     pro.add_argument("--limit", type=int, help="evaluate at most N items per dataset")
-    pro.add_argument("--max-cost", type=float, metavar="USD", help="stop starting new calls at this spend")
-    pro.add_argument("--db", help=DB_HELP)
-    pro.add_argument("--quiet", action="store_true", help="no progress bar")
-    pro.add_argument("--json", action="store_true", help="print the comparisons as a JSON array")
+    run_options(pro, "print the comparisons as a JSON array")
     pro.set_defaults(func=cmd_probes)
 
     exp = verbs.add_parser("export", help="write every stored map as a PNG overlay on its image",
@@ -268,7 +269,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 
 def cmd_reasoning(args: argparse.Namespace) -> int:
-    from engine.explain.reasoning import cue_table, inconsistency_table, load_traces, strategy_cue_shift
+    from engine.explain.reasoning import cue_overview, cue_table, inconsistency_table, load_traces, strategy_cue_shift
 
     traces = load_traces(args.db, dataset=args.dataset)
     tables = {"cues": cue_table(traces), "inconsistency": inconsistency_table(traces),
@@ -280,13 +281,8 @@ def cmd_reasoning(args: argparse.Namespace) -> int:
     if traces.empty:
         console.print("No reasoning traces in the store; run a strategy that reasons (cot, scene) first.")
         return 0
-    overall = cue_table(traces, by=("dataset", "model", "strategy"))
-    wide = overall.pivot_table(index=["dataset", "model", "strategy"], columns="category", values="share").reset_index()
-    wide.columns.name = None
-    counts = overall.groupby(["dataset", "model", "strategy"])[["n", "n_with_reasoning"]].first().reset_index()
-    wide = wide.merge(counts, on=["dataset", "model", "strategy"])
     from engine.explain.cues import CUE_CATEGORIES
-    _frame_table(console, wide, "Share of answers citing each cue (all emotions)",
+    _frame_table(console, cue_overview(traces), "Share of answers citing each cue (all emotions)",
                  ["dataset", "model", "strategy", "n", "n_with_reasoning", *CUE_CATEGORIES])
     _frame_table(console, tables["inconsistency"], "Reasoning sentiment against the final polarity",
                  ["dataset", "model", "strategy", "n", "n_decidable", "n_inconsistent", "rate", "ci_low", "ci_high"])

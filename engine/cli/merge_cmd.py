@@ -21,7 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_merge(args: argparse.Namespace) -> int:
     from engine.store.merge import merge_stores
 
+    from engine.metrics.scoring import refresh_scores
+
     report = merge_stores(args.stores, args.into)
+    if report.datasets:
+        refresh_scores(report.into, dataset=report.datasets)
+        report.scores_refreshed = True
     if args.json:
         print(json.dumps(report.to_dict()))
         return 0

@@ -118,12 +118,12 @@ def run_parse(args: argparse.Namespace) -> int:
 
 
 def run_reparse(args: argparse.Namespace) -> int:
-    from engine.parsing.reparse import reparse
+    from engine.runner.reparse import reparse
 
     judge = None
     if args.judge_adapter:
         from engine.models import ModelSpec
-        from engine.parsing.judge import Judge
+        from engine.runner.judge import Judge
 
         from engine.errors import ConfigError
         from engine.runner.policy import Budget

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from engine.store import connect, default_db_path, migrations
+from engine.store.runs import run_listing
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,11 +31,7 @@ RUN_COLUMNS = ("run_id", "purpose", "dataset", "eval_set", "eval_set_name", "mod
 def _runs(args: argparse.Namespace) -> int:
     """Every run with its full id (what `reparse --run` and `scores --run` take), purpose and evaluation set."""
     with connect(args.db or default_db_path(), read_only=True) as con:
-        rows = con.execute("""
-            SELECT r.run_id, coalesce(r.purpose, 'benchmark'), r.dataset, r.eval_set, es.name, r.model, r.strategy,
-                   r.status, r.n_items, r.started_at, r.finished_at, r.message
-            FROM runs r LEFT JOIN eval_sets es ON es.eval_set = r.eval_set ORDER BY r.started_at, r.run_id
-        """).fetchall()
+        rows = run_listing(con)
     records = [dict(zip(RUN_COLUMNS, row)) for row in rows]
     from engine.runner.batch import pending_batches
     batches = pending_batches(args.db or default_db_path())

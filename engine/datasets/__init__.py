@@ -13,12 +13,12 @@ from engine.datasets.base import (CATEGORICAL, CONTINUOUS, DIMENSIONS, Dataset, 
                                   LoadProblem, get_loader, loader_info, loader_names, normalise_value,
                                   register_loader)
 from engine.datasets.images import ImageInfo, colour_stats, image_rows, inspect_image
-from engine.datasets.registry import FORMAT_ALIASES, check_items, load_dataset
+from engine.datasets.registry import check_items, load_dataset
 from engine.datasets.stored import describe_dataset, read_dataset, store_dataset, stored_datasets
 
 __all__ = [
     "CATEGORICAL", "CONTINUOUS", "DIMENSIONS", "Dataset", "DatasetInfo", "Gold", "Item", "LoadProblem",
     "get_loader", "loader_info", "loader_names", "normalise_value", "register_loader", "ImageInfo", "colour_stats", "image_rows",
-    "inspect_image", "FORMAT_ALIASES", "check_items", "load_dataset", "describe_dataset", "read_dataset",
+    "inspect_image", "check_items", "load_dataset", "describe_dataset", "read_dataset",
     "store_dataset", "stored_datasets",
 ]

@@ -155,12 +155,24 @@ LOADERS: Registry[LoaderEntry] = Registry("dataset format", "affectlens.loaders"
                                           lambda name, loaded: LoaderEntry(name, loaded))
 
 
-def register_loader(name: str, info: DatasetInfo | None = None) -> Callable[[Loader], Loader]:
-    """Register a loader under `name`; `info` describes the release it reads (generic formats have none)."""
+def register_loader(name: str, info: DatasetInfo | None = None,
+                    aliases: tuple[str, ...] = ()) -> Callable[[Loader], Loader]:
+    """Register a loader under `name` (and other format names a config may use for it, `aliases`); `info`
+    describes the release it reads (generic formats have none)."""
     def wrap(fn: Loader) -> Loader:
-        LOADERS.add(name, LoaderEntry(name, fn, info), fn)
+        LOADERS.add(name, LoaderEntry(name, fn, info), fn, aliases)
         return fn
     return wrap
+
+
+def canonical_format(name: str) -> str:
+    """The loader a format name stands for (`csv` -> `manifest`), lower-cased; unknown names come back as given."""
+    return LOADERS.canonical(str(name).lower())
+
+
+def is_format(name: str) -> bool:
+    """Whether `name` is a loader's name or one of its aliases."""
+    return LOADERS.find(canonical_format(name)) is not None
 
 
 def loader_info(name: str) -> DatasetInfo | None:

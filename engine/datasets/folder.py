@@ -36,7 +36,7 @@ def _files(folder: Path) -> list[Path]:
                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
-@register_loader("folder")
+@register_loader("folder", aliases=("imagefolder", "image-folder", "folders"))
 def load_folder(path: str | Path, taxonomy: str | None = None, dimension: str | None = None,
                 derive_polarity: bool = True) -> Dataset:
     """One folder per class (optionally under train/test split folders); taxonomy inferred from the names."""

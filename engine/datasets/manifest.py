@@ -81,7 +81,7 @@ def _distribution(cell, taxonomy: str) -> dict[str, float]:
     return {label: share / total for label, share in out.items()}
 
 
-@register_loader("manifest")
+@register_loader("manifest", aliases=("csv", "tsv", "jsonl", "ndjson", "json"))
 def load_manifest(path: str | Path, image_col: str = "image", label_cols: dict | None = None,
                   scales: dict | None = None, taxonomy: str | None = None, polarity_taxonomy: str | None = None,
                   label_values: dict | None = None, id_col: str | None = None, split_col: str | None = None,

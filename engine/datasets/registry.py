@@ -18,16 +18,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.datasets.base import Dataset, LoadProblem, get_loader, loader_names
+from engine.datasets.base import Dataset, LoadProblem, canonical_format, get_loader, loader_names
 from engine.datasets.files import resolve_inside, row_refs, set_row_refs, short_path, sort_problems
 from engine.datasets.images import ImageInfo, inspect_many
 from engine.errors import DatasetError
 
-__all__ = ["load_dataset", "check_items", "FORMAT_ALIASES", "COMMON_OPTIONS"]
+__all__ = ["load_dataset", "check_items", "COMMON_OPTIONS"]
 
-#: Format names a config may use for the generic loaders.
-FORMAT_ALIASES = {"csv": "manifest", "tsv": "manifest", "jsonl": "manifest", "ndjson": "manifest",
-                  "json": "manifest", "imagefolder": "folder", "image-folder": "folder", "folders": "folder"}
 #: Options every format takes (applied after loading).
 COMMON_OPTIONS = ("limit", "split", "check_images", "strict", "workers", "base_dir")
 # Config keys that describe the entry rather than the data.
@@ -57,7 +54,7 @@ def load_dataset(name_or_spec: str | Mapping[str, Any], path: str | Path | None 
             raise DatasetError(f"dataset {name!r}: not a built-in dataset and no format given; add format: "
                                f"(one of {', '.join(loader_names())}, or csv / jsonl for a manifest)")
         fmt = name
-    loader_name = FORMAT_ALIASES.get(str(fmt).lower(), str(fmt).lower())
+    loader_name = canonical_format(fmt)
     try:
         loader = get_loader(loader_name)
     except KeyError as exc:
@@ -74,7 +71,8 @@ def load_dataset(name_or_spec: str | Mapping[str, Any], path: str | Path | None 
         raise DatasetError(f"dataset {name!r}: {source} does not exist; check path: (relative paths start at "
                            f"{base_dir or Path.cwd()})")
     if loader_name == "manifest":
-        spec.setdefault("fmt", str(fmt).lower() if str(fmt).lower() in FORMAT_ALIASES else None)
+        # a file-type alias (csv, jsonl, ...) also says how to read the manifest
+        spec.setdefault("fmt", str(fmt).lower() if str(fmt).lower() != loader_name else None)
         if spec.get("root"):
             spec["root"] = _resolve(spec["root"], base_dir)
     _check_options(name, loader_name, loader, spec)

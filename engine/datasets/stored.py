@@ -7,22 +7,54 @@ import math
 import os
 from collections import Counter
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-from engine.datasets.base import CATEGORICAL, CONTINUOUS, Dataset, Gold, Item, LoadProblem
+from engine.datasets.base import CATEGORICAL, CONTINUOUS, Dataset, Gold, Item, LoadProblem, normalise_value
 from engine.datasets.images import image_rows
 from engine.errors import DatasetError
+from engine.store import connect
+from engine.store.datasets import dataset_names, dataset_tables, list_datasets, replace_dataset
 
-__all__ = ["store_dataset", "stored_datasets", "read_dataset", "describe_dataset"]
+__all__ = ["write_dataset", "store_dataset", "stored_datasets", "read_dataset", "describe_dataset"]
 
 MAX_SLICE_VALUES = 20  # meta keys with at most this many distinct values are shown as slices
 
 
+def write_dataset(con, dataset: Dataset, *, image_rows: Sequence[dict] = ()) -> None:
+    """Store a dataset's description, items and gold (replacing an earlier load of the same name)."""
+    members = {name: set(ids) for name, ids in dataset.splits.items()}
+    dataset_row = {
+        "dataset": dataset.name,
+        "loader": dataset.loader,
+        "root": str(dataset.root) if dataset.root else None,
+        "taxonomy": dataset.taxonomy,
+        "dimensions": dataset.dimensions,
+        "scales": {dim: list(scale) for dim, scale in dataset.scales.items()},
+        "manifest_sha256": dataset.manifest_sha256(),
+        "n_items": len(dataset.items),
+        "meta": {**dataset.meta, "splits": {k: len(v) for k, v in dataset.splits.items()},
+                 "problems": [str(p) for p in dataset.problems[:200]]},
+    }
+    item_rows = [{
+        "dataset": dataset.name, "item_id": item.item_id, "image_sha256": item.image_sha256,
+        "image_path": item.image_path, "split": item.split,
+        "meta": {**item.meta, **{f"in_{name}": item.item_id in ids for name, ids in members.items()}},
+    } for item in dataset.items]
+    gold_rows = [{
+        "dataset": dataset.name, "item_id": item.item_id, "dimension": dimension,
+        "label": gold.label, "labels": list(gold.labels) or None,
+        "value": gold.value, "value_norm": normalise_value(dimension, gold.value, gold.scale),
+        "sd": gold.sd, "n_raters": gold.n_raters,
+        "scale_low": gold.scale[0] if gold.scale else None,
+        "scale_high": gold.scale[1] if gold.scale else None,
+        "distribution": gold.distribution, "taxonomy": gold.taxonomy,
+    } for item in dataset.items for dimension, gold in item.gold.items()]
+    replace_dataset(con, dataset_row, item_rows, gold_rows, list(image_rows))
+
+
 def store_dataset(db_path: str | os.PathLike | None, dataset: Dataset, *, images: bool = True) -> int:
     """Write `dataset` (description, items, gold and, with `images`, its `images` rows); returns items stored."""
-    from engine.store import connect
-    from engine.store.writes import write_dataset
-
     rows = image_rows(dataset) if images else []
     with connect(db_path) as con:
         write_dataset(con, dataset, image_rows=rows)
@@ -31,31 +63,22 @@ def store_dataset(db_path: str | os.PathLike | None, dataset: Dataset, *, images
 
 def stored_datasets(db_path: str | os.PathLike | None) -> list[dict[str, Any]]:
     """One dict per stored dataset (dataset, loader, n_items, taxonomy, dimensions, root); [] without a store."""
-    from engine.store import connect
-
     if db_path is not None and not Path(db_path).exists():
         return []
     with connect(db_path, read_only=True) as con:
-        frame = con.execute("SELECT dataset, loader, n_items, taxonomy, dimensions, root, created_at "
-                            "FROM datasets ORDER BY dataset").fetch_df()
+        frame = list_datasets(con)
     return frame.to_dict("records")
 
 
 def read_dataset(db_path: str | os.PathLike | None, name: str) -> Dataset:
     """A stored dataset rebuilt from the `datasets`, `items` and `gold` tables (splits and problems included)."""
-    from engine.store import connect
-
     with connect(db_path, read_only=True) as con:
-        row = con.execute("SELECT loader, root, taxonomy, scales, meta FROM datasets WHERE dataset = ?",
-                          [name]).fetchone()
-        if row is None:
-            known = [r[0] for r in con.execute("SELECT dataset FROM datasets ORDER BY 1").fetchall()]
+        tables = dataset_tables(con, name)
+        if tables is None:
+            known = dataset_names(con)
             raise DatasetError(f"no dataset {name!r} in {db_path}; stored: {', '.join(known) or 'none'} "
                                "(store one with `affectlens datasets load NAME --path P`)")
-        items_frame = con.execute("SELECT item_id, image_sha256, image_path, split, meta FROM items "
-                                  "WHERE dataset = ? ORDER BY item_id", [name]).fetch_df()
-        gold_frame = con.execute("SELECT item_id, dimension, label, labels, value, sd, n_raters, scale_low, "
-                                 "scale_high, distribution, taxonomy FROM gold WHERE dataset = ?", [name]).fetch_df()
+    row, items_frame, gold_frame = tables
     loader, root, taxonomy, scales, meta = row
     meta = _json(meta) or {}
     split_names = list((meta.pop("splits", None) or {}))

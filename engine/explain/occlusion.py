@@ -32,7 +32,9 @@ from PIL import Image
 
 from engine.datasets.base import normalise_value
 from engine.explain.strategies import OCCLUDE_STAGE, occlusion_settings
-from engine.store import connect, transaction, upsert
+from engine.store import connect
+from engine.store.explanations import occlusion_responses, replace_maps
+from engine.store.runs import run_record
 
 MEASURES = ("valence_change", "probability_drop", "rank_drop", "label_flip")
 _CELL_STAGE = re.compile(rf"^{OCCLUDE_STAGE}:(\d+):(\d+)$")
@@ -117,10 +119,9 @@ def _read(samples: pd.DataFrame, spec):
 
 
 def _run_record(con, run_id: str, db_path) -> dict:
-    run = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).fetchdf()
-    if run.empty:
+    record = run_record(con, run_id)
+    if record is None:
         raise KeyError(f"no run {run_id!r} in {db_path}; list runs with `affectlens runs`")
-    record = run.iloc[0].to_dict()
     record["dimensions"] = list(record["dimensions"]) if record.get("dimensions") is not None else None
     if isinstance(record.get("config"), str):
         record["config"] = json.loads(record["config"] or "{}")
@@ -133,17 +134,11 @@ def maps_for_run(db_path, run_id: str, item_ids: list[str] | None = None) -> lis
     The grid comes from the run's strategy settings, so a run stopped part-way still gives maps of the
     full grid shape, with NaN where a cell was not asked.
     """
-    from engine.parsing import spec_for_run
+    from engine.runner.reparse import spec_for_run
 
     with connect(db_path, read_only=True) as con:
         record = _run_record(con, run_id, db_path)
-        sql = ("SELECT item_id, stage, sample_index, text, status FROM responses WHERE run_id = ? "
-               "AND (stage LIKE 'occlude:%' OR stage IN ('answer', 'judge'))")
-        params: list = [run_id]
-        if item_ids:
-            sql += " AND list_contains(?, item_id)"
-            params.append(list(item_ids))
-        responses = con.execute(sql, params).fetchdf()
+        responses = occlusion_responses(con, run_id, item_ids)
     extra = ((record.get("config") or {}).get("strategy") or {}).get("extra") or {}
     (rows, cols), fill = occlusion_settings(extra)
     spec = spec_for_run(record)
@@ -187,16 +182,7 @@ def store_maps(db_path, maps: list[SaliencyMap]) -> int:
         return 0
     frame = pd.DataFrame([m.row() for m in maps])
     with connect(db_path) as con:
-        with transaction(con):
-            keys = frame.loc[frame["method"] == "occlusion", ["dataset", "item_id", "model", "strategy"]]
-            if len(keys):
-                con.register("_replaced_maps", keys)
-                con.execute("""DELETE FROM explanations e USING _replaced_maps k
-                               WHERE e.method = 'occlusion' AND e.dataset = k.dataset AND e.item_id = k.item_id
-                                 AND e.model = k.model AND e.strategy = k.strategy""")
-                con.unregister("_replaced_maps")
-            written = upsert(con, "explanations", frame, json_columns=("meta",))
-    return written
+        return replace_maps(con, frame)
 
 
 def _colormap(values: np.ndarray) -> np.ndarray:

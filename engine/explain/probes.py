@@ -30,6 +30,7 @@ from engine.metrics import compare as cmp
 from engine.metrics.evaluation import CategoricalEvaluation, ContinuousEvaluation
 from engine.metrics.scoring import load_groups
 from engine.store import connect
+from engine.store.runs import run_combinations
 
 COLUMNS = ["dataset", "model", "base_strategy", "probe", "strategy", "dimension", "n_common", "n_both_answered",
            "n_changed", "change_rate", "mean_abs_change", "accuracy_base", "accuracy_probe", "difference",
@@ -98,7 +99,7 @@ def probe_report(db_path=None, *, dataset: str | None = None, models: list[str] 
                  dimensions: list[str] | None = None, timeout_s: float | None = None) -> pd.DataFrame:
     """Every probe comparison in the store (columns `COLUMNS`), Holm-adjusted per probe family."""
     with connect(db_path, read_only=True, timeout_s=timeout_s) as con:
-        runs = con.execute("SELECT DISTINCT dataset, model, strategy FROM runs").fetchdf()
+        runs = run_combinations(con)
         if dataset:
             runs = runs[runs["dataset"] == dataset]
         if models:

@@ -1,7 +1,7 @@
 """Read-only queries over the store's explanations, reasoning and probe runs, as DataFrames.
 
 Each opens its own short-lived read-only connection (`engine.store.connect`), with parameterised
-SQL only, and closes it before returning; the dashboard's Explain page calls them through cached
+SQL only (the named queries of `engine.store.explanations`), and closes it before returning; the dashboard's Explain page calls them through cached
 wrappers (`dashboard/explain_data.py`). `timeout_s` bounds how long a query waits while the
 engine holds the file.
 """
@@ -15,32 +15,26 @@ import numpy as np
 import pandas as pd
 
 from engine.store import connect
+from engine.store.explanations import (explained_item_counts, explanation_counts, has_table, item_map_rows,
+                                       map_rows, reasoning_dataset_names)
 
 DEFAULT_TIMEOUT_S = 5.0
-
-
-def _has_table(con, name: str) -> bool:
-    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
-    return bool(found[0])
 
 
 def explanation_overview(db_path, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> pd.DataFrame:
     """What maps the store holds: per dataset, model, strategy, method and measure, how many items."""
     with connect(db_path, read_only=True, timeout_s=timeout_s) as con:
-        if not _has_table(con, "explanations"):
+        if not has_table(con, "explanations"):
             return pd.DataFrame(columns=["dataset", "model", "strategy", "method", "measure", "n_items"])
-        return con.execute("""SELECT dataset, model, strategy, method, measure, count(*) AS n_items
-                              FROM explanations GROUP BY ALL ORDER BY ALL""").fetchdf()
+        return explanation_counts(con)
 
 
 def explained_items(db_path, dataset: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> pd.DataFrame:
     """Items of `dataset` with at least one map: item id, number of maps, the models that have one."""
     with connect(db_path, read_only=True, timeout_s=timeout_s) as con:
-        if not _has_table(con, "explanations"):
+        if not has_table(con, "explanations"):
             return pd.DataFrame(columns=["item_id", "n_maps", "models"])
-        return con.execute("""SELECT item_id, count(*) AS n_maps, list(DISTINCT model ORDER BY model) AS models
-                              FROM explanations WHERE dataset = ? GROUP BY item_id ORDER BY item_id""",
-                           [dataset]).fetchdf()
+        return explained_item_counts(con, dataset)
 
 
 def _grid(row) -> np.ndarray:
@@ -54,16 +48,9 @@ def item_maps(db_path, dataset: str, item_id: str, *, timeout_s: float = DEFAULT
     columns = ["model", "strategy", "method", "measure", "grid_rows", "grid_cols", "values", "meta", "run_id",
                "created_at", "root", "image_path", "image_sha256"]
     with connect(db_path, read_only=True, timeout_s=timeout_s) as con:
-        if not _has_table(con, "explanations"):
+        if not has_table(con, "explanations"):
             return pd.DataFrame(columns=columns)
-        frame = con.execute("""
-            SELECT e.model, e.strategy, e.method, e.measure, e.grid_rows, e.grid_cols, e.cell_values, e.meta,
-                   e.run_id, e.created_at, d.root, i.image_path, i.image_sha256
-            FROM explanations e
-            LEFT JOIN items i ON i.dataset = e.dataset AND i.item_id = e.item_id
-            LEFT JOIN datasets d ON d.dataset = e.dataset
-            WHERE e.dataset = ? AND e.item_id = ?
-            ORDER BY e.method DESC, e.measure, e.model, e.strategy""", [dataset, item_id]).fetchdf()
+        frame = item_map_rows(con, dataset, item_id)
     frame["values"] = [_grid(row) for row in frame.to_dict("records")]
     frame["meta"] = [json.loads(m) if isinstance(m, str) else (m or {}) for m in frame["meta"]]
     return frame[columns]
@@ -73,16 +60,7 @@ def all_maps(db_path, *, dataset: str | None = None, models: list[str] | None = 
              timeout_s: float = DEFAULT_TIMEOUT_S) -> pd.DataFrame:
     """Every map matching the filters, with image locations (for exporting)."""
     with connect(db_path, read_only=True, timeout_s=timeout_s) as con:
-        frame = con.execute("""
-            SELECT e.dataset, e.item_id, e.model, e.strategy, e.method, e.measure, e.grid_rows, e.grid_cols,
-                   e.cell_values, e.meta, e.run_id, d.root, i.image_path, i.image_sha256
-            FROM explanations e
-            LEFT JOIN items i ON i.dataset = e.dataset AND i.item_id = e.item_id
-            LEFT JOIN datasets d ON d.dataset = e.dataset
-            WHERE ($dataset IS NULL OR e.dataset = $dataset) AND ($models IS NULL OR list_contains($models, e.model))
-              AND ($method IS NULL OR e.method = $method)
-            ORDER BY ALL""", {"dataset": dataset, "models": list(models) if models else None,
-                              "method": method}).fetchdf()
+        frame = map_rows(con, dataset=dataset, models=models, method=method)
     frame["values"] = [_grid(row) for row in frame.to_dict("records")]
     frame["meta"] = [json.loads(m) if isinstance(m, str) else (m or {}) for m in frame["meta"]]
     return frame.drop(columns=["cell_values"])
@@ -110,9 +88,7 @@ def resolve_image(root: str | None, image_path: str | None, db_path=None) -> Pat
 def reasoning_datasets(db_path, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[str]:
     """Datasets with at least one reasoning trace."""
     with connect(db_path, read_only=True, timeout_s=timeout_s) as con:
-        rows = con.execute("""SELECT DISTINCT r.dataset FROM traces t JOIN runs r USING (run_id)
-                              ORDER BY 1""").fetchall()
-    return [r[0] for r in rows]
+        return reasoning_dataset_names(con)
 
 
 def reasoning_traces(db_path, dataset: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> pd.DataFrame:

@@ -24,29 +24,8 @@ from scipy import stats
 from engine.explain.cues import CUE_CATEGORIES, analyse_reasoning, is_inconsistent
 from engine.metrics import compare as cmp
 from engine.store import connect
+from engine.store.explanations import latest_traces
 from engine.taxonomy import polarity_of
-
-_TRACES_SQL = """
-WITH latest AS (
-    SELECT run_id, dataset, model, strategy, taxonomy FROM (
-        SELECT *, row_number() OVER (PARTITION BY dataset, model, strategy
-                                     ORDER BY started_at DESC NULLS LAST, run_id DESC) AS position
-        FROM runs WHERE ($dataset IS NULL OR dataset = $dataset)
-                    AND ($models IS NULL OR list_contains($models, model))
-                    AND ($strategies IS NULL OR list_contains($strategies, strategy))
-    ) WHERE position = 1
-)
-SELECT l.dataset, l.model, l.strategy, l.run_id, l.taxonomy, t.item_id, t.steps, t.thinking, r.text AS response_text,
-       pe.label AS emotion, pp.label AS polarity_label
-FROM latest l
-JOIN traces t ON t.run_id = l.run_id
-LEFT JOIN responses r ON r.response_id = t.response_id
-LEFT JOIN predictions pe ON pe.run_id = l.run_id AND pe.item_id = t.item_id AND pe.dimension = 'emotion'
-                         AND pe.status IN ('ok', 'partial')
-LEFT JOIN predictions pp ON pp.run_id = l.run_id AND pp.item_id = t.item_id AND pp.dimension = 'polarity'
-                         AND pp.status IN ('ok', 'partial')
-ORDER BY l.dataset, l.model, l.strategy, t.item_id
-"""
 
 
 def _polarity(row) -> str | None:
@@ -72,13 +51,11 @@ def load_traces(db_path=None, *, dataset: str | None = None, models: list[str] |
                 strategies: list[str] | None = None, con=None) -> pd.DataFrame:
     """One row per answered item with its reasoning analysed: sentiment, inconsistency, `cue_<category>`
     flags and the matched terms (`cue_terms`). `con`: an open connection to read through instead of `db_path`."""
-    params = {"dataset": dataset, "models": list(models) if models else None,
-              "strategies": list(strategies) if strategies else None}
     if con is None:
         with connect(db_path, read_only=True) as own:
-            frame = own.execute(_TRACES_SQL, params).fetchdf()
+            frame = latest_traces(own, dataset=dataset, models=models, strategies=strategies)
     else:
-        frame = con.execute(_TRACES_SQL, params).fetchdf()
+        frame = latest_traces(con, dataset=dataset, models=models, strategies=strategies)
     frame["emotion"] = frame["emotion"].astype(object).where(frame["emotion"].notna(), None)
     frame["polarity"] = [_polarity(row) for row in frame.itertuples(index=False)]
     texts = [reasoning_text(s, t) for s, t in zip(frame["steps"], frame["thinking"])]
@@ -111,6 +88,17 @@ def cue_table(traces: pd.DataFrame, by: tuple[str, ...] = ("dataset", "model", "
             rows.append({**dict(zip(by, keys)), "category": category, "n": n, "n_with_reasoning": with_reasoning,
                          "n_citing": citing, "share": citing / n if n else float("nan")})
     return pd.DataFrame(rows, columns=columns)
+
+
+def cue_overview(traces: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset x model x strategy: n, n_with_reasoning and the share of answers citing each cue
+    category (all emotions together), one column per category."""
+    keys = ["dataset", "model", "strategy"]
+    overall = cue_table(traces, by=tuple(keys))
+    wide = overall.pivot_table(index=keys, columns="category", values="share").reset_index()
+    wide.columns.name = None
+    counts = overall.groupby(keys)[["n", "n_with_reasoning"]].first().reset_index()
+    return wide.merge(counts, on=keys)
 
 
 def inconsistency_table(traces: pd.DataFrame) -> pd.DataFrame:
@@ -170,5 +158,5 @@ def reasoning_summary(db_path=None, **filters) -> dict[str, pd.DataFrame]:
             "shift": strategy_cue_shift(traces)}
 
 
-__all__ = ["load_traces", "cue_table", "inconsistency_table", "strategy_cue_shift", "reasoning_summary",
+__all__ = ["load_traces", "cue_table", "cue_overview", "inconsistency_table", "strategy_cue_shift", "reasoning_summary",
            "reasoning_text"]

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from engine.metrics.base import HIGHER_IS_BETTER
+from engine.store.scoring import evaluation_cells, set_current
 
 __all__ = ["CELL_KEYS", "PURPOSES", "MIN_COVERAGE", "MIN_N", "pick_current", "mark_current", "eligible",
            "rank_frame", "DEFAULT_METRIC", "STRICT_METRICS"]
@@ -70,20 +71,11 @@ DERIVED_GROUP = "polarity from emotion"
 
 def mark_current(con) -> int:
     """Recompute `evaluations.current` over the whole store with `pick_current`; returns the cells."""
-    frame = con.execute("""
-        SELECT e.run_id, e.dimension, e.dataset, e.eval_set, e.model, e.strategy, e.purpose, e.derived,
-               r.status AS run_status, r.started_at
-        FROM evaluations e LEFT JOIN runs r USING (run_id)
-    """).df()
+    frame = evaluation_cells(con)
     if frame.empty:
         return 0
     frame["current"] = pick_current(frame).to_numpy()
-    con.register("_current", frame[["run_id", "dimension", "current"]])
-    try:
-        con.execute("""UPDATE evaluations SET current = c.current FROM _current c
-                       WHERE evaluations.run_id = c.run_id AND evaluations.dimension = c.dimension""")
-    finally:
-        con.unregister("_current")
+    set_current(con, frame)
     return int(frame["current"].sum())
 
 

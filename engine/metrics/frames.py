@@ -19,7 +19,7 @@ import json
 import duckdb
 import pandas as pd
 
-from engine.store.queries import where_in
+from engine.store.scoring import gold_dimensions, group_items, item_meta_rows, scoring_runs
 
 __all__ = ["CATEGORICAL", "CONTINUOUS", "DISTRIBUTION", "GOLD_DIMENSION", "load_plan", "load_items",
            "load_item_meta"]
@@ -36,23 +36,8 @@ def load_plan(con: duckdb.DuckDBPyConnection, *, dataset=None, model=None, strat
               run_id=None, purpose=None) -> pd.DataFrame:
     """One row per scoring group of every matching run: run_id, dataset, eval_set, model, strategy, purpose,
     run_status, started_at, dimension, pred_dimension, gold_dimension, run_taxonomy, n_items, derived."""
-    where, params = where_in({"dataset": dataset, "model": model, "strategy": strategy, "run_id": run_id}, "r")
-    if purpose is not None:
-        purposes = [purpose] if isinstance(purpose, str) else list(purpose)
-        where += f" AND coalesce(r.purpose, 'benchmark') IN ({', '.join('?' for _ in purposes)})"
-        params += purposes
-    frame = con.execute(f"""
-        WITH dims AS (SELECT DISTINCT run_id, dimension FROM predictions
-                      UNION  -- a run that stored no answer at all still stands for the dimensions it asked for
-                      SELECT run_id, unnest(dimensions) AS dimension FROM runs
-                      WHERE dimensions IS NOT NULL AND run_id NOT IN (SELECT run_id FROM predictions))
-        SELECT r.run_id, r.dataset, r.eval_set, r.model, r.strategy, coalesce(r.purpose, 'benchmark') AS purpose,
-               r.status AS run_status, r.started_at, d.dimension, r.taxonomy AS run_taxonomy, r.n_items
-        FROM runs r JOIN dims d USING (run_id)
-        WHERE {where} AND d.dimension IN ('polarity','emotion','ranking','valence','arousal','intensity','distribution')
-        ORDER BY r.dataset, r.model, r.strategy, d.dimension, r.run_id
-    """, params).df()
-    has_gold = set(con.execute("SELECT DISTINCT dataset, dimension FROM gold").fetchall())
+    frame = scoring_runs(con, dataset=dataset, model=model, strategy=strategy, run_id=run_id, purpose=purpose)
+    has_gold = gold_dimensions(con)
     own_polarity = set(frame.loc[frame["dimension"] == "polarity", "run_id"])
     rows = []
     for row in frame.itertuples(index=False):
@@ -91,35 +76,7 @@ def load_items(con: duckdb.DuckDBPyConnection, plan: pd.DataFrame) -> pd.DataFra
         return pd.DataFrame()
     keys = plan[["run_id", "dataset", "eval_set", "pred_dimension", "gold_dimension"]].copy()
     keys["group"] = range(len(keys))
-    con.register("_plan", keys)
-    try:
-        frame = con.execute("""
-            WITH universe AS (
-                SELECT k."group", k.run_id, k.dataset, k.pred_dimension, k.gold_dimension, s.item_id
-                FROM _plan k JOIN eval_set_items s ON s.eval_set = k.eval_set
-                UNION ALL
-                SELECT k."group", k.run_id, k.dataset, k.pred_dimension, k.gold_dimension, p.item_id
-                FROM _plan k JOIN (SELECT DISTINCT run_id, dimension, item_id FROM predictions) p
-                     ON p.run_id = k.run_id AND p.dimension = k.pred_dimension
-                WHERE k.eval_set IS NULL
-            )
-            SELECT u."group", u.item_id, coalesce(p.status, 'missing') AS status, p.label, p.raw_label, p.ranking,
-                   p.value_norm, p.method, p.distribution,
-                   coalesce(p.confidence, pc.confidence, pc.value_norm, pc.value) AS confidence,
-                   g.label AS gold_label, g.labels AS gold_labels, g.value_norm AS gold_value,
-                   g.scale_low AS gold_scale_low, g.scale_high AS gold_scale_high,
-                   g.distribution AS gold_distribution, g.taxonomy AS gold_taxonomy,
-                   gd.distribution AS rater_distribution, (g.item_id IS NOT NULL) AS has_gold
-            FROM universe u
-            LEFT JOIN predictions p ON p.run_id = u.run_id AND p.dimension = u.pred_dimension AND p.item_id = u.item_id
-            LEFT JOIN gold g ON g.dataset = u.dataset AND g.item_id = u.item_id AND g.dimension = u.gold_dimension
-            LEFT JOIN gold gd ON gd.dataset = u.dataset AND gd.item_id = u.item_id AND gd.dimension = 'distribution'
-            LEFT JOIN predictions pc ON pc.run_id = u.run_id AND pc.item_id = u.item_id
-                                     AND pc.dimension = 'confidence'
-            ORDER BY u."group", u.item_id
-        """).df()
-    finally:
-        con.unregister("_plan")
+    frame = group_items(con, keys)
     for column in ("item_id", "status", "label", "raw_label", "method", "gold_label", "gold_taxonomy"):
         values = frame[column].astype(object)
         frame[column] = values.where(values.notna(), None)
@@ -150,11 +107,7 @@ def _json(value):
 def load_item_meta(con: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFrame:
     """Items of a dataset with their metadata keys as columns and image properties (brightness,
     saturation, colorfulness) where the images table has them."""
-    frame = con.execute("""
-        SELECT i.item_id, i.split, i.meta, im.brightness, im.saturation, im.colorfulness
-        FROM items i LEFT JOIN images im ON im.image_sha256 = i.image_sha256
-        WHERE i.dataset = ? ORDER BY i.item_id
-    """, [dataset]).df()
+    frame = item_meta_rows(con, dataset)
     meta = pd.DataFrame([_json(m) or {} for m in frame["meta"]], index=frame.index)
     meta = meta.drop(columns=[c for c in meta.columns if c in frame.columns], errors="ignore")
     return pd.concat([frame.drop(columns=["meta"]), meta], axis=1)

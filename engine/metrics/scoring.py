@@ -27,9 +27,10 @@ from engine.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_S
 from engine.metrics.cells import CELL_KEYS, DERIVED_GROUP, mark_current, pick_current
 from engine.metrics.evaluation import CategoricalEvaluation, ContinuousEvaluation, DistributionEvaluation, \
     Evaluation
-from engine.metrics.frames import CATEGORICAL, CONTINUOUS, load_items, load_plan, where_in
+from engine.metrics.frames import CATEGORICAL, CONTINUOUS, load_items, load_plan
 from engine.store import connect
 from engine.store.db import transaction
+from engine.store.scoring import current_benchmark_cells, replace_scored_rows, run_ids
 from engine.taxonomy import infer_taxonomy
 
 __all__ = ["SCORE_COLUMNS", "Group", "load_groups", "score_evaluation", "score_store", "refresh_scores",
@@ -273,8 +274,7 @@ def refresh_scores(db_path: str | os.PathLike | None = None, *, dataset=None, mo
     with connect(db_path) as con:  # creates or migrates the store, so the read below finds it
         groups = load_groups(con, dataset=dataset, model=model, strategy=strategy, dimension=dimension,
                              run_id=run_id, purpose=None, current=False)
-        where, params = where_in({"dataset": dataset, "model": model, "strategy": strategy, "run_id": run_id})
-        runs = [row[0] for row in con.execute(f"SELECT run_id FROM runs WHERE {where}", params).fetchall()]
+        runs = run_ids(con, dataset=dataset, model=model, strategy=strategy, run_id=run_id)
     frame = _score_groups(groups, None, n_resamples, seed, level)
     evaluations = pd.DataFrame([g.evaluation_row() for g in groups], columns=EVALUATION_COLUMNS)
     outcomes = pd.concat([g.outcome_rows() for g in groups], ignore_index=True) if groups else pd.DataFrame(
@@ -282,21 +282,14 @@ def refresh_scores(db_path: str | os.PathLike | None = None, *, dataset=None, mo
     wanted_dims = None if dimension is None else ([dimension] if isinstance(dimension, str) else list(dimension))
     with connect(db_path) as con:
         with transaction(con):
-            con.register("_runs", pd.DataFrame({"run_id": runs or [""]}))
-            dim_clause, dim_params = where_in({"dimension": wanted_dims})
-            for table in ("scores", "evaluations", "outcomes"):
-                con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM _runs) AND {dim_clause}",
-                            dim_params)
-            con.unregister("_runs")
-            _insert(con, "scores", frame, SCORE_COLUMNS)
-            _insert(con, "evaluations", evaluations, EVALUATION_COLUMNS)
-            _insert(con, "outcomes", _typed_outcomes(outcomes), OUTCOME_COLUMNS)
+            replace_scored_rows(con, runs, wanted_dims, {
+                "scores": (frame, SCORE_COLUMNS), "evaluations": (evaluations, EVALUATION_COLUMNS),
+                "outcomes": (_typed_outcomes(outcomes), OUTCOME_COLUMNS)})
             mark_current(con)
     chosen = {(g.run_id, g.dimension) for g in groups}
     if len(frame):
         with connect(db_path, read_only=True) as con:
-            current = set(con.execute("SELECT run_id, dimension FROM evaluations WHERE current AND "
-                                      "purpose = 'benchmark'").fetchall())
+            current = current_benchmark_cells(con)
         keep = [(r, d) in current and (r, d) in chosen for r, d in zip(frame["run_id"], frame["dimension"])]
         frame = frame[keep].reset_index(drop=True)
     return frame
@@ -311,15 +304,3 @@ def _typed_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("answer", "gold", "status", "outcome", "item_id"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
-
-
-def _insert(con, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
-    """One bulk insert (tables without conflicting rows: the matching rows were deleted first)."""
-    if frame is None or len(frame) == 0:
-        return
-    con.register("_insert_frame", frame[columns])
-    try:
-        names = ", ".join(columns)
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _insert_frame")
-    finally:
-        con.unregister("_insert_frame")

@@ -2,7 +2,7 @@
 
 Baselines read `request.task` (dimensions, taxonomy, scales) instead of the prompt, and answer with a
 compact JSON text holding only the requested dimensions, on the requested scales (default
-`engine.parsing.types.DEFAULT_SCALES`), with labels of the requested taxonomy, e.g.
+`engine.taxonomy.DEFAULT_SCALES`), with labels of the requested taxonomy, e.g.
 `{"polarity": "positive", "valence": 6.1, "arousal": 3.2, "emotion": "joy"}`. The common parser reads
 it like any model's answer. Dimensions a baseline cannot answer are left out (stored as unanswered).
 
@@ -26,8 +26,7 @@ import numpy as np
 from engine.errors import AffectLensError
 from engine.models.base import (ErrorClass, ImagePart, ModelAdapter, ModelRequest, ModelResponse,
                                 PrepareContext, TaskSpec)
-from engine.parsing.types import DEFAULT_SCALES
-from engine.taxonomy import get_taxonomy, map_label, normalize_label
+from engine.taxonomy import DEFAULT_SCALES, get_taxonomy, map_label, normalize_label
 
 CATEGORICAL = ("polarity", "emotion")
 CONTINUOUS = ("valence", "arousal", "intensity")

@@ -18,8 +18,8 @@ Options (`models: - {adapter: hf, model: PATH_OR_HUB_ID, options: {...}}`):
 `generate.extra` entries that are generation settings (e.g. repetition_penalty) go to `model.generate`;
 other vendors' keys there are ignored.
 
-`attention_map` gives, for interpretability, the attention from the answer tokens to the image-patch
-tokens projected onto the vision patch grid.
+`attention_pass` is the hook behind attention maps (`engine.explain.attention`): one forward pass's
+attention weights with the image-token positions and their patch grid.
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ import numpy as np
 from engine.errors import AffectLensError
 from engine.models.base import (ErrorClass, GenerateConfig, ImagePart, ModelAdapter, ModelRequest,
                                 ModelResponse, PrepareContext, TextPart)
+
+
+@dataclass(frozen=True)
+class AttentionPass:
+    """What one eager forward pass over prompt (+ answer) gives an attention map (see `attention_pass`)."""
+
+    layers: np.ndarray  # (n_layers, seq, seq): attention averaged over heads, per layer
+    queries: np.ndarray  # the query positions (answer tokens, or the last prompt token)
+    image_positions: np.ndarray  # positions of the image tokens in the sequence
+    grid: tuple[int, int, int]  # (grid_h, grid_w, leading image tokens to skip, e.g. a class token)
 
 
 class ModelLoadError(AffectLensError):
@@ -274,25 +284,17 @@ class HFAdapter(ModelAdapter):
         base = self.spec.model or self.spec.name
         return f"{base}@{commit}" if commit and not Path(base).exists() else base
 
-    # ---------------------------------------------------------------- attention
-    def attention_map(self, image: ImagePart, prompt: str, answer: str | None = None, *,
-                      aggregate: str = "mean") -> np.ndarray:
-        """Attention from the answer tokens to the image-patch tokens, on the vision patch grid.
+    # ---------------------------------------------------------------- attention hook
+    def attention_pass(self, image: ImagePart, prompt: str, answer: str | None = None) -> AttentionPass:
+        """One forward pass with eager attention over `prompt` (with the image) followed by `answer`.
 
-        Runs one forward pass with eager attention over `prompt` (with the image) followed by
-        `answer` when given; the query positions are the answer's tokens, or the last prompt token
-        (the one that produces the first answer token) when `answer` is None.
-        `aggregate="mean"`: attention averaged over heads, layers and query positions.
-        `aggregate="rollout"`: attention rollout (Abnar & Zuidema, 2020, "Quantifying Attention Flow
-        in Transformers", ACL): per layer the head-mean attention plus the identity for the residual
-        path, rows renormalised, multiplied through the layers.
-        Returns a float array of shape (grid_h, grid_w) that sums to 1: the share of the query
-        tokens' attention to the image that falls on each patch. Blocking; call it from a thread.
+        The hook `engine.explain.attention.attention_map` turns into a map: per layer the head-mean
+        attention, the query positions (the answer's tokens, or the last prompt token -- the one that
+        produces the first answer token -- when `answer` is None), the image-token positions and the
+        vision patch grid they lie on. Blocking; call it from a thread.
         """
         import torch
 
-        if aggregate not in ("mean", "rollout"):
-            raise ValueError(f"aggregate must be 'mean' or 'rollout', not {aggregate!r}")
         self.load()
         pil = _decode(image)
         text = self._prompt([{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}])
@@ -308,7 +310,7 @@ class HFAdapter(ModelAdapter):
         if image_positions.numel() == 0:
             raise ValueError(f"model {self.spec.name!r}: the prompt holds no image tokens; cannot map attention")
         seq = ids.shape[0]
-        queries = torch.arange(n_prompt, seq) if n_prompt and n_prompt < seq else torch.tensor([seq - 1])
+        queries = np.arange(n_prompt, seq) if n_prompt and n_prompt < seq else np.array([seq - 1])
         with self._model_lock, torch.inference_mode():
             previous = getattr(self.model.config, "_attn_implementation", None)
             if previous != "eager":
@@ -318,22 +320,11 @@ class HFAdapter(ModelAdapter):
             finally:
                 if previous not in (None, "eager"):
                     self.model.set_attn_implementation(previous)
-        layers = [a[0].float().mean(0).cpu() for a in out.attentions if a is not None]  # (seq, seq) per layer
+        layers = [a[0].float().mean(0).cpu().numpy() for a in out.attentions if a is not None]  # (seq, seq) each
         if not layers:
             raise RuntimeError(f"model {self.spec.name!r} returned no attention weights")
-        if aggregate == "mean":
-            weights = torch.stack(layers).mean(0)[queries][:, image_positions].mean(0)
-        else:
-            rollout = torch.eye(seq)
-            for attention in layers:
-                mixed = 0.5 * attention + 0.5 * torch.eye(seq)
-                rollout = (mixed / mixed.sum(-1, keepdim=True)) @ rollout
-            weights = rollout[queries][:, image_positions].mean(0)
-        grid_h, grid_w, skip = _patch_grid(len(image_positions), inputs, self.model)
-        patch = weights[skip:].double().numpy()
-        patch = patch.reshape(-1, grid_h, grid_w).mean(0)  # several frames (video-style grids) averaged
-        total = patch.sum()
-        return patch / total if total > 0 else np.full_like(patch, 1.0 / patch.size)
+        return AttentionPass(np.stack(layers), queries, image_positions.cpu().numpy(),
+                             _patch_grid(len(image_positions), inputs, self.model))
 
     async def aclose(self) -> None:
         if self._worker is not None:

@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["ok", "partial", "failed", "refused"]
+from engine.taxonomy import DEFAULT_SCALES
 
-DEFAULT_SCALES: dict[str, tuple[float, float]] = {
-    "valence": (1.0, 9.0),
-    "arousal": (1.0, 9.0),
-    "intensity": (1.0, 5.0),
-}
+Status = Literal["ok", "partial", "failed", "refused"]
 
 
 @dataclass(frozen=True)

@@ -422,10 +422,9 @@ class BatchModelClient(ModelClient):
     # ------------------------------------------------------------------------------- store
     def _load_open(self) -> list[dict]:
         from engine.store import connect
+        from engine.store.batches import open_batches
         with connect(self.db) as con:
-            frame = con.execute(f"SELECT * FROM batches WHERE model = ? AND adapter = ? AND model_id = ? AND state "
-                                f"IN ({', '.join('?' * len(OPEN_STATES))}) ORDER BY created_at",
-                                [self.config.name, self.config.adapter, self.model_id, *OPEN_STATES]).fetch_df()
+            frame = open_batches(con, self.config.name, self.config.adapter, self.model_id, OPEN_STATES)
         rows = []
         for record in frame.to_dict("records"):
             record = {k: (None if _isna(v) else v) for k, v in record.items()}
@@ -474,17 +473,9 @@ def _fsync_dir(db: Path) -> None:
 def pending_batches(db: str | os.PathLike) -> list[dict]:
     """Batches not yet collected (for `affectlens runs` and the dashboard)."""
     from engine.store import connect
+    from engine.store.batches import open_batch_summaries
     with connect(db, read_only=True) as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "batches" not in tables:
-            return []
-        rows = con.execute(
-            "SELECT model, provider_batch_id, state, vendor_status, n_requests, n_succeeded, n_errored, n_expired, "
-            "worst_cost_usd, run_ids, created_at, updated_at FROM batches WHERE state IN "
-            f"({', '.join('?' * len(OPEN_STATES))}) ORDER BY created_at", list(OPEN_STATES)).fetchall()
-    names = ("model", "provider_batch_id", "state", "vendor_status", "n_requests", "n_succeeded", "n_errored",
-             "n_expired", "worst_cost_usd", "run_ids", "created_at", "updated_at")
-    return [dict(zip(names, row)) for row in rows]
+        return open_batch_summaries(con, tuple(OPEN_STATES))
 
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.store.runs import cacheable_answers, finished_item_ids
+
 __all__ = ["CachedAnswer", "ResponseCache", "finished_items"]
 
 
@@ -54,15 +56,7 @@ class ResponseCache:
 
         The first (original, non-cached) answer per hash wins.
         """
-        rows = con.execute(
-            """
-            SELECT r.request_hash, r.response_id, r.run_id, r.item_id, r.stage, r.sample_index, r.status, r.text,
-                   r.error_class, r.error_message, r.model_id_resolved, r.input_tokens, r.output_tokens
-            FROM responses r JOIN runs u USING (run_id)
-            WHERE u.adapter = ? AND coalesce(nullif(u.model_id, ''), u.model) = ?
-              AND r.status IN ('ok', 'refused') AND r.request_hash IS NOT NULL
-            ORDER BY r.cached, r.created_at
-            """, [adapter, model_id]).fetchall()
+        rows = cacheable_answers(con, adapter, model_id)
         before = len(self._answers)
         for row in rows:
             self._answers.setdefault(row[0], CachedAnswer(*row[1:]))
@@ -75,6 +69,4 @@ def finished_items(con, run_id: str) -> set[str]:
 
     Items whose calls all failed, or that were never reached, are done again on a rerun.
     """
-    rows = con.execute("SELECT DISTINCT item_id FROM predictions WHERE run_id = ? AND status <> 'error'",
-                       [run_id]).fetchall()
-    return {row[0] for row in rows}
+    return finished_item_ids(con, run_id)

@@ -255,22 +255,24 @@ def _prepare_store(db: Path, config: ExperimentConfig, plans: list[RunPlan], ada
     """Store datasets and `running` rows; load caches and answered items (one connection)."""
     from engine.store import connect
     from engine.store.evalsets import write_eval_set
-    from engine.store.writes import write_dataset, write_run
+    from engine.datasets.stored import write_dataset
+    from engine.store.datasets import stored_manifest
+    from engine.store.runs import run_start_times
+    from engine.store.writes import write_run
 
     caches: dict[str, ResponseCache] = {}
     done: dict[str, set[str]] = {}
     rows: dict[str, dict] = {}
     with connect(db) as con:
         for data in _unique_datasets(plans):
-            stored = con.execute("SELECT manifest_sha256 FROM datasets WHERE dataset = ?", [data.name]).fetchall()
-            if not stored or stored[0][0] != data.full.manifest_sha256():
+            if stored_manifest(con, data.name) != data.full.manifest_sha256():
                 write_dataset(con, data.full, image_rows=_image_rows(data.full))
             write_eval_set(con, data.eval_set())
         for model in config.models:
             cache = ResponseCache()
             cache.load(con, model.adapter, adapters[model.name].model_id)
             caches[model.name] = cache
-        existing = {row[0]: row[1] for row in con.execute("SELECT run_id, started_at FROM runs").fetchall()}
+        existing = run_start_times(con)
         for plan in plans:
             done[plan.run_id] = finished_items(con, plan.run_id) if plan.run_id in existing else set()
             row = _run_row(plan, config, adapters[plan.model.name], existing.get(plan.run_id))
@@ -388,15 +390,14 @@ def _summary(executor: RunExecutor) -> RunSummary:
 
 def _finish_runs(db: Path, executors: list[RunExecutor], rows: dict[str, dict]) -> None:
     from engine.store import connect
+    from engine.store.runs import first_resolved_model_id
     from engine.store.writes import write_run
     with connect(db) as con:
         for executor in executors:
             row = dict(rows[executor.plan.run_id])
             resolved = executor.counters.resolved_model
             if resolved is None:
-                found = con.execute("SELECT model_id_resolved FROM responses WHERE run_id = ? AND model_id_resolved "
-                                    "IS NOT NULL LIMIT 1", [executor.plan.run_id]).fetchall()
-                resolved = found[0][0] if found else None
+                resolved = first_resolved_model_id(con, executor.plan.run_id)
             row.update(status=executor.status, message=executor.message, model_id_resolved=resolved,
                        finished_at=datetime.now())
             row["provenance"] = {**row["provenance"], "model_id_resolved": resolved}

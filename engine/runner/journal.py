@@ -68,8 +68,8 @@ def merge_records(db_path: str | os.PathLike, records: Iterable[dict]) -> tuple[
     """Write journal records into the store in one transaction: (responses, predictions) written."""
     import pandas as pd
 
-    from engine.store import connect, upsert
-    from engine.store.writes import write_predictions, write_responses, write_traces
+    from engine.store import connect, transaction, upsert
+    from engine.store.writes import use_one_thread, write_predictions, write_responses, write_traces
 
     responses, predictions, traces, orders = [], [], [], []
     for record in records:
@@ -86,20 +86,13 @@ def merge_records(db_path: str | os.PathLike, records: Iterable[dict]) -> tuple[
     if not (responses or predictions or traces):
         return 0, 0
     with connect(db_path) as con:
-        # Small bulk inserts gain nothing from DuckDB's worker threads; one thread leaves the cores
-        # to the event loop that is waiting for answers.
-        con.execute("SET threads TO 1")
-        con.execute("BEGIN TRANSACTION")
-        try:
+        use_one_thread(con)
+        with transaction(con):
             write_responses(con, responses)
             write_predictions(con, predictions)
             write_traces(con, traces)
             if orders:
                 upsert(con, "label_orders", pd.DataFrame(orders))
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
     return len(responses), len(predictions)
 
 

@@ -175,9 +175,8 @@ def _hash_images(dataset: Dataset) -> None:
 
 def _loader_parameters(entry: DatasetConfig) -> set[str]:
     from engine.datasets import get_loader, loader_names
-    from engine.datasets.registry import FORMAT_ALIASES
-    fmt = str(entry.format or entry.name or "").lower()
-    fmt = FORMAT_ALIASES.get(fmt, fmt)
+    from engine.datasets.base import canonical_format
+    fmt = canonical_format(entry.format or entry.name or "")
     if fmt not in loader_names():
         return set()
     return set(inspect.signature(get_loader(fmt)).parameters)

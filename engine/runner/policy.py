@@ -1,7 +1,7 @@
 """One call policy for every model call: admission, timeout, retries, budget and cost, no journal needed.
 
 The runner's `ModelClient` adds caching, de-duplication, the breaker and the journal on top of it;
-the judge fallback (`engine.parsing.judge`) and the dashboard's image analysis (`dashboard.upload`)
+the judge fallback (`engine.runner.judge`) and the dashboard's image analysis (`dashboard.upload`)
 use it directly, so their calls are retried, rate-limited, priced and stopped by `--max-cost` the
 same way as an experiment's.
 

@@ -20,9 +20,10 @@ def sample_items(db_path: str | os.PathLike, dataset: str, n_images: int, seed: 
 
     from engine.errors import ConfigError
     from engine.store import connect
+    from engine.store.datasets import item_ids
 
     with connect(db_path, read_only=True) as con:
-        ids = sorted(row[0] for row in con.execute("SELECT item_id FROM items WHERE dataset = ?", [dataset]).fetchall())
+        ids = item_ids(con, dataset)
     if not ids:
         raise ConfigError(f"dataset {dataset!r} has no stored items to sample from; run it once with "
                           "`affectlens run` (or `affectlens datasets load`) first")

@@ -4,8 +4,8 @@ Every table the stores share is copied generically, so tables and columns added 
 migrations merge too: the columns both sides have; rows matched by the target table's primary key
 where it has one (a key already present is kept as it is -- first write wins, as for paid-for
 responses -- and reported as a conflict when any other column differs), and de-duplicated on all
-columns where it has none. Derived tables (`scores`) are not copied but recomputed once the rows are
-in. `runs` rows with the same run id -- the shards of one sharded run, or the same run resumed on
+columns where it has none. Derived tables (`scores`) are not copied; the caller recomputes them
+for `MergeReport.datasets` (`affectlens merge` does), since scoring sits above the store. `runs` rows with the same run id -- the shards of one sharded run, or the same run resumed on
 two machines -- are merged: earliest start, latest finish, the least finished status, and the
 provenance of each part kept (`provenance.shards`, `provenance.merged_from`). Merging the same
 stores again changes nothing.
@@ -35,6 +35,7 @@ class MergeReport:
     runs_merged: int = 0
     skipped_tables: list[str] = field(default_factory=list)
     scores_refreshed: bool = False
+    datasets: list[str] = field(default_factory=list)  # the datasets of the merged runs, whose scores are stale
 
     def to_dict(self) -> dict:
         return {"into": str(self.into), "added": self.added, "conflicts": self.conflicts,
@@ -42,7 +43,7 @@ class MergeReport:
                 "scores_refreshed": self.scores_refreshed}
 
 
-def merge_stores(sources: list[str | os.PathLike], into: str | os.PathLike, *, refresh: bool = True,
+def merge_stores(sources: list[str | os.PathLike], into: str | os.PathLike, *,
                  max_conflicts_listed: int = 50) -> MergeReport:
     """Merge every store of `sources` into `into` (created when missing); see the module docstring."""
     from engine.store import connect
@@ -79,17 +80,10 @@ def merge_stores(sources: list[str | os.PathLike], into: str | os.PathLike, *, r
                 raise
             finally:
                 con.execute("DETACH src")
-        datasets = [r[0] for r in con.execute("SELECT DISTINCT dataset FROM runs").fetchall()]
+        report.datasets = [r[0] for r in con.execute("SELECT DISTINCT dataset FROM runs").fetchall()]
     if len(report.conflicts) > max_conflicts_listed:
         extra = len(report.conflicts) - max_conflicts_listed
         report.conflicts = report.conflicts[:max_conflicts_listed] + [f"... and {extra} more"]
-    if refresh and datasets:
-        try:
-            from engine.metrics.scoring import refresh_scores
-        except ImportError:
-            return report
-        refresh_scores(target, dataset=datasets)
-        report.scores_refreshed = True
     return report
 
 

@@ -1,4 +1,4 @@
-"""Writes into the store: datasets with their items and gold, runs, responses, predictions, traces.
+"""Writes into the store: runs, responses, predictions, traces.
 
 Every write is one bulk statement per table (pandas frames registered with DuckDB).
 """
@@ -12,7 +12,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from engine.datasets.base import Dataset, normalise_value
 from engine.store.db import transaction, upsert
 
 RESPONSE_COLUMNS = (
@@ -28,46 +27,10 @@ PREDICTION_COLUMNS = (
 )
 
 
-def write_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, *, image_rows: Sequence[dict] = ()) -> None:
-    """Store a dataset's description, items and gold (replacing an earlier load of the same name)."""
-    with transaction(con):
-        for table in ("gold", "items"):
-            con.execute(f"DELETE FROM {table} WHERE dataset = ?", [dataset.name])
-        upsert(con, "datasets", pd.DataFrame([{
-            "dataset": dataset.name,
-            "loader": dataset.loader,
-            "root": str(dataset.root) if dataset.root else None,
-            "taxonomy": dataset.taxonomy,
-            "dimensions": dataset.dimensions,
-            "scales": {dim: list(scale) for dim, scale in dataset.scales.items()},
-            "manifest_sha256": dataset.manifest_sha256(),
-            "n_items": len(dataset.items),
-            "meta": {**dataset.meta, "splits": {k: len(v) for k, v in dataset.splits.items()},
-                     "problems": [str(p) for p in dataset.problems[:200]]},
-        }]), json_columns=("scales", "meta"))
-        members = {name: set(ids) for name, ids in dataset.splits.items()}
-        upsert(con, "items", pd.DataFrame([{
-            "dataset": dataset.name, "item_id": item.item_id, "image_sha256": item.image_sha256,
-            "image_path": item.image_path, "split": item.split,
-            "meta": {**item.meta, **{f"in_{name}": item.item_id in ids for name, ids in members.items()}},
-        } for item in dataset.items]), json_columns=("meta",))
-        gold_rows = []
-        for item in dataset.items:
-            for dimension, gold in item.gold.items():
-                gold_rows.append({
-                    "dataset": dataset.name, "item_id": item.item_id, "dimension": dimension,
-                    "label": gold.label, "labels": list(gold.labels) or None,
-                    "value": gold.value, "value_norm": normalise_value(dimension, gold.value, gold.scale),
-                    "sd": gold.sd, "n_raters": gold.n_raters,
-                    "scale_low": gold.scale[0] if gold.scale else None,
-                    "scale_high": gold.scale[1] if gold.scale else None,
-                    "distribution": gold.distribution, "taxonomy": gold.taxonomy,
-                })
-        if gold_rows:
-            upsert(con, "gold", _typed(pd.DataFrame(gold_rows), ("value", "value_norm", "sd", "scale_low",
-                                                                 "scale_high")), json_columns=("distribution",))
-        if image_rows:
-            upsert(con, "images", pd.DataFrame(list(image_rows)))
+def use_one_thread(con: duckdb.DuckDBPyConnection) -> None:
+    """Run this connection's statements on one thread: small bulk inserts gain nothing from DuckDB's workers,
+    and one thread leaves the cores to an event loop waiting for answers."""
+    con.execute("SET threads TO 1")
 
 
 def _typed(frame: pd.DataFrame, float_columns: Iterable[str]) -> pd.DataFrame:

@@ -110,7 +110,8 @@ def build_store(db: Path, images: Path) -> Path:
     from engine.datasets.registry import load_dataset
     from engine.store import connect
     from engine.store.evalsets import EvalSet, write_eval_set
-    from engine.store.writes import write_dataset, write_predictions, write_responses, write_run, write_traces
+    from engine.datasets.stored import write_dataset
+    from engine.store.writes import write_predictions, write_responses, write_run, write_traces
 
     dataset = load_dataset({"name": DATASET, "path": str(_manifest(images)), **DATASET_ENTRY})
     assert not dataset.problems, dataset.problems

@@ -19,7 +19,8 @@ from engine.metrics.scoring import refresh_scores
 from engine.store import connect
 from engine.store.evalsets import EvalSet, write_eval_set
 from engine.store.queries import current_scores
-from engine.store.writes import write_dataset, write_predictions, write_run
+from engine.datasets.stored import write_dataset
+from engine.store.writes import write_predictions, write_run
 
 LABELS = ("positive", "negative")
 STATUSES = ("ok", "ok", "ok", "failed", "refused", "error", "missing")

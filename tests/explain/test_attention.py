@@ -49,7 +49,7 @@ def test_rollout_through_the_cli_beside_the_mean_map(explain_store, hotspots, ti
 def test_attention_needs_a_local_model(hotspots, tmp_path):
     config = attention_config("gpt-4o", fx.dataset_entry(hotspots), items=["positive/hot_1_2.png"])
     config["models"][0].update(adapter="openai")
-    with pytest.raises(ConfigError, match="local transformers model"):
+    with pytest.raises(ConfigError, match="adapter reads out attention"):
         attention_maps(config, tmp_path / "r.duckdb")
     with pytest.raises(ConfigError, match="--items"):
         attention_config("m", fx.dataset_entry(hotspots))

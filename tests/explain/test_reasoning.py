@@ -11,7 +11,7 @@ from scipy import stats
 
 import explain_fixtures as fx
 from engine.cli.main import main
-from engine.explain.reasoning import cue_table, inconsistency_table, load_traces, strategy_cue_shift
+from engine.explain.reasoning import cue_overview, cue_table, inconsistency_table, load_traces, strategy_cue_shift
 
 # By hand, per item of the cot run: categories cited, reasoning sentiment, final polarity.
 #   r1 smiling, eyes / bright, warm, golden, sunlight          positive   positive  -> consistent
@@ -85,3 +85,14 @@ def test_cli_tables(store, capsys):
     assert main(["explain", "reasoning", "--db", str(store)]) == 0
     out = capsys.readouterr().out
     assert "Reasoning sentiment against the final polarity" in out and "reasoner" in out
+
+
+def test_cue_overview_is_one_row_per_run_with_a_share_per_category(store):
+    """The frame `affectlens explain reasoning` prints: the hand-counted cot shares out of 4 answers."""
+    wide = cue_overview(load_traces(store))
+    cot = wide[wide["strategy"] == "cot"]
+    assert len(cot) == 1 and not wide.duplicated(["dataset", "model", "strategy"]).any()
+    row = cot.iloc[0]
+    assert row["n"] == 4
+    for category, citing in COT_CITING.items():
+        assert row[category] == pytest.approx(citing / 4), category

@@ -13,7 +13,8 @@ import numpy as np
 from engine.datasets.base import Dataset, Gold, Item
 from engine.store import connect
 from engine.store.evalsets import EvalSet, write_eval_set
-from engine.store.writes import write_dataset, write_predictions, write_run
+from engine.datasets.stored import write_dataset
+from engine.store.writes import write_predictions, write_run
 
 EMOTIONS = ["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"]  # emotion6
 POLARITY = {"anger": "negative", "disgust": "negative", "fear": "negative", "sadness": "negative",

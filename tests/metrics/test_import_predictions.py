@@ -9,7 +9,7 @@ from engine.cli.main import main
 from engine.datasets.base import Dataset, Gold, Item
 from engine.metrics.scoring import score_store
 from engine.store import connect
-from engine.store.writes import write_dataset
+from engine.datasets.stored import write_dataset
 
 
 def _write(path, text):
@@ -123,3 +123,16 @@ def test_gold_conflicts_between_file_and_test_list_are_reported(tmp_path, db_pat
     assert gold == {"q1": "positive", "q2": "negative", "q3": "negative", "q4": "negative"}
     scores = score_store(db_path, n_resamples=0)
     assert _value(scores, "accuracy")["value"] == 1.0 and _value(scores, "accuracy_strict")["value"] == 0.75
+
+
+def test_prediction_cells_are_read_by_the_answer_parser(tmp_path, db_path):
+    """A cell holding a short sentence is read as the parser reads an answer slot, not only as a bare label."""
+    preds = _write(tmp_path / "p.csv", "id,gold,pred\n"
+                   "a,sadness,The emotion is fear\n"
+                   "b,anger,**Anger**.\n"
+                   "c,fear,no idea\n")
+    assert main(["import-predictions", preds, "--dataset", "sentences", "--model", "m", "--id-col", "id",
+                 "--gold-col", "gold", "--pred-col", "pred", "--taxonomy", "ekman7", "--db", str(db_path)]) == 0
+    rows = dict((r[0], r[1:]) for r in _rows(db_path, "SELECT item_id, status, label FROM predictions "
+                                                     "WHERE dataset = 'sentences'"))
+    assert rows == {"a": ("ok", "fear"), "b": ("ok", "anger"), "c": ("partial", None)}

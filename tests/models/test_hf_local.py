@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
+from engine.errors import ConfigError
 from engine.models import ErrorClass, GenerateConfig, ImagePart, Message, ModelRequest, ModelSpec, create_adapter
 from tests.models.conftest import jpeg_part
 
@@ -164,6 +165,9 @@ def test_missing_model_gives_a_clear_error(tmp_path):
 
 
 def test_attention_map_on_the_patch_grid(tiny_model_path):
+    """`engine.explain.attention.attention_map` over the hf adapter's hook `attention_pass`."""
+    from engine.explain.attention import attention_map
+
     adapter = _adapter(tiny_model_path)
     adapter.load()
     vision = adapter.model.config.vision_config
@@ -175,12 +179,14 @@ def test_attention_map_on_the_patch_grid(tiny_model_path):
     image = jpeg_part((20, 20, 200), size=(64, 64), draw=half_red)
     for aggregate in ("mean", "rollout"):
         for answer in (None, "joy"):
-            heat = adapter.attention_map(image, "What emotion?", answer, aggregate=aggregate)
+            heat = attention_map(adapter, image, "What emotion?", answer, aggregate=aggregate)
             assert heat.shape == (grid, grid)
             assert np.isfinite(heat).all() and (heat >= 0).all()
             assert heat.sum() == pytest.approx(1.0)
-    other = adapter.attention_map(jpeg_part((250, 250, 250), size=(64, 64)), "What emotion?")
-    assert not np.allclose(other, adapter.attention_map(image, "What emotion?"))
+    other = attention_map(adapter, jpeg_part((250, 250, 250), size=(64, 64)), "What emotion?")
+    assert not np.allclose(other, attention_map(adapter, image, "What emotion?"))
     assert adapter.model.config._attn_implementation != "eager" or adapter.options.get("attn_implementation") == "eager"
     with pytest.raises(ValueError, match="aggregate"):
-        adapter.attention_map(image, "What emotion?", aggregate="max")
+        attention_map(adapter, image, "What emotion?", aggregate="max")
+    with pytest.raises(ConfigError, match="adapter: hf"):
+        attention_map(object(), image, "What emotion?")

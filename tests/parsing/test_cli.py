@@ -14,7 +14,7 @@ from engine.models import ADAPTERS
 from engine.parsing.parser import PARSER_VERSION
 from engine.store.db import connect
 from engine.store.writes import write_predictions, write_responses, write_run
-from tests.parsing.test_judge import ANSWER
+from tests.runner.test_judge import ANSWER
 
 
 def parse_cli(monkeypatch, capsys, text: str, *args: str) -> dict:

@@ -8,7 +8,7 @@ from engine.datasets.base import Dataset, Gold, Item
 from engine.errors import ConfigError
 from engine.runner.small import sample_items
 from engine.store import connect
-from engine.store.writes import write_dataset
+from engine.datasets.stored import write_dataset
 
 
 @pytest.fixture

@@ -22,12 +22,14 @@ import pandas as pd
 
 from engine.parsing.aggregate import aggregate
 from engine.models.base import ErrorClass
-from engine.parsing.judge import JUDGE_STAGE, Judge, apply_stored
+from engine.runner.judge import JUDGE_STAGE, Judge, apply_stored
 from engine.parsing.bounded import parse_bounded
 from engine.parsing.parser import KNOWN_DIMENSIONS, PARSER_VERSION
 from engine.parsing.rows import predictions_from_parse, trace_row
 from engine.parsing.types import DEFAULT_SCALES, ParseResult, ParseSpec
 from engine.store.db import connect, transaction
+from engine.store.runs import (all_run_ids, clear_item_rows, parser_versions, run_record, run_responses,
+                               set_parser_version)
 from engine.store.writes import write_predictions, write_responses, write_traces
 
 FINAL_STAGES = ("answer", "judge")
@@ -72,23 +74,17 @@ def spec_for_run(run: dict[str, Any]) -> ParseSpec:
 
 def run_ids(db_path: str | Path | None) -> list[str]:
     with connect(db_path, read_only=True) as con:
-        return [row[0] for row in con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
+        return all_run_ids(con)
 
 
 def reparse_run(db_path: str | Path | None, run_id: str, *, judge: Judge | None = None) -> ReparseSummary:
     """Re-parse one run's stored responses and replace its predictions and traces."""
     with connect(db_path, read_only=True) as con:
-        found = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).fetchdf()
-        if found.empty:
+        run = run_record(con, run_id)
+        if run is None:
             raise KeyError(f"no run {run_id!r} in {db_path}; list the stored runs with `affectlens runs`")
-        run = found.iloc[0].to_dict()
-        responses = con.execute(
-            "SELECT response_id, dataset, item_id, sample_index, stage, status, text, raw_request FROM responses "
-            "WHERE run_id = ? AND stage IN ('answer', 'judge', ?) ORDER BY item_id, sample_index",
-            [run_id, JUDGE_STAGE]).fetchdf()
-        previous = sorted({v for (v,) in con.execute(
-            "SELECT DISTINCT parser_version FROM predictions WHERE run_id = ? AND parser_version IS NOT NULL",
-            [run_id]).fetchall()})
+        responses = run_responses(con, run_id, ["answer", "judge", JUDGE_STAGE])
+        previous = parser_versions(con, run_id)
     spec = spec_for_run(run)
     summary = ReparseSummary(run_id, PARSER_VERSION, previous)
     stored = _stored_verdicts(responses[responses["stage"] == JUDGE_STAGE])
@@ -178,15 +174,11 @@ def _write(db_path, run_id: str, items: list[str], predictions: list[dict], trac
         return
     with connect(db_path) as con:
         with transaction(con):
-            con.register("_reparsed_items", pd.DataFrame({"item_id": items}))
-            for table in ("predictions", "traces"):
-                con.execute(f"DELETE FROM {table} WHERE run_id = ? AND item_id IN (SELECT item_id FROM _reparsed_items)",
-                            [run_id])
-            con.unregister("_reparsed_items")
+            clear_item_rows(con, run_id, items)
             write_predictions(con, predictions)
             write_traces(con, traces)
             write_responses(con, judge_rows)
-            con.execute("UPDATE runs SET parser_version = ? WHERE run_id = ?", [PARSER_VERSION, run_id])
+            set_parser_version(con, run_id, PARSER_VERSION)
 
 
 def reparse(db_path: str | Path | None, runs: list[str] | None = None, *, judge: Judge | None = None,

@@ -6,7 +6,7 @@ import asyncio
 
 from engine.models import ModelSpec
 from engine.parsing import ParseSpec, parse_answer
-from engine.parsing.judge import JUDGE_STAGE, Judge, apply_stored, judge_prompt, read_verdict
+from engine.runner.judge import JUDGE_STAGE, Judge, apply_stored, judge_prompt, read_verdict
 from engine.runner.policy import CallPolicy
 from tests.parsing.keyword_judge import KeywordJudge
 

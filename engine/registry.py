@@ -2,7 +2,7 @@
 
 Model adapters (`engine.models.registry`), prompt strategies (`engine.prompts.strategies`), metrics
 (`engine.metrics.registry`), dataset loaders (`engine.datasets.base`) and probes
-(`engine.explain.perturb`) each keep a `Registry`. A decorator adds an entry with its capabilities;
+(`engine.perturb`) each keep a `Registry`. A decorator adds an entry with its capabilities;
 everything else (the runner, config validation, the CLI, the dashboard) asks the registry, never
 tests a name itself.
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from engine.errors import ConfigError
 from engine.explain.occlusion import SaliencyMap, maps_for_run, store_maps
-from engine.explain.perturb import CAPTION_ONLY, probe_names
-from engine.explain.strategies import OCCLUSION, occlusion_settings
+from engine.perturb import CAPTION_ONLY, probe_names
+from engine.prompts.probing import OCCLUSION, occlusion_settings
 
 CAPTION_STRATEGY = "describe-then-judge"
 DEFAULT_GRID = "4x4"

@@ -31,7 +31,7 @@ import pandas as pd
 from PIL import Image
 
 from engine.datasets.base import normalise_value
-from engine.explain.strategies import OCCLUDE_STAGE, occlusion_settings
+from engine.prompts.probing import OCCLUDE_STAGE, occlusion_settings
 from engine.store import connect
 from engine.store.explanations import occlusion_responses, replace_maps
 from engine.store.runs import run_record

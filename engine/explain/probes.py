@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from engine.explain.experiments import CAPTION_STRATEGY
-from engine.explain.perturb import CAPTION_ONLY, PROBES
+from engine.perturb import CAPTION_ONLY, PROBES
 from engine.metrics import compare as cmp
 from engine.metrics.evaluation import CategoricalEvaluation, ContinuousEvaluation
 from engine.metrics.scoring import load_groups

@@ -266,7 +266,7 @@ def get_strategy(name: str) -> PromptStrategy:
     """The strategy registered under `name` (or one of its aliases)."""
     if "+" in name:
         # BASE+PROBE (zero-shot+grayscale) or BASE+occlusion: the base strategy about a changed image.
-        from engine.explain.strategies import wrap_strategy
+        from engine.prompts.probing import wrap_strategy
         base, modifier = name.rsplit("+", 1)
         return wrap_strategy(get_strategy(base), modifier)
     return strategy_info(name).cls()

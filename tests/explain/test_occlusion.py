@@ -11,8 +11,8 @@ from PIL import Image
 
 import explain_fixtures as fx
 from engine.explain.occlusion import cell_effect, choose_measure, maps_for_run, overlay, overlay_png, scaled
-from engine.explain.perturb import grid_cells, occlude
-from engine.explain.strategies import parse_grid
+from engine.perturb import grid_cells, occlude
+from engine.prompts.probing import parse_grid
 from engine.parsing import DimensionParse, ParseResult
 from engine.store import connect
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from engine.explain.perturb import PROBE_REGISTRY, PROBES, probe_names
+from engine.perturb import PROBE_REGISTRY, PROBES, probe_names
 from engine.prompts import STRATEGY_REGISTRY, StrategyOptions, get_strategy, strategy_info, strategy_names
 from engine.runner.config import StrategyConfig
 

@@ -25,7 +25,7 @@ from dataclasses import replace
 
 from PIL import Image
 
-from engine.explain.perturb import CAPTION_ONLY, FILLS, PROBES, grid_cells, occlude
+from engine.perturb import CAPTION_ONLY, FILLS, PROBES, grid_cells, occlude
 from engine.models.base import ErrorClass, ImagePart, ModelRequest, ModelResponse
 from engine.prompts.base import Call, StrategyContext, StrategyOptions, StrategyOutcome
 

@@ -26,7 +26,7 @@ class ProbeInfo:
     description: str = ""
 
 
-PROBE_REGISTRY: Registry[ProbeInfo] = Registry("probe", None, ("engine.explain.perturb",))
+PROBE_REGISTRY: Registry[ProbeInfo] = Registry("probe", None, ("engine.perturb",))
 
 
 def register_probe(name: str, *, changes: str):

@@ -85,7 +85,8 @@ def grid(page: GalleryPage, *, store: str, blur: bool, columns: int = 6) -> None
 
 
 def _answers_side_by_side(answers: pd.DataFrame) -> pd.DataFrame:
-    """Rows: dimension; columns: model · strategy; cells: the label or value, or the failure status."""
+    """Rows: model · strategy (as many as there are runs); columns: the few dimensions, so the table grows
+    down, never off the side; cells: the label or value, or the failure status."""
     if answers.empty:
         return answers
 
@@ -98,7 +99,7 @@ def _answers_side_by_side(answers: pd.DataFrame) -> pd.DataFrame:
         return shown + (" (partial)" if row["status"] == "partial" else "")
 
     table = answers.assign(run=answers["model"] + " · " + answers["strategy"], answer=answers.apply(cell, axis=1))
-    wide = table.pivot_table(index="dimension", columns="run", values="answer", aggfunc="first").reset_index()
+    wide = table.pivot_table(index="run", columns="dimension", values="answer", aggfunc="first").reset_index()
     wide.columns.name = None
     return wide.fillna("–")
 

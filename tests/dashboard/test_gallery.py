@@ -83,8 +83,8 @@ def test_detail_view_shows_gold_every_answer_traces_and_raw(gallery):
     stem = hardest.removesuffix(".png")
     gold = next(f.value for f in gallery.dataframe if "gold" in f.value.columns)
     assert gold.set_index("dimension").loc["emotion", "gold"] == seed.GOLD[stem][0]
-    answers = next(f.value for f in gallery.dataframe if "dimension" in f.value.columns and "alpha · cot" in f.value.columns)
-    emotion = answers.set_index("dimension").loc["emotion"]
+    answers = next(f.value for f in gallery.dataframe if "run" in f.value.columns)
+    emotion = answers.set_index("run")["emotion"]  # one row per model · strategy: the table grows down
     for (model, strategy), table in seed.ANSWERS.items():
         shown, answer = emotion[f"{model} · {strategy}"], table[stem]
         if seed.answered(answer):

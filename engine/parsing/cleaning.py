@@ -42,6 +42,8 @@ def _tag(match: re.Match) -> str:
 def _closed_blocks(text: str) -> list[tuple[int, int, int, int]]:
     """(start, end, body start, body end) of each closed thinking block, leftmost first, never nested:
     an opening tag pairs with the next closing tag of the same name. Linear in the text."""
+    if "</" not in text and "◁/" not in text:  # no closing tag: no block (and no scan of a long answer)
+        return []
     closes: dict[str, list[re.Match]] = {}
     for match in _CLOSE.finditer(text):
         closes.setdefault(_tag(match), []).append(match)
@@ -80,11 +82,11 @@ def split_thinking(text: str) -> tuple[str, str | None]:
         pieces.append(text[position:start])
         position = end
     answer = "".join(pieces) + text[position:]
-    close = _CLOSE.search(answer)
+    close = _CLOSE.search(answer) if "</" in answer or "◁/" in answer else None
     if close and not _OPEN.search(answer[:close.start()]):
         thoughts.append(answer[:close.start()].strip())
         answer = answer[close.end():]
-    opening = _OPEN.search(answer)
+    opening = _OPEN.search(answer) if "<" in answer or "◁" in answer else None
     if opening:
         thoughts.append(answer[opening.end():].strip())
         answer = answer[:opening.start()]

@@ -115,20 +115,36 @@ class Context:
             leaves.append((parts[-1], parts[-2] if len(parts) > 1 else None, value))
         return leaves
 
+    @cached_property
+    def _leaves_by_name(self) -> dict[str, list[int]]:
+        """Indexes into `json_leaves` by key and by parent key: a slot's key or its parent is one asked for."""
+        index: dict[str, list[int]] = {}
+        for position, (leaf, parent, _) in enumerate(self.json_leaves):
+            index.setdefault(leaf, []).append(position)
+            if parent is not None and parent != leaf:
+                index.setdefault(parent, []).append(position)
+        return index
+
     def _json_slots(self, keys: tuple[str, ...]) -> list[Slot]:
         slots = []
-        for leaf, parent, value in self.json_leaves:
+        index, leaves = self._leaves_by_name, self.json_leaves
+        positions = sorted({position for key in keys for position in index.get(key, ())})
+        for leaf, parent, value in (leaves[position] for position in positions):
             direct = leaf in keys and (leaf not in VALUE_LEAVES or parent is None or parent in keys)
             if direct or (parent in keys and leaf in VALUE_LEAVES):
                 slots.append(Slot(_as_text(value), self._json_span(leaf, value), value))
         return slots
 
+    @cached_property
+    def _nested_paths(self) -> list[tuple[list[str], Any]]:
+        """(key path split at its dots, value) of every JSON key below another."""
+        return [(path.split("."), value) for path, value in self.flat if "." in path]
+
     def json_scale(self, dimension: str) -> tuple[float, float] | None:
         """A scale stated beside a JSON value: {"valence": {"score": 3, "scale": "1-7"}} or min/max keys."""
         found: dict[str, Any] = {}
-        for path, value in self.flat:
-            parts = path.split(".")
-            if len(parts) > 1 and parts[-2] in KEYS[dimension]:
+        for parts, value in self._nested_paths:
+            if parts[-2] in KEYS[dimension]:
                 found[parts[-1]] = value
         if "scale" in found or "range" in found:
             from engine.parsing.scales import stated_scale

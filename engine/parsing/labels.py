@@ -383,9 +383,11 @@ _PAIR = re.compile(r"(?<![A-Za-z])(?P<key>[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9
 _PAIR_REVERSED = re.compile(r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)\s*+(?P<pct>%|％)\s*+(?:of\s++)?(?P<key>[A-Za-z\u4e00-\u9fff]+)")
 
 
-# Where a "key: number" pair can end: the last letter of a key, the blanks and separators after it, the
-# number (with its blanks and percent sign, as `_PAIR` reads them).
-_PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"：:=(（\-–]*+\d+(?:\.\d+)?\s*+[%％]?")
+# Where a "key: number" pair can end: the last letter of a key, the blanks, "**" or quote after it, then one
+# separator and its blanks, or blanks before a decimal or percentage, and the number (with its blanks and
+# percent sign, as `_PAIR` reads them). "第1步" and "sad\n2. " are no pair.
+_PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"]*+(?:[：:=(（\-–]\s*+|(?<=\s)(?=\d+\.\d|\d+(?:\.\d+)?\s*[%％]))"
+                       r"\d+(?:\.\d+)?\s*+[%％]?")
 _DIGIT = re.compile(r"\d")
 _MERGE_GAP = 256  # windows closer than this are scanned as one (a search call costs about as much)
 _DENSE = 16  # one cue per this many characters or more: scanning the whole text is cheaper than windows
@@ -400,10 +402,13 @@ def _pair_matches(text: str) -> list[re.Match]:
     text, which costs a lazy 25-character attempt at every letter of a long answer."""
     if not _DIGIT.search(text):
         return []
-    if len(_PAIR_CUE.findall(text)) * _DENSE > len(text):
-        return list(_PAIR.finditer(text))
+    cues = []
+    for cue in _PAIR_CUE.finditer(text):
+        cues.append(cue.span())
+        if len(cues) * _DENSE > len(text):  # dense: no need to count the rest
+            return list(_PAIR.finditer(text))
     windows: list[list[int]] = []
-    for start, stop in (cue.span() for cue in _PAIR_CUE.finditer(text)):
+    for start, stop in cues:
         if windows and start - 24 <= windows[-1][1] + _MERGE_GAP:
             windows[-1][1] = stop
         else:
@@ -442,7 +447,11 @@ def distribution_pairs(text: str, taxonomy: str) -> list[tuple[str | None, str, 
     pairs = []
     read: dict[str, tuple[str | None, str] | None] = {}  # a key read once, however often it repeats
     for pattern in (_PAIR, _PAIR_REVERSED):
-        for match in (_pair_matches(text) if pattern is _PAIR else pattern.finditer(text)):
+        if pattern is _PAIR:
+            matches = _pair_matches(text)
+        else:  # a reversed pair needs a percent sign: no scan of an answer without one
+            matches = pattern.finditer(text) if "%" in text or "％" in text else ()
+        for match in matches:
             phrase = match.group("key")
             if phrase not in read:
                 read[phrase] = _pair_key(phrase, taxonomy)

@@ -290,8 +290,11 @@ def label_match(text: str, taxonomy: str):
     filler words ("the", "emotion", "feeling": 30 characters), so a text with 30 other characters more
     than the longest variant matches none; this spares it the fuzzy search for near candidates, which on
     a long answer costs more than the whole parse."""
-    if len(text) > 200 and len(LABEL_PUNCTUATION.sub("", text)) > _longest_variant() + 30:
-        return None
+    if len(text) > 200:
+        # The punctuation is one character class: a prefix with too many other characters settles it unread.
+        limit = _longest_variant() + 30
+        if len(LABEL_PUNCTUATION.sub("", text[:2048])) > limit or len(LABEL_PUNCTUATION.sub("", text)) > limit:
+            return None
     return normalize_label(text, taxonomy)
 
 

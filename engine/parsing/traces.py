@@ -80,6 +80,8 @@ def split_steps(text: str) -> list[str]:
         return [_clean(p) for p in paragraphs]
     if "\n" not in text and len(text.split()) <= 12:
         return []
+    if not any(mark in text for mark in ".!?。！？"):  # no sentence end: one sentence, unscanned
+        return [_clean(text)]
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
     return [_clean(s) for s in sentences]
 

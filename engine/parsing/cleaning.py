@@ -44,6 +44,8 @@ def _closed_blocks(text: str) -> list[tuple[int, int, int, int]]:
     an opening tag pairs with the next closing tag of the same name. Linear in the text."""
     if "</" not in text and "◁/" not in text:  # no closing tag: no block (and no scan of a long answer)
         return []
+    if _OPEN.search(text) is None:  # closing tags alone ("</think>" * 10000): no block, no tag read
+        return []
     closes: dict[str, list[re.Match]] = {}
     for match in _CLOSE.finditer(text):
         closes.setdefault(_tag(match), []).append(match)

@@ -57,6 +57,7 @@ _NEXT_KEY = re.compile(r"(?:[.;,|/]\s*+)?(?:\*\*)?\b(?:valence|arousal|intensity
                        r"|dominance|效价|唤醒度|强度|置信度|极性|情绪)\b\s*+(?:\*\*)?+\s*+[(:：=]", re.I)
 # A key with its value on the following lines reads at most this much after it.
 _FOLLOWING = 4000
+_EMPHASIS_OR_BLANK = re.compile(r"[*_\s]")  # a value of these alone is read from the lines after its key
 
 
 @dataclass
@@ -185,7 +186,7 @@ class Context:
             return slots  # no key word at all: skip trying the pattern at every line start (long answers)
         for match in KV_PATTERNS[dimension].finditer(self.prose):
             value = match.group("value").strip()
-            if not re.sub(r"[*_\s]", "", value):
+            if not _EMPHASIS_OR_BLANK.sub("", value):
                 following = self.prose[match.end():match.end() + _FOLLOWING].lstrip("\n")
                 block = re.split(r"\n\s*\n", following, maxsplit=1)[0]
                 value = block.strip() if dimension in ("ranking", "distribution") else block.split("\n")[0].strip()

@@ -393,7 +393,7 @@ _PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"]*+(?:[：:=(（\-–]\s*+|(
                        r"\d+(?:\.\d+)?\s*+[%％]?")
 _DIGIT = re.compile(r"\d")
 _MERGE_GAP = 256  # windows closer than this are scanned as one (a search call costs about as much)
-_DENSE = 16  # one cue per this many characters or more: scanning the whole text is cheaper than windows
+_DENSE = 32  # one cue per this many characters or more: scanning the whole text is cheaper than windows
 
 
 def _pair_matches(text: str) -> list[re.Match]:

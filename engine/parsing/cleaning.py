@@ -199,12 +199,14 @@ def conclusion_region(text: str) -> tuple[int, int] | None:
     return start, (stop if stop >= 0 else len(text))
 
 
-_MARKDOWN = re.compile(r"[*_`#>]+")
+_MARKDOWN_MARKS = "*_`#>"
 
 
 def plain(text: str) -> str:
     """Text without markdown emphasis and outer punctuation, for short answers."""
-    return _MARKDOWN.sub("", text).strip().strip(" .!。！\"'“”‘’")
+    for mark in _MARKDOWN_MARKS:  # one by one: `str.replace` beats a pattern over a long answer
+        text = text.replace(mark, "")
+    return text.strip().strip(" .!。！\"'“”‘’")
 
 
 def is_short_answer(text: str, max_words: int = 6) -> bool:

@@ -184,13 +184,19 @@ class Context:
         slots: list[Slot] = []
         if not any(word in self.lowered for word in _BASE_KEY_WORDS[dimension]):
             return slots  # no key word at all: skip trying the pattern at every line start (long answers)
+        read: dict[str, str] = {}  # a value on its key's line, read once however often it repeats
         for match in KV_PATTERNS[dimension].finditer(self.prose):
-            value = match.group("value").strip()
-            if not _EMPHASIS_OR_BLANK.sub("", value):
-                following = self.prose[match.end():match.end() + _FOLLOWING].lstrip("\n")
-                block = re.split(r"\n\s*\n", following, maxsplit=1)[0]
-                value = block.strip() if dimension in ("ranking", "distribution") else block.split("\n")[0].strip()
-            value = _NEXT_KEY.split(value, maxsplit=1)[0].strip()
+            raw = match.group("value")
+            value = read.get(raw)
+            if value is None:
+                value = raw.strip()
+                if not _EMPHASIS_OR_BLANK.sub("", value):  # the value lies on the following lines
+                    following = self.prose[match.end():match.end() + _FOLLOWING].lstrip("\n")
+                    block = re.split(r"\n\s*\n", following, maxsplit=1)[0]
+                    value = block.strip() if dimension in ("ranking", "distribution") else block.split("\n")[0].strip()
+                    value = _NEXT_KEY.split(value, maxsplit=1)[0].strip()
+                else:
+                    value = read[raw] = _NEXT_KEY.split(value, maxsplit=1)[0].strip()
             if value:
                 slots.append(Slot(value, match.group(0).strip()[:240], None, match.group("note")))
         return slots[::-1]

@@ -407,9 +407,10 @@ def _pair_matches(text: str) -> list[re.Match]:
     if not _DIGIT.search(text):
         return []
     cues = []
+    dense = len(text) // _DENSE  # more cues than this: one per fewer than _DENSE characters
     for cue in _PAIR_CUE.finditer(text):
         cues.append(cue.span())
-        if len(cues) * _DENSE > len(text):  # dense: no need to count the rest
+        if len(cues) > dense:  # dense: no need to count the rest
             return list(_PAIR.finditer(text))
     windows: list[list[int]] = []
     for start, stop in cues:

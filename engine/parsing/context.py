@@ -186,7 +186,7 @@ class Context:
             return slots  # no key word at all: skip trying the pattern at every line start (long answers)
         read: dict[str, str] = {}  # a value on its key's line, read once however often it repeats
         for match in KV_PATTERNS[dimension].finditer(self.prose):
-            raw = match.group("value")
+            whole, raw, note = match.group(0, "value", "note")
             value = read.get(raw)
             if value is None:
                 value = raw.strip()
@@ -198,7 +198,7 @@ class Context:
                 else:
                     value = read[raw] = _NEXT_KEY.split(value, maxsplit=1)[0].strip()
             if value:
-                slots.append(Slot(value, match.group(0).strip()[:240], None, match.group("note")))
+                slots.append(Slot(value, whole.strip()[:240], None, note))
         return slots[::-1]
 
     @cached_property

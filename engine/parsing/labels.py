@@ -457,12 +457,12 @@ def distribution_pairs(text: str, taxonomy: str) -> list[tuple[str | None, str, 
         else:  # a reversed pair needs a percent sign: no scan of an answer without one
             matches = pattern.finditer(text) if "%" in text or "％" in text else ()
         for match in matches:
-            phrase = match.group("key")
+            phrase, num, pct = match.group("key", "num", "pct")
             if phrase not in read:
                 read[phrase] = _pair_key(phrase, taxonomy)
             if read[phrase] is not None:
                 label, key = read[phrase]
-                pairs.append((label, key, float(match.group("num")), bool(match.group("pct")), match.start()))
+                pairs.append((label, key, float(num), bool(pct), match.start()))
         if len([p for p in pairs if p[0]]) >= 2:
             break
         pairs = []

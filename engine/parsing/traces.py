@@ -45,7 +45,7 @@ def _clean(step: str) -> str:
     stripped = step.strip()
     if "\n" not in stripped:  # one line: its blanks are all the clean-up there is
         return stripped
-    lines = "\n".join(line.rstrip() for line in step.split("\n"))
+    lines = "\n".join([line.rstrip() for line in step.split("\n")])
     return _NEWLINES.sub("\n", lines).strip()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 from engine.parsing.cleaning import fold
 from engine.parsing.types import DimensionParse
@@ -406,12 +407,10 @@ def _pair_matches(text: str) -> list[re.Match]:
     text, which costs a lazy 25-character attempt at every letter of a long answer."""
     if not _DIGIT.search(text):
         return []
-    cues = []
     dense = len(text) // _DENSE  # more cues than this: one per fewer than _DENSE characters
-    for cue in _PAIR_CUE.finditer(text):
-        cues.append(cue.span())
-        if len(cues) > dense:  # dense: no need to count the rest
-            return list(_PAIR.finditer(text))
+    cues = [cue.span() for cue in islice(_PAIR_CUE.finditer(text), dense + 1)]  # dense: the rest uncounted
+    if len(cues) > dense:
+        return list(_PAIR.finditer(text))
     windows: list[list[int]] = []
     for start, stop in cues:
         if windows and start - 24 <= windows[-1][1] + _MERGE_GAP:

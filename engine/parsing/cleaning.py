@@ -42,6 +42,10 @@ def _tag(match: re.Match) -> str:
 def _closed_blocks(text: str) -> list[tuple[int, int, int, int]]:
     """(start, end, body start, body end) of each closed thinking block, leftmost first, never nested:
     an opening tag pairs with the next closing tag of the same name. Linear in the text."""
+    if "</" not in text and "◁/" not in text:  # no closing tag: no block (and no scan of a long answer)
+        return []
+    if _OPEN.search(text) is None:  # closing tags alone ("</think>" * 10000): no block, no tag read
+        return []
     closes: dict[str, list[re.Match]] = {}
     for match in _CLOSE.finditer(text):
         closes.setdefault(_tag(match), []).append(match)
@@ -80,11 +84,11 @@ def split_thinking(text: str) -> tuple[str, str | None]:
         pieces.append(text[position:start])
         position = end
     answer = "".join(pieces) + text[position:]
-    close = _CLOSE.search(answer)
+    close = _CLOSE.search(answer) if "</" in answer or "◁/" in answer else None
     if close and not _OPEN.search(answer[:close.start()]):
         thoughts.append(answer[:close.start()].strip())
         answer = answer[close.end():]
-    opening = _OPEN.search(answer)
+    opening = _OPEN.search(answer) if "<" in answer or "◁" in answer else None
     if opening:
         thoughts.append(answer[opening.end():].strip())
         answer = answer[:opening.start()]
@@ -195,12 +199,14 @@ def conclusion_region(text: str) -> tuple[int, int] | None:
     return start, (stop if stop >= 0 else len(text))
 
 
-_MARKDOWN = re.compile(r"[*_`#>]+")
+_MARKDOWN_MARKS = "*_`#>"
 
 
 def plain(text: str) -> str:
     """Text without markdown emphasis and outer punctuation, for short answers."""
-    return _MARKDOWN.sub("", text).strip().strip(" .!。！\"'“”‘’")
+    for mark in _MARKDOWN_MARKS:  # one by one: `str.replace` beats a pattern over a long answer
+        text = text.replace(mark, "")
+    return text.strip().strip(" .!。！\"'“”‘’")
 
 
 def is_short_answer(text: str, max_words: int = 6) -> bool:

@@ -57,6 +57,7 @@ _NEXT_KEY = re.compile(r"(?:[.;,|/]\s*+)?(?:\*\*)?\b(?:valence|arousal|intensity
                        r"|dominance|效价|唤醒度|强度|置信度|极性|情绪)\b\s*+(?:\*\*)?+\s*+[(:：=]", re.I)
 # A key with its value on the following lines reads at most this much after it.
 _FOLLOWING = 4000
+_EMPHASIS_OR_BLANK = re.compile(r"[*_\s]")  # a value of these alone is read from the lines after its key
 
 
 @dataclass
@@ -115,20 +116,36 @@ class Context:
             leaves.append((parts[-1], parts[-2] if len(parts) > 1 else None, value))
         return leaves
 
+    @cached_property
+    def _leaves_by_name(self) -> dict[str, list[int]]:
+        """Indexes into `json_leaves` by key and by parent key: a slot's key or its parent is one asked for."""
+        index: dict[str, list[int]] = {}
+        for position, (leaf, parent, _) in enumerate(self.json_leaves):
+            index.setdefault(leaf, []).append(position)
+            if parent is not None and parent != leaf:
+                index.setdefault(parent, []).append(position)
+        return index
+
     def _json_slots(self, keys: tuple[str, ...]) -> list[Slot]:
         slots = []
-        for leaf, parent, value in self.json_leaves:
+        index, leaves = self._leaves_by_name, self.json_leaves
+        positions = sorted({position for key in keys for position in index.get(key, ())})
+        for leaf, parent, value in (leaves[position] for position in positions):
             direct = leaf in keys and (leaf not in VALUE_LEAVES or parent is None or parent in keys)
             if direct or (parent in keys and leaf in VALUE_LEAVES):
                 slots.append(Slot(_as_text(value), self._json_span(leaf, value), value))
         return slots
 
+    @cached_property
+    def _nested_paths(self) -> list[tuple[list[str], Any]]:
+        """(key path split at its dots, value) of every JSON key below another."""
+        return [(path.split("."), value) for path, value in self.flat if "." in path]
+
     def json_scale(self, dimension: str) -> tuple[float, float] | None:
         """A scale stated beside a JSON value: {"valence": {"score": 3, "scale": "1-7"}} or min/max keys."""
         found: dict[str, Any] = {}
-        for path, value in self.flat:
-            parts = path.split(".")
-            if len(parts) > 1 and parts[-2] in KEYS[dimension]:
+        for parts, value in self._nested_paths:
+            if parts[-2] in KEYS[dimension]:
                 found[parts[-1]] = value
         if "scale" in found or "range" in found:
             from engine.parsing.scales import stated_scale
@@ -167,15 +184,21 @@ class Context:
         slots: list[Slot] = []
         if not any(word in self.lowered for word in _BASE_KEY_WORDS[dimension]):
             return slots  # no key word at all: skip trying the pattern at every line start (long answers)
+        read: dict[str, str] = {}  # a value on its key's line, read once however often it repeats
         for match in KV_PATTERNS[dimension].finditer(self.prose):
-            value = match.group("value").strip()
-            if not re.sub(r"[*_\s]", "", value):
-                following = self.prose[match.end():match.end() + _FOLLOWING].lstrip("\n")
-                block = re.split(r"\n\s*\n", following, maxsplit=1)[0]
-                value = block.strip() if dimension in ("ranking", "distribution") else block.split("\n")[0].strip()
-            value = _NEXT_KEY.split(value, maxsplit=1)[0].strip()
+            whole, raw, note = match.group(0, "value", "note")
+            value = read.get(raw)
+            if value is None:
+                value = raw.strip()
+                if not _EMPHASIS_OR_BLANK.sub("", value):  # the value lies on the following lines
+                    following = self.prose[match.end():match.end() + _FOLLOWING].lstrip("\n")
+                    block = re.split(r"\n\s*\n", following, maxsplit=1)[0]
+                    value = block.strip() if dimension in ("ranking", "distribution") else block.split("\n")[0].strip()
+                    value = _NEXT_KEY.split(value, maxsplit=1)[0].strip()
+                else:
+                    value = read[raw] = _NEXT_KEY.split(value, maxsplit=1)[0].strip()
             if value:
-                slots.append(Slot(value, match.group(0).strip()[:240], None, match.group("note")))
+                slots.append(Slot(value, whole.strip()[:240], None, note))
         return slots[::-1]
 
     @cached_property

@@ -236,5 +236,9 @@ def flatten(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Any
     return found
 
 
+_KEY_GAP = re.compile(r"[\s\-]+")
+
+
 def _key(key: Any) -> str:
-    return re.sub(r"[\s\-]+", "_", str(key).strip().lower())
+    lowered = str(key).strip().lower()
+    return lowered if lowered.isidentifier() else _KEY_GAP.sub("_", lowered)  # an identifier has no blank or "-"

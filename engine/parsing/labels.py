@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 from engine.parsing.cleaning import fold
 from engine.parsing.types import DimensionParse
@@ -290,8 +291,11 @@ def label_match(text: str, taxonomy: str):
     filler words ("the", "emotion", "feeling": 30 characters), so a text with 30 other characters more
     than the longest variant matches none; this spares it the fuzzy search for near candidates, which on
     a long answer costs more than the whole parse."""
-    if len(text) > 200 and len(LABEL_PUNCTUATION.sub("", text)) > _longest_variant() + 30:
-        return None
+    if len(text) > 200:
+        # The punctuation is one character class: a prefix with too many other characters settles it unread.
+        limit = _longest_variant() + 30
+        if len(LABEL_PUNCTUATION.sub("", text[:2048])) > limit or len(LABEL_PUNCTUATION.sub("", text)) > limit:
+            return None
     return normalize_label(text, taxonomy)
 
 
@@ -352,7 +356,8 @@ def read_slot(text: str, taxonomy: str) -> DimensionParse | None:
     Exact label first, then a ranked list (first element), then the free-text rules; a short slot that
     names nothing known is kept as `raw` with status "partial"; "N/A"/"unknown" is "failed".
     """
-    stripped = re.sub(r"[*_`#]+", "", text).strip().strip(" .!。！\"'“”")
+    # The markdown characters dropped one by one: `str.replace` beats a pattern over a long slot.
+    stripped = text.replace("*", "").replace("_", "").replace("`", "").replace("#", "").strip().strip(" .!。！\"'“”")
     if not stripped:
         return None
     if stripped.lower() in NONE_WORDS:
@@ -383,12 +388,14 @@ _PAIR = re.compile(r"(?<![A-Za-z])(?P<key>[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9
 _PAIR_REVERSED = re.compile(r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)\s*+(?P<pct>%|％)\s*+(?:of\s++)?(?P<key>[A-Za-z\u4e00-\u9fff]+)")
 
 
-# Where a "key: number" pair can end: the last letter of a key, the blanks and separators after it, the
-# number (with its blanks and percent sign, as `_PAIR` reads them).
-_PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"：:=(（\-–]*+\d+(?:\.\d+)?\s*+[%％]?")
+# Where a "key: number" pair can end: the last letter of a key, the blanks, "**" or quote after it, then one
+# separator and its blanks, or blanks before a decimal or percentage, and the number (with its blanks and
+# percent sign, as `_PAIR` reads them). "第1步" and "sad\n2. " are no pair.
+_PAIR_CUE = re.compile(r"[A-Za-z\u4e00-\u9fff][\s*\"]*+(?:[：:=(（\-–]\s*+|(?<=\s)(?=\d+\.\d|\d+(?:\.\d+)?\s*[%％]))"
+                       r"\d+(?:\.\d+)?\s*+[%％]?")
 _DIGIT = re.compile(r"\d")
 _MERGE_GAP = 256  # windows closer than this are scanned as one (a search call costs about as much)
-_DENSE = 16  # one cue per this many characters or more: scanning the whole text is cheaper than windows
+_DENSE = 32  # one cue per this many characters or more: scanning the whole text is cheaper than windows
 
 
 def _pair_matches(text: str) -> list[re.Match]:
@@ -400,10 +407,12 @@ def _pair_matches(text: str) -> list[re.Match]:
     text, which costs a lazy 25-character attempt at every letter of a long answer."""
     if not _DIGIT.search(text):
         return []
-    if len(_PAIR_CUE.findall(text)) * _DENSE > len(text):
+    dense = len(text) // _DENSE  # more cues than this: one per fewer than _DENSE characters
+    cues = [cue.span() for cue in islice(_PAIR_CUE.finditer(text), dense + 1)]  # dense: the rest uncounted
+    if len(cues) > dense:
         return list(_PAIR.finditer(text))
     windows: list[list[int]] = []
-    for start, stop in (cue.span() for cue in _PAIR_CUE.finditer(text)):
+    for start, stop in cues:
         if windows and start - 24 <= windows[-1][1] + _MERGE_GAP:
             windows[-1][1] = stop
         else:
@@ -442,13 +451,17 @@ def distribution_pairs(text: str, taxonomy: str) -> list[tuple[str | None, str, 
     pairs = []
     read: dict[str, tuple[str | None, str] | None] = {}  # a key read once, however often it repeats
     for pattern in (_PAIR, _PAIR_REVERSED):
-        for match in (_pair_matches(text) if pattern is _PAIR else pattern.finditer(text)):
-            phrase = match.group("key")
+        if pattern is _PAIR:
+            matches = _pair_matches(text)
+        else:  # a reversed pair needs a percent sign: no scan of an answer without one
+            matches = pattern.finditer(text) if "%" in text or "％" in text else ()
+        for match in matches:
+            phrase, num, pct = match.group("key", "num", "pct")
             if phrase not in read:
                 read[phrase] = _pair_key(phrase, taxonomy)
             if read[phrase] is not None:
                 label, key = read[phrase]
-                pairs.append((label, key, float(match.group("num")), bool(match.group("pct")), match.start()))
+                pairs.append((label, key, float(num), bool(pct), match.start()))
         if len([p for p in pairs if p[0]]) >= 2:
             break
         pairs = []

@@ -35,13 +35,17 @@ _LIST_ITEM = re.compile(r"^[ \t]*+(?:\d{1,2}[.)、]|[-*•])[ \t]+")
 _LIST_ITEMS = re.compile(_LIST_ITEM.pattern, re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s++(?=[A-Z\"“(])|(?<=[。！？])")
 _NEWLINES = re.compile(r"\n\n++")
+_BLANK_LINE = re.compile(r"\n\s*\n")
 _CORE = ("global_atmosphere", "subject_emotion", "situational_cues", "implicit_narrative")
 
 
 def _clean(step: str) -> str:
     """Trailing blanks and blank lines removed. Line by line: `re.sub(r"\\s+\\n", ...)` rescans a long
     run of spaces from each of its positions (quadratic)."""
-    lines = "\n".join(line.rstrip() for line in step.split("\n"))
+    stripped = step.strip()
+    if "\n" not in stripped:  # one line: its blanks are all the clean-up there is
+        return stripped
+    lines = "\n".join([line.rstrip() for line in step.split("\n")])
     return _NEWLINES.sub("\n", lines).strip()
 
 
@@ -57,7 +61,8 @@ def split_steps(text: str) -> list[str]:
         starts = [m.start() for m in _STEP_HEADING.finditer(text)]
         pieces = [text[:starts[0]]] + [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
         # A blank line ends a step: what follows the last step ("Final answer: ...") is a step of its own.
-        return [_clean(p) for piece in pieces for p in re.split(r"\n\s*\n", piece) if p.strip()]
+        return [_clean(p) for piece in pieces for p in (_BLANK_LINE.split(piece) if piece.count("\n") > 1 else [piece])
+                if p.strip()]
     lines = text.splitlines()
     # Lines joined by "\n" (a line holds no line break), so one multi-line scan counts the list items.
     if len(_LIST_ITEMS.findall("\n".join(lines))) >= 2:
@@ -80,6 +85,8 @@ def split_steps(text: str) -> list[str]:
         return [_clean(p) for p in paragraphs]
     if "\n" not in text and len(text.split()) <= 12:
         return []
+    if not any(mark in text for mark in ".!?。！？"):  # no sentence end: one sentence, unscanned
+        return [_clean(text)]
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
     return [_clean(s) for s in sentences]
 

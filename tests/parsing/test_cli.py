@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from engine.cli.main import main
-from engine.models import ADAPTERS
+from engine.models import ADAPTERS, AdapterInfo
 from engine.parsing.parser import PARSER_VERSION
 from engine.store.db import connect
 from engine.store.writes import write_predictions, write_responses, write_run
@@ -118,8 +118,15 @@ def test_reparse_replaces_predictions_without_calling_a_model(store, capsys):
         assert con.execute("SELECT count(*) FROM responses").fetchone()[0] == 9  # nothing asked, nothing added
 
 
-def test_reparse_with_a_judge_then_reuses_its_verdicts(store, monkeypatch, capsys):
-    monkeypatch.setitem(ADAPTERS, "keyword-judge", ("tests.parsing.keyword_judge", "KeywordJudge", None, None))
+@pytest.fixture
+def keyword_judge():
+    """The test judge declared in the adapter registry for one test, then taken out again."""
+    ADAPTERS.add("keyword-judge", AdapterInfo("keyword-judge", "tests.parsing.keyword_judge:KeywordJudge"))
+    yield
+    ADAPTERS.remove("keyword-judge")
+
+
+def test_reparse_with_a_judge_then_reuses_its_verdicts(store, keyword_judge, capsys):
     assert main(["reparse", "--all", "--db", str(store), "--judge-adapter", "keyword-judge",
                  "--judge-model", "kw", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)[0]

@@ -172,11 +172,15 @@ _CONCLUDE_WORDS = ("therefore", "thus", "hence", "in conclusion", "in summary", 
                    "so the answer is", "taken together", "putting", "综上", "因此", "总之", "总的来说", "所以")
 
 
+def marked_matches(text: str, words, pattern: re.Pattern) -> list[re.Match]:
+    """Every match of `pattern` in `text`, scanned for only when one of `words` (each match holds one) appears
+    in the case-folded text: the literal check is what keeps long answers without any marker cheap."""
+    return list(pattern.finditer(text)) if mentions_any(fold(text), words) else []
+
+
 def final_region(text: str) -> tuple[int, int] | None:
     """(start, end) of the explicit final answer: the paragraph after the last "Final answer:" marker."""
-    if not mentions_any(fold(text), _FINAL_WORDS):
-        return None
-    matches = list(_FINAL.finditer(text))
+    matches = marked_matches(text, _FINAL_WORDS, _FINAL)
     if not matches:
         return None
     start = matches[-1].end()
@@ -189,9 +193,7 @@ def final_region(text: str) -> tuple[int, int] | None:
 
 def conclusion_region(text: str) -> tuple[int, int] | None:
     """(start, end) from the last concluding phrase ("Therefore", "Overall", "综上") to its paragraph end."""
-    if not mentions_any(fold(text), _CONCLUDE_WORDS):
-        return None
-    matches = list(_CONCLUDE.finditer(text))
+    matches = marked_matches(text, _CONCLUDE_WORDS, _CONCLUDE)
     if not matches:
         return None
     start = matches[-1].start()

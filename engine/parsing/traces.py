@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from engine.parsing.cleaning import fold, mentions_any
+from engine.parsing.cleaning import marked_matches
 
 SCENE_FIELDS: dict[str, tuple[str, ...]] = {
     "global_atmosphere": ("global atmosphere", "overall atmosphere", "scene atmosphere", "global mood", "overall mood",
@@ -93,9 +93,7 @@ def split_steps(text: str) -> list[str]:
 
 def scene_from_text(text: str) -> dict[str, str] | None:
     """Scene fields from headed sections ("**Global atmosphere:** ..."); None unless two core fields appear."""
-    if not mentions_any(fold(text), _BASE_ALIASES):
-        return None
-    headers = list(_HEADER.finditer(text))
+    headers = marked_matches(text, _BASE_ALIASES, _HEADER)
     if not headers:
         return None
     scene: dict[str, str] = {}

@@ -14,12 +14,14 @@ from engine.metrics.frames import load_item_meta
 from engine.metrics.scoring import load_groups
 from engine.metrics.slices import slice_columns, slice_scores, slice_values, worst_slices
 
-__all__ = ["GOLD_KEY", "SliceReport", "slice_keys", "slice_report", "slice_items", "RESAMPLES"]
+__all__ = ["GOLD_KEY", "SliceReport", "slice_keys", "slice_report", "slice_items", "RESAMPLES", "DEFAULT_MIN_N"]
 
 #: The slice key of the item's gold class (categorical) or gold value tertile (continuous).
 GOLD_KEY = "gold"
 #: Bootstrap resamples per slice interval (stated on the page).
 RESAMPLES = 200
+#: The page's default for "Worst slices: at least n items".
+DEFAULT_MIN_N = 20
 COLUMNS = ["model", "strategy", "key", "slice", "value", "ci_low", "ci_high", "n", "n_total"]
 WORST = ["model", "strategy", "key", "slice", "value", "ci_low", "ci_high", "n", "n_total", "overall", "gap"]
 

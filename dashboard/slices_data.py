@@ -76,7 +76,8 @@ def slice_report(con, filters: Filters, scope: Scope, key: str, metric: str, min
         ev = group.evaluation
         frame = slice_scores(ev, meta, key, metrics=[metric], n_resamples=RESAMPLES)
         tables.append(frame.assign(model=group.model, strategy=group.strategy))
-        found = worst_slices(ev, meta, metric=metric, min_n=min_n, n_resamples=RESAMPLES)
+        # the chosen key's slices are scored once, for the table and the worst list alike
+        found = worst_slices(ev, meta, metric=metric, min_n=min_n, n_resamples=RESAMPLES, scored={key: frame})
         if len(found):
             worst.append(found.assign(model=group.model, strategy=group.strategy))
     table = pd.concat(tables, ignore_index=True)[COLUMNS] if tables else pd.DataFrame(columns=COLUMNS)

@@ -10,7 +10,8 @@ background thread:
    check, on the server's event loop): the default page's queries land in the shared query cache and
    its charts' code paths are compiled;
 3. runs the first view of every other page for the default scope and every scope's leaderboard
-   (`dashboard.warm.warm_store`), so a page switch or picker change finds its queries cached.
+   (`dashboard.warm.warm_store`), so a page switch or picker change finds its queries cached;
+4. scores the Slices page's default view (`dashboard.warm.warm_slices`), the slowest first visit.
 
 It prints `AffectLens dashboard warm in N s` when done. Nothing is written to the store; a missing or
 busy store only skips step 3 (the page says why when opened).
@@ -79,10 +80,11 @@ def warm_server(timeout_s: float = READY_TIMEOUT_S) -> float:
         _log.exception("warming the first page failed")
         drawn = False
     from dashboard import settings
-    from dashboard.warm import warm_store
+    from dashboard.warm import warm_slices, warm_store
 
     try:
         warm_store(settings.default_store())
+        warm_slices(settings.default_store())
     except Exception as exc:  # noqa: BLE001 - missing/busy store: the pages say so when opened
         _log.info("queries not warmed: %s", exc)
     seconds = time.monotonic() - started

@@ -14,12 +14,14 @@ from engine.metrics.frames import load_item_meta
 from engine.metrics.scoring import load_groups
 from engine.metrics.slices import slice_columns, slice_scores, slice_values, worst_slices
 
-__all__ = ["GOLD_KEY", "SliceReport", "slice_keys", "slice_report", "slice_items", "RESAMPLES"]
+__all__ = ["GOLD_KEY", "SliceReport", "slice_keys", "slice_report", "slice_items", "RESAMPLES", "DEFAULT_MIN_N"]
 
 #: The slice key of the item's gold class (categorical) or gold value tertile (continuous).
 GOLD_KEY = "gold"
 #: Bootstrap resamples per slice interval (stated on the page).
 RESAMPLES = 200
+#: The page's default for "Worst slices: at least n items".
+DEFAULT_MIN_N = 20
 COLUMNS = ["model", "strategy", "key", "slice", "value", "ci_low", "ci_high", "n", "n_total"]
 WORST = ["model", "strategy", "key", "slice", "value", "ci_low", "ci_high", "n", "n_total", "overall", "gap"]
 
@@ -74,7 +76,8 @@ def slice_report(con, filters: Filters, scope: Scope, key: str, metric: str, min
         ev = group.evaluation
         frame = slice_scores(ev, meta, key, metrics=[metric], n_resamples=RESAMPLES)
         tables.append(frame.assign(model=group.model, strategy=group.strategy))
-        found = worst_slices(ev, meta, metric=metric, min_n=min_n, n_resamples=RESAMPLES)
+        # the chosen key's slices are scored once, for the table and the worst list alike
+        found = worst_slices(ev, meta, metric=metric, min_n=min_n, n_resamples=RESAMPLES, scored={key: frame})
         if len(found):
             worst.append(found.assign(model=group.model, strategy=group.strategy))
     table = pd.concat(tables, ignore_index=True)[COLUMNS] if tables else pd.DataFrame(columns=COLUMNS)

@@ -3,9 +3,12 @@
 `warm_store(db)` runs, for the default filters, the sidebar's queries, the results matrix, every scope's
 leaderboard, and for each scope the first view of Model comparison, Dimensions, Prompt ablations, the
 Error gallery and Runs (their pickers at their defaults: the first model, the zero-shot strategy or the
-first one); then, within its time budget, the views after each model or strategy picker change. The results go to the same cache the pages read (`dashboard.cache.query`), keyed by the store
-file's version, so nothing stale is ever shown. Called by the launcher (`dashboard.launch`) once the server
-runs; the queries are the pages' own, so a number shown cannot differ from an unwarmed page.
+first one); then, within its time budget, the views after each model or strategy picker change.
+`warm_slices(db)` then scores the Slices page's default view (its per-slice bootstrap is the slowest query of
+the dashboard: tens of seconds on a million predictions). The results go to the same cache the pages read
+(`dashboard.cache.query`), keyed by the store file's version, so nothing stale is ever shown. Called by the
+launcher (`dashboard.launch`) once the server runs; the queries are the pages' own, so a number shown cannot
+differ from an unwarmed page.
 """
 
 from __future__ import annotations
@@ -83,3 +86,35 @@ def warm_store(db: str, filters: data.Filters | None = None, budget_s: float = B
             call()
             done += 1
     return done
+
+
+def default_scope(scopes) -> data.Scope | None:
+    """The scope a page shows before any picker is touched (`dashboard.components.layout.scope`'s defaults): the
+    first dataset, its largest evaluation set, and emotion when it has it, else its first dimension."""
+    if scopes.empty:
+        return None
+    dataset = scopes.iloc[0]["dataset"]
+    in_dataset = scopes[scopes["dataset"] == dataset]
+    eval_set = in_dataset.drop_duplicates("eval_set").sort_values("eval_set_size", ascending=False)["eval_set"].iloc[0]
+    dims = sorted(in_dataset.loc[in_dataset["eval_set"] == eval_set, "dimension"])
+    return data.Scope(dataset, eval_set, "emotion" if "emotion" in dims else dims[0])
+
+
+def warm_slices(db: str, filters: data.Filters | None = None) -> bool:
+    """Score the Slices page's default view (default scope, first slice key, the dimension's default metric, the
+    page's default minimum n) into the query cache; True when there was one to score."""
+    from dashboard import slices_data
+    from engine.metrics.cells import DEFAULT_METRIC
+
+    filters = filters or data.Filters()
+    scope = default_scope(data.scopes(db, filters))
+    if scope is None:
+        return False
+    keys = slices_data.slice_keys(db, filters, scope)
+    metrics = sorted(set(data.scores_long(db, filters, scope)["metric"]))
+    if not keys or not metrics:
+        return False
+    wanted = DEFAULT_METRIC.get(scope.dimension, "accuracy_strict")
+    metric = wanted if wanted in metrics else metrics[0]
+    slices_data.slice_report(db, filters, scope, keys[0], metric, slices_data.DEFAULT_MIN_N)
+    return True

@@ -28,7 +28,7 @@ CONFIG = {
 def styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """`chart` with the dashboard's config (`CONFIG`: palette, legends, labels). Apply once, to the top level."""
     out = chart.copy(deep=False)
-    out.config = alt.Config.from_dict(CONFIG)
+    out.config = alt.Config(**CONFIG)  # not `from_dict`: it validates and hashes the whole schema on every call
     return out
 
 

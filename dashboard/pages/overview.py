@@ -11,6 +11,48 @@ from engine.metrics import cells as ranking
 view = current_view()
 layout.header("Overview", f"Results store `{exposure.public_path(view.db)}`")
 
+
+@st.fragment
+def results_matrix() -> None:
+    """The results matrix with its metric and strategy pickers: a picker change reruns this section only."""
+    with store_guard():
+        matrix.render(view)
+
+
+@st.fragment
+def leaderboard() -> None:
+    """The leaderboard with its own scope pickers: a picker change reruns this section only (the summary,
+    matrix and tables above and below are not rebuilt or redrawn)."""
+    with store_guard():
+        st.subheader("Leaderboard")
+        scopes = data.scopes(view.db, view.filters)
+        chosen = layout.scope(scopes, "overview", layout.NO_SCORES)
+        if chosen is not None:
+            board = data.leaderboard(view.db, view.filters, chosen)
+            metric = board["metric"].iloc[0] if len(board) else "accuracy_strict"
+            st.caption(f"**{layout.scope_caption(scopes, chosen)}** · {chosen.dimension}: {metric} with its 95% "
+                       f"CI (bootstrap; Wilson where the bootstrap degenerates), coverage (share of the set answered) "
+                       f"and n. Ranked on strict accuracy by default (an unanswered item counts as wrong); on any "
+                       f"other metric only rows with coverage ≥ {ranking.MIN_COVERAGE:.0%} and n ≥ {ranking.MIN_N} "
+                       f"are ranked — the others are listed last, unranked. Each row is the newest complete run of "
+                       f"its cell.")
+            shown = board.assign(**{"95% CI": [layout.ci_text(v, lo, hi) for v, lo, hi in
+                                               zip(board["value"], board["ci_low"], board["ci_high"])]})
+            shown["rank"] = [f"{int(r)}" if r == r else "below threshold" for r in shown["rank"]]
+            shown = shown.rename(columns={"value": metric})
+            ordered = ["rank", "model", "strategy", metric, "95% CI", "coverage", "n", "n_total", "derived", "run_id"]
+            rest = [c for c in shown.columns if c not in ordered + ["metric", "ci_low", "ci_high", "eligible", "best",
+                                                                     "ci_method"]]
+            export.table(shown[[c for c in ordered if c in shown.columns] + rest],
+                         f"leaderboard-{chosen.dataset}-{chosen.dimension}", key="leaderboard",
+                         height=matrix.ROW_HEIGHT * (len(shown) + 1) + 3, column_config={
+                             metric: st.column_config.NumberColumn(format="%.4f"),
+                             "coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+            if len(board):
+                export.chart(charts.metric_with_ci(board, metric), f"leaderboard-{chosen.dataset}-{chosen.dimension}",
+                             key="leaderboard-chart")
+
+
 with store_guard():
     summary = data.store_summary(view.db, view.filters)
     cells = st.columns(4) + st.columns(4)
@@ -22,34 +64,9 @@ with store_guard():
         cell.metric(label, value, border=True)
 
     st.subheader("Results matrix")
-    matrix.render(view)
+    results_matrix()
 
-    st.subheader("Leaderboard")
-    scopes = data.scopes(view.db, view.filters)
-    chosen = layout.scope(scopes, "overview", layout.NO_SCORES)
-    if chosen is not None:
-        board = data.leaderboard(view.db, view.filters, chosen)
-        metric = board["metric"].iloc[0] if len(board) else "accuracy_strict"
-        st.caption(f"**{layout.scope_caption(scopes, chosen)}** · {chosen.dimension}: {metric} with its 95% CI "
-                   f"(bootstrap; Wilson where the bootstrap degenerates), coverage (share of the set answered) and n. "
-                   f"Ranked on strict accuracy by default (an unanswered item counts as wrong); on any other metric "
-                   f"only rows with coverage ≥ {ranking.MIN_COVERAGE:.0%} and n ≥ {ranking.MIN_N} are ranked — the others "
-                   f"are listed last, unranked. Each row is the newest complete run of its cell.")
-        shown = board.assign(**{"95% CI": [layout.ci_text(v, lo, hi) for v, lo, hi in
-                                           zip(board["value"], board["ci_low"], board["ci_high"])]})
-        shown["rank"] = [f"{int(r)}" if r == r else "below threshold" for r in shown["rank"]]
-        shown = shown.rename(columns={"value": metric})
-        ordered = ["rank", "model", "strategy", metric, "95% CI", "coverage", "n", "n_total", "derived", "run_id"]
-        rest = [c for c in shown.columns if c not in ordered + ["metric", "ci_low", "ci_high", "eligible", "best",
-                                                                 "ci_method"]]
-        export.table(shown[[c for c in ordered if c in shown.columns] + rest],
-                     f"leaderboard-{chosen.dataset}-{chosen.dimension}", key="leaderboard",
-                     height=matrix.ROW_HEIGHT * (len(shown) + 1) + 3, column_config={
-                         metric: st.column_config.NumberColumn(format="%.4f"),
-                         "coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
-        if len(board):
-            export.chart(charts.metric_with_ci(board, metric), f"leaderboard-{chosen.dataset}-{chosen.dimension}",
-                         key="leaderboard-chart")
+    leaderboard()
 
     st.subheader("Datasets")
     export.table(data.datasets_table(view.db, view.filters), "datasets", key="datasets",

@@ -37,7 +37,8 @@ with store_guard():
                       format_func=lambda k: "gold class or value" if k == slices_data.GOLD_KEY else k)
     metric = layout.pick("Metric", metrics, "slices-metric", param="metric", container=middle,
                          default=DEFAULT_METRIC.get(chosen.dimension, "accuracy_strict"))
-    min_n = int(right.number_input("Worst slices: at least n items", 1, 10_000, value=20, key="slices-min-n"))
+    min_n = int(right.number_input("Worst slices: at least n items", 1, 10_000, value=slices_data.DEFAULT_MIN_N,
+                                 key="slices-min-n"))
     with st.spinner("Scoring every slice…"):
         report = slices_data.slice_report(view.db, view.filters, chosen, key, metric, min_n)
     st.caption(f"Over **{layout.scope_caption(scopes, chosen)}** · {chosen.dimension}; one run per model and strategy "

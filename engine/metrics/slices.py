@@ -77,11 +77,13 @@ def slice_scores(ev: Evaluation, meta: pd.DataFrame, key: str, *, metrics: list[
 
 def worst_slices(ev: Evaluation, meta: pd.DataFrame, *, metric: str = "accuracy", min_n: int = 20,
                  keys: list[str] | None = None, n_resamples: int = DEFAULT_RESAMPLES,
-                 seed: int = DEFAULT_SEED) -> pd.DataFrame:
+                 seed: int = DEFAULT_SEED, scored: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Slices ordered from the most below the overall score (for `metric`'s direction) upwards.
 
     Columns: key, slice, value, ci_low, ci_high, n, overall, gap (slice - overall, signed so that
     negative is worse), plus the CI of the slice value. Slices with fewer than `min_n` items are left out.
+    `scored`: `slice_scores` frames of `ev` already computed for some keys (with `metric`, the same `n_resamples`
+    and `seed`, any `min_n` up to this one), used instead of scoring those keys again.
     """
     from engine.metrics.scoring import score_evaluation
 
@@ -90,8 +92,11 @@ def worst_slices(ev: Evaluation, meta: pd.DataFrame, *, metric: str = "accuracy"
         return pd.DataFrame(columns=["key", "slice", "value", "ci_low", "ci_high", "n", "n_total", "overall", "gap"])
     overall = overall_rows[0]["value"]
     sign = -1.0 if HIGHER_IS_BETTER.get(metric) is False else 1.0
-    frames = [slice_scores(ev, meta, key, metrics=[metric], n_resamples=n_resamples, seed=seed, min_n=min_n)
+    scored = scored or {}
+    frames = [scored[key] if key in scored else
+              slice_scores(ev, meta, key, metrics=[metric], n_resamples=n_resamples, seed=seed, min_n=min_n)
               for key in (keys or slice_columns(meta[meta["item_id"].isin(ev.items)]))]
+    frames = [f[f["metric"] == metric] if "metric" in f.columns else f for f in frames]
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
         pd.DataFrame(columns=["key", "slice", "value", "ci_low", "ci_high", "n", "n_total"])
     frame = frame[frame["n_total"] >= min_n].copy() if len(frame) else frame

@@ -64,3 +64,30 @@ def test_continuous_slices_cut_gold_values_into_tertiles(seeded, monkeypatch):
     assert {s.split()[0] for s in table["slice"]} == {"low", "mid", "high"}
     alpha = table[table["model"] == "alpha"]
     assert alpha["value"].fillna(0).abs().max() == pytest.approx(0.0)  # alpha answers gold valence exactly
+
+
+def test_worst_slices_from_the_tables_scores_equal_a_fresh_search(seeded):
+    """The page scores the chosen key once and hands it to `worst_slices`: the worst list is the same as scoring
+    every key afresh, slices under the minimum n left out alike."""
+    import pandas as pd
+
+    from dashboard import data, slices_data
+    from engine.metrics.slices import slice_scores, worst_slices
+    from engine.store import connect
+
+    scope = next(data.Scope(r.dataset, r.eval_set, r.dimension) for r in data.scopes(str(seeded), data.Filters())
+                 .itertuples() if r.dimension == "emotion")
+    with connect(seeded, read_only=True) as con:
+        meta = slices_data._meta(con, scope)
+        groups = slices_data._groups(con, data.Filters(), scope)
+    assert groups
+    for group in groups:
+        ev = group.evaluation
+        table = slice_scores(ev, meta, slices_data.GOLD_KEY, metrics=["accuracy_strict"], n_resamples=50)
+        min_n = int(table["n_total"].median()) + 1  # some gold classes fall under it
+        assert (table["n_total"] < min_n).any() and (table["n_total"] >= min_n).any()
+        reused = worst_slices(ev, meta, metric="accuracy_strict", min_n=min_n, n_resamples=50,
+                              scored={slices_data.GOLD_KEY: table})
+        fresh = worst_slices(ev, meta, metric="accuracy_strict", min_n=min_n, n_resamples=50)
+        assert len(fresh) > 0
+        pd.testing.assert_frame_equal(reused.reset_index(drop=True), fresh.reset_index(drop=True))

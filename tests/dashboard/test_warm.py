@@ -64,3 +64,39 @@ def test_shaped_results_follow_the_store_without_clearing_caches(fresh_store):
                     [row["run_id"], scope.dimension, row["metric"]])
     again = data.leaderboard(db, data.Filters(), scope)
     assert again.loc[again["run_id"] == row["run_id"], "value"].tolist() == [pytest.approx(0.123456)]
+
+
+def test_warm_slices_serves_the_slices_pages_first_view(seeded, monkeypatch):
+    """After `warm_slices`, opening the Slices page with no picker touched draws from the cache: its per-slice
+    bootstrap is not run again (made to fail here), and the numbers equal an unwarmed computation."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import slices_data
+    from dashboard.warm import default_scope, warm_slices
+    from tests.dashboard.conftest import APP
+
+    db = str(seeded)
+    data.clear_caches()
+    assert warm_slices(db)
+    scope = default_scope(data.scopes(db, data.Filters()))
+    data.set_caching(False)
+    try:
+        key = slices_data.slice_keys(db, data.Filters(), scope)[0]
+        fresh = slices_data.slice_report(db, data.Filters(), scope, key, "accuracy_strict", slices_data.DEFAULT_MIN_N)
+    finally:
+        data.set_caching(True)
+
+    def recompute(*args, **kwargs):
+        raise AssertionError("the Slices page recomputed a warmed view")
+
+    monkeypatch.setattr(slices_data, "slice_scores", recompute)
+    monkeypatch.setattr(slices_data, "worst_slices", recompute)
+    monkeypatch.setenv("AFFECTLENS_DB", db)
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.switch_page("pages/slices.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="slices-dimension").value == scope.dimension
+    shown = next(f.value for f in at.dataframe if "slice" in f.value.columns and "overall" not in f.value.columns)
+    expected = fresh.table
+    assert len(shown) == len(expected) > 0
+    assert list(shown["value"]) == pytest.approx(list(expected["value"]))

@@ -85,7 +85,7 @@ def dataset_entry(row: dict[str, Any]) -> dict[str, Any]:
         meta = json.loads(meta or "{}")
     entry: dict[str, Any] = {"name": row["dataset"], "path": meta.get("source") or row.get("root"),
                              "format": row["loader"]}
-    if row["loader"] == "manifest":  # a manifest needs its column mapping, scales and label set again
+    if meta.get("label_cols"):  # read through a column mapping (a manifest, a Hub table): it is needed again
         scales = row.get("scales") or {}
         scales = json.loads(scales) if isinstance(scales, str) else scales
         entry.update({k: v for k, v in {"label_cols": meta.get("label_cols"), "scales": scales or None,

@@ -70,11 +70,11 @@ def load_dataset(name_or_spec: str | Mapping[str, Any], path: str | Path | None 
     elif not source.exists():
         raise DatasetError(f"dataset {name!r}: {source} does not exist; check path: (relative paths start at "
                            f"{base_dir or Path.cwd()})")
-    if loader_name == "manifest":
-        # a file-type alias (csv, jsonl, ...) also says how to read the manifest
+    accepts = inspect.signature(loader).parameters
+    if "fmt" in accepts:  # a loader reading several file types: an alias (csv, jsonl, ...) names the one to read
         spec.setdefault("fmt", str(fmt).lower() if str(fmt).lower() != loader_name else None)
-        if spec.get("root"):
-            spec["root"] = _resolve(spec["root"], base_dir)
+    if "root" in accepts and spec.get("root"):  # its image folder, relative to the config like `path`
+        spec["root"] = _resolve(spec["root"], base_dir)
     _check_options(name, loader_name, loader, spec)
     dataset = loader(source if source.exists() else str(raw_path), **spec)
     dataset.name = str(name or dataset.name)

@@ -45,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="batch-mode models: submit the batches and exit with status 4 without waiting; rerun the "
                           "same command to collect (nothing is submitted twice)")
     run.set_defaults(func=cmd_run)
+    _list_registries_in_help(run)
 
     demo = sub.add_parser("demo", help="run the offline demo experiment (no keys, no network)",
                           description="Draw the demo sample (schematic faces and colour scenes, labelled by "
@@ -58,6 +59,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--no-local-model", action="store_true", help="skip the tiny transformers model")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
+
+
+def _list_registries_in_help(parser: argparse.ArgumentParser) -> None:
+    """`run --help` ends with what a config may name, read from the registries when the help is printed
+    (not when every command's parser is built: loading them takes a moment)."""
+    plain = parser.format_help
+
+    def with_registries() -> str:
+        from engine.datasets import loader_names
+        from engine.models import adapter_names
+        from engine.perturb import probe_names
+        from engine.prompts import strategy_names
+
+        names = {"adapters": adapter_names(), "strategies": strategy_names(), "dataset formats": loader_names(),
+                 "probes (as strategy BASE+PROBE)": probe_names()}
+        lines = [f"{what}: {', '.join(found)}" for what, found in names.items()]
+        return plain() + "\n" + "\n".join(lines) + "\n(`affectlens models show NAME`: an adapter's options)\n"
+
+    parser.format_help = with_registries
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -171,3 +171,19 @@ class PlainAdapter(ModelAdapter):
     async def generate(self, request):
         return ModelResponse(text="Polarity: positive")
 """
+
+
+def test_run_help_lists_what_a_config_may_name_from_the_registries(installed):
+    with pytest.raises(SystemExit) as exited:  # argparse exits after printing the help
+        _cli_out = io.StringIO()
+        with contextlib.redirect_stdout(_cli_out):
+            main(["run", "--help"])
+    assert exited.value.code == 0
+    out = _cli_out.getvalue()
+    listed = {line.split(":", 1)[0]: line.split(":", 1)[1] for line in out.splitlines()
+              if line.startswith(("adapters", "strategies", "dataset formats", "probes"))}
+    assert set(listed) == {"adapters", "strategies", "dataset formats", "probes (as strategy BASE+PROBE)"}
+    # the plugin's adapter, strategy and loader appear beside the built-ins: the help reads the registries
+    assert "toy-echo" in listed["adapters"] and "openai" in listed["adapters"]
+    assert "toy-prompt" in listed["strategies"] and "toy-csv" in listed["dataset formats"]
+    assert "grayscale" in listed["probes (as strategy BASE+PROBE)"]

@@ -88,18 +88,6 @@ def warm_store(db: str, filters: data.Filters | None = None, budget_s: float = B
     return done
 
 
-def default_scope(scopes) -> data.Scope | None:
-    """The scope a page shows before any picker is touched (`dashboard.components.layout.scope`'s defaults): the
-    first dataset, its largest evaluation set, and emotion when it has it, else its first dimension."""
-    if scopes.empty:
-        return None
-    dataset = scopes.iloc[0]["dataset"]
-    in_dataset = scopes[scopes["dataset"] == dataset]
-    eval_set = in_dataset.drop_duplicates("eval_set").sort_values("eval_set_size", ascending=False)["eval_set"].iloc[0]
-    dims = sorted(in_dataset.loc[in_dataset["eval_set"] == eval_set, "dimension"])
-    return data.Scope(dataset, eval_set, "emotion" if "emotion" in dims else dims[0])
-
-
 def warm_slices(db: str, filters: data.Filters | None = None) -> bool:
     """Score the Slices page's default view (default scope, first slice key, the dimension's default metric, the
     page's default minimum n) into the query cache; True when there was one to score."""
@@ -107,7 +95,7 @@ def warm_slices(db: str, filters: data.Filters | None = None) -> bool:
     from engine.metrics.cells import DEFAULT_METRIC
 
     filters = filters or data.Filters()
-    scope = default_scope(data.scopes(db, filters))
+    scope = data.default_scope(data.scopes(db, filters))
     if scope is None:
         return False
     keys = slices_data.slice_keys(db, filters, scope)

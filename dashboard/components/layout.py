@@ -46,7 +46,7 @@ def scope(scopes: pd.DataFrame, key: str, empty: str):
     """Dataset, evaluation set and dimension pickers over the available scopes (`data.scopes`); the first
     row (the richest) is the default. Returns a `data.Scope`, or None with the `empty` notice. Each page
     states the set it shows: its name and size."""
-    from dashboard.data import Scope
+    from dashboard.data import Scope, default_dimension, sets_by_size
     if scopes.empty:
         st.info(empty)
         return None
@@ -55,16 +55,15 @@ def scope(scopes: pd.DataFrame, key: str, empty: str):
     dataset = pick("Dataset", sorted(scopes["dataset"].unique()), f"{key}-dataset", param="view_dataset",
                    default=first["dataset"], container=left)
     in_dataset = scopes[scopes["dataset"] == dataset]
-    sets = in_dataset.drop_duplicates("eval_set").sort_values("eval_set_size", ascending=False)
+    sets = sets_by_size(scopes, dataset)
     names = {row.eval_set: f"{row.eval_set_name} (n = {int(row.eval_set_size)})" for row in sets.itertuples()}
     eval_set = pick("Evaluation set", list(names), f"{key}-eval-set", param="eval_set", container=middle,
                     format_func=names.get,
                     help="The fixed items every number on this page is over. Rows over different sets are never "
                          "ranked together.")
     dims = in_dataset.loc[in_dataset["eval_set"] == eval_set, "dimension"].tolist()
-    preferred = "emotion" if "emotion" in dims else None
-    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", param="dimension", default=preferred,
-                     container=right)
+    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", param="dimension",
+                     default=default_dimension(dims), container=right)
     return Scope(dataset, eval_set, dimension)
 
 
@@ -87,10 +86,10 @@ def dataset_dimension(pairs: pd.DataFrame, key: str, empty: str) -> tuple[str | 
     first = pairs.iloc[0]
     dataset = pick("Dataset", sorted(pairs["dataset"].unique()), f"{key}-dataset", param="view_dataset",
                    default=first["dataset"], container=left)
+    from dashboard.data import default_dimension
     dims = pairs.loc[pairs["dataset"] == dataset, "dimension"].tolist()
-    preferred = "emotion" if "emotion" in dims else None
-    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", param="dimension", default=preferred,
-                     container=right)
+    dimension = pick("Dimension", sorted(dims), f"{key}-dimension", param="dimension",
+                     default=default_dimension(dims), container=right)
     return dataset, dimension
 
 

@@ -24,7 +24,7 @@ from dashboard.cache import clear_caches, set_caching, store_version
 from dashboard.connection import StoreBusy, StoreMissing
 from dashboard.data.scope import (  # noqa: F401
     Filters, Scope, _selected, _judged_cte, _judged, ERROR_TYPES, CATEGORICAL, CONTINUOUS, PRIMARY_METRIC,
-    HOLM_FAMILY, _PER_RUN,
+    HOLM_FAMILY, _PER_RUN, sets_by_size, default_dimension, default_scope,
 )
 from dashboard.data.sidebar import (  # noqa: F401
     filter_options, run_history, analysis_datasets, analysis_results,

@@ -55,6 +55,29 @@ class Scope:
         return {"dataset": self.dataset, "eval_set": self.eval_set or "", "dimension": self.dimension}
 
 
+# The pickers' defaults, one rule for the pages (components.layout) and start-up warming (dashboard.warm).
+def sets_by_size(scopes: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """The evaluation sets of `dataset` among `data.scopes` rows, one row each, largest first (the default)."""
+    in_dataset = scopes[scopes["dataset"] == dataset]
+    return in_dataset.drop_duplicates("eval_set").sort_values("eval_set_size", ascending=False)
+
+
+def default_dimension(dims) -> str:
+    """The dimension a page opens on: emotion when there is one, else the first in sorted order."""
+    return "emotion" if "emotion" in dims else sorted(dims)[0]
+
+
+def default_scope(scopes: pd.DataFrame) -> Scope | None:
+    """The scope a page shows before any picker is touched: the first (richest) dataset, its largest set, and
+    its default dimension; None for a store with no scored scope."""
+    if scopes.empty:
+        return None
+    dataset = scopes.iloc[0]["dataset"]
+    eval_set = sets_by_size(scopes, dataset)["eval_set"].iloc[0]
+    dims = scopes.loc[(scopes["dataset"] == dataset) & (scopes["eval_set"] == eval_set), "dimension"]
+    return Scope(dataset, eval_set, default_dimension(list(dims)))
+
+
 def _selected(filters: Filters, *, dimension_clause: str = "e.dimension = $dimension") -> str:
     """CTE `sel`: per (model, strategy) of the scope, the run that stands for the cell (or the pinned one)."""
     return f"""sel AS (

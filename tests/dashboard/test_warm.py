@@ -72,7 +72,8 @@ def test_warm_slices_serves_the_slices_pages_first_view(seeded, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     from dashboard import slices_data
-    from dashboard.warm import default_scope, warm_slices
+    from dashboard.data import default_scope
+    from dashboard.warm import warm_slices
     from tests.dashboard.conftest import APP
 
     db = str(seeded)

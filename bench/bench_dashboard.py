@@ -144,7 +144,7 @@ def build_store(db: Path, n_items: int, seed: int = 0) -> dict[str, int]:
 
 def page_queries(db: str):
     """(page, query name, callable) for every query each page runs on its first view."""
-    from dashboard import data, view_data
+    from dashboard import data
 
     f = data.Filters()
     m, s = MODELS[0], "zero-shot"
@@ -170,7 +170,7 @@ def page_queries(db: str):
         ("comparison", "model_agreement", lambda: data.model_agreement(db, f, emotion, s)),
         ("comparison", "group_agreement", lambda: data.group_agreement(db, f, emotion, s)),
         ("comparison", "cost_quality", lambda: data.cost_quality(db, f, emotion)),
-        ("dimensions", "confusion", lambda: view_data.confusion(db, f, emotion, m, s)),
+        ("dimensions", "confusion", lambda: data.confusion(db, f, emotion, m, s)),
         ("dimensions", "per_class", lambda: data.per_class(db, f, emotion, m, s)),
         ("dimensions", "valence_arousal", lambda: data.valence_arousal(db, f, DATASET, eval_set, m, s, 2000)),
         ("dimensions", "continuous_bias", lambda: data.continuous_bias(db, f, DATASET, eval_set)),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
-from dashboard import data, view_data
+from dashboard import data
 
 _log = logging.getLogger("affectlens.dashboard")
 
@@ -48,7 +48,7 @@ def _scope_queries(db: str, filters, scope, *, every_choice: bool = False) -> li
             calls.append(lambda s=chosen: data.model_agreement(db, filters, scope, s))
             calls.append(lambda s=chosen: data.group_agreement(db, filters, scope, s))
         for model in chosen_models if strategy else []:
-            calls.append(lambda m=model: view_data.confusion(db, filters, scope, m, strategy))
+            calls.append(lambda m=model: data.confusion(db, filters, scope, m, strategy))
             calls.append(lambda m=model: data.per_class(db, filters, scope, m, strategy))
     else:
         calls.append(lambda: data.continuous_gallery_page(db, filters, data.ContinuousGalleryQuery(scope)))

@@ -38,11 +38,11 @@ from dashboard.data.comparison import (  # noqa: F401
     quality_and_cost, cost_quality,
 )
 from dashboard.data.dimensions import (  # noqa: F401
-    cell_models, class_pairs, per_class, valence_arousal, continuous_bias, bias_scores,
+    cell_models, confusion, OUT_OF_SET, UNPARSED, class_pairs, per_class, valence_arousal, continuous_bias, bias_scores,
     intensity_levels, stated_confidence, calibration, circumplex,
 )
 from dashboard.data.ablations import (  # noqa: F401
-    paired_with_baseline, strategy_effects, strategy_failures, label_positions, position_bias, POSITION_COLUMNS,
+    paired_with_baseline, prompt_blind_models, without_models, strategy_effects, strategy_failures, label_positions, position_bias, POSITION_COLUMNS,
 )
 from dashboard.data.gallery import (  # noqa: F401
     GalleryQuery, GalleryPage, gallery_labels, gallery_page, ContinuousGalleryQuery, continuous_gallery_page,

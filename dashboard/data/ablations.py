@@ -9,6 +9,7 @@ from dashboard import analysis
 from dashboard.cache import derived, frame as _frame, query
 from dashboard.data.scope import _PER_RUN, Filters, Scope, _judged, _selected
 from engine.metrics import compare
+from engine.models import reads_prompt
 
 @query
 def paired_with_baseline(con, filters: Filters, scope: Scope, baseline: str) -> pd.DataFrame:
@@ -111,3 +112,28 @@ def position_bias(db: str, filters: Filters, scope: Scope) -> pd.DataFrame:
 def _has_table(con, name: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
                             [name]).fetchall()[0][0])
+
+
+@query
+def prompt_blind_models(con, filters: Filters, scope: Scope) -> dict[str, str]:
+    """Models of the scope whose adapter never reads the prompt (registered `prompt_blind`, e.g. the
+    majority, uniform, color-affect and features baselines), each with its adapter name."""
+    runs = _frame(con, f"""
+        WITH {_selected(filters)}
+        SELECT DISTINCT s.model, r.adapter FROM sel s JOIN runs r USING (run_id) ORDER BY s.model
+    """, {**filters.params(), **scope.params()})
+    blind: dict[str, list[str]] = {}
+    for model, adapter in zip(runs["model"], runs["adapter"]):
+        blind.setdefault(model, []).append(adapter)
+    return {model: ", ".join(sorted(set(adapters))) for model, adapters in blind.items()
+            if not any(reads_prompt(a) for a in adapters)}
+
+
+def without_models(effects: pd.DataFrame, models) -> pd.DataFrame:
+    """`data.strategy_effects` rows of every model but `models`, Holm-adjusted again over the rows kept (the
+    family shrinks with them; engine.metrics.compare.holm)."""
+    kept = effects[~effects["model"].isin(list(models))].reset_index(drop=True)
+    if len(kept) and len(kept) < len(effects):
+        kept["p_holm"] = compare.holm(kept["p_value"].to_numpy(dtype=float))
+        kept["mark"] = kept["p_holm"].map(analysis.significance_mark)
+    return kept

@@ -12,6 +12,12 @@ from dashboard.data.scope import CONTINUOUS, Filters, Scope, _judged, _selected
 from engine.metrics import calibration as calib
 from engine.metrics import categorical
 
+#: The answer named a label, but not one of the dimension's label set (e.g. "Concentration" for Ekman's seven).
+OUT_OF_SET = "(out of set)"
+#: No label could be read from the answer at all.
+UNPARSED = "(unparsed)"
+
+
 def cell_models(db: str, filters: Filters, scope: Scope) -> pd.DataFrame:
     """(model, strategy) cells of a scope, for the per-model pickers."""
     long = scores_long(db, filters, scope)
@@ -149,3 +155,32 @@ def circumplex(taxonomy: str | None) -> pd.DataFrame:
     return pd.DataFrame([{"label": label.name, "valence": label.valence, "arousal": label.arousal}
                          for label in labels if label.valence is not None],
                         columns=["label", "valence", "arousal"])
+
+
+@query
+def confusion(con, filters: Filters, scope: Scope, model: str, strategy: str) -> pd.DataFrame:
+    """Counts of (gold, predicted) for one model and strategy.
+
+    A tied gold (Emotion6: several majority labels, stored as "a | b") counts under the answer when the answer is
+    one of the tied labels and under the first tied label otherwise -- the engine's rule for accuracy and per-class
+    scores (`engine.metrics.evaluation`); `tied` says how many of a cell's items had a tied gold. Unanswered
+    items appear as columns: `OUT_OF_SET` where the answer named a word outside the label set (whether the parser
+    kept it as answered or not), `UNPARSED` where nothing could be read, "(refused)", "(API error)" and the like.
+    """
+    return _judged(con, f""",
+        raw AS (SELECT p.run_id, p.item_id, p.raw_label FROM predictions p JOIN sel s
+                ON p.run_id = s.run_id AND p.dimension = s.dimension
+                WHERE s.model = $model AND s.strategy = $strategy),
+        cells AS (
+            SELECT j.*, r.raw_label, string_split(j.gold_label, ' | ') AS golds FROM judged j
+            LEFT JOIN raw r USING (run_id, item_id) WHERE j.model = $model AND j.strategy = $strategy)
+        SELECT CASE WHEN len(golds) > 1 AND list_contains(golds, label) THEN label ELSE golds[1] END AS gold,
+               CASE WHEN answered AND label IS NOT NULL THEN label
+                    WHEN (answered OR status = 'failed') AND nullif(trim(raw_label), '') IS NOT NULL
+                         THEN '{OUT_OF_SET}'
+                    WHEN answered OR status = 'failed' THEN '{UNPARSED}'
+                    WHEN status = 'error' THEN '(API error)'
+                    ELSE '(' || status || ')' END AS predicted,
+               count(*) AS n, count(*) FILTER (WHERE len(golds) > 1) AS tied
+        FROM cells WHERE gold_label IS NOT NULL GROUP BY ALL ORDER BY gold, predicted
+    """, filters, scope, model=model, strategy=strategy)

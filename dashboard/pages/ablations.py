@@ -3,7 +3,7 @@ and label-order position bias where candidate labels were shuffled."""
 
 import streamlit as st
 
-from dashboard import data, view_data
+from dashboard import data
 from dashboard.components import charts, export, layout
 from dashboard.state import current_view, store_guard
 
@@ -24,9 +24,9 @@ with store_guard():
 
     st.subheader(f"Difference from {baseline}")
     effects = data.strategy_effects(view.db, view.filters, chosen, baseline)
-    blind = view_data.prompt_blind_models(view.db, view.filters, chosen)
+    blind = data.prompt_blind_models(view.db, view.filters, chosen)
     left_out = sorted(set(effects["model"]) & set(blind))
-    effects = view_data.without_models(effects, blind)
+    effects = data.without_models(effects, blind)
     if left_out:
         st.info("Left out: " + ", ".join(f"**{m}** ({blind[m]})" for m in left_out) + ". These adapters answer "
                 "from the image alone and never read the prompt, so every strategy gives them the same answers "

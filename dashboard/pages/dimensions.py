@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import data, view_data
+from dashboard import data
 from dashboard.components import charts, export, layout
 from dashboard.state import current_view, store_guard
 
@@ -23,15 +23,15 @@ def by_model(chosen) -> None:
                                "dims-strategy", param="view_strategy", default="zero-shot", container=top[1])
         if chosen.dimension in data.CATEGORICAL:
             st.subheader("Confusion matrix and per-class F1")
-            matrix = view_data.confusion(view.db, view.filters, chosen, model, strategy)
+            matrix = data.confusion(view.db, view.filters, chosen, model, strategy)
             left, right = st.columns([3, 2])
             with left:
                 if matrix.empty:
                     st.info(f"{model} · {strategy} has no {chosen.dimension} answers in this set.")
                 else:
                     tied = int(matrix["tied"].sum())
-                    st.caption(f"Rows: gold; columns: the answer. {view_data.OUT_OF_SET}: the answer named a word "
-                               f"outside the label set; {view_data.UNPARSED}: no label could be read."
+                    st.caption(f"Rows: gold; columns: the answer. {data.OUT_OF_SET}: the answer named a word "
+                               f"outside the label set; {data.UNPARSED}: no label could be read."
                                + (f" {tied:,} items have a tied gold (several majority labels): each counts under the "
                                   "answer when it is one of them, else under the first, as the engine scores accuracy."
                                   if tied else ""))

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import seed
-from dashboard import data, view_data
+from dashboard import data
 from dashboard.components import charts, export, labels
 from engine.metrics import compare
 from tests.dashboard.conftest import APP, PAGES
@@ -109,7 +109,7 @@ def _add_baseline_runs(db, adapter: str = "majority") -> None:
 def test_prompt_blind_baselines_are_left_out_of_the_ablation_matrix_with_a_note(fresh_store, monkeypatch):
     _add_baseline_runs(fresh_store)
     scope = _scope(fresh_store)
-    assert view_data.prompt_blind_models(fresh_store, data.Filters(), scope) == {"majority": "majority"}
+    assert data.prompt_blind_models(fresh_store, data.Filters(), scope) == {"majority": "majority"}
     everything = data.strategy_effects(fresh_store, data.Filters(), scope, "zero-shot")
     assert everything.loc[everything["model"] == "majority", "difference"].tolist() == [0.0]
 
@@ -143,18 +143,18 @@ def _rewrite_for_confusion(db) -> None:
 def test_confusion_names_out_of_set_answers_and_never_shows_a_tie_as_a_gold_class(fresh_store):
     _rewrite_for_confusion(fresh_store)
     scope = _scope(fresh_store)
-    alpha = view_data.confusion(fresh_store, data.Filters(), scope, "alpha", "zero-shot")
+    alpha = data.confusion(fresh_store, data.Filters(), scope, "alpha", "zero-shot")
     assert not alpha["gold"].str.contains(r"\||tie").any()
-    assert alpha.loc[alpha["predicted"] == view_data.OUT_OF_SET, "gold"].tolist() == ["anger"]
-    assert view_data.UNPARSED not in set(alpha["predicted"])
+    assert alpha.loc[alpha["predicted"] == data.OUT_OF_SET, "gold"].tolist() == ["anger"]
+    assert data.UNPARSED not in set(alpha["predicted"])
     # alpha answered fear on f06: one of the tied labels, so it counts on the diagonal as the engine scores it
     fear = alpha[(alpha["gold"] == "fear") & (alpha["predicted"] == "fear")]
     assert fear[["n", "tied"]].values.tolist() == [[1, 1]]
     # beta's f05 answer could not be read at all ("The picture is hard to read."): unparsed, not out of set
-    beta = view_data.confusion(fresh_store, data.Filters(), scope, "beta", "zero-shot")
-    assert beta.loc[beta["predicted"] == view_data.UNPARSED, "gold"].tolist() == ["anger"]
+    beta = data.confusion(fresh_store, data.Filters(), scope, "beta", "zero-shot")
+    assert beta.loc[beta["predicted"] == data.UNPARSED, "gold"].tolist() == ["anger"]
     # beta-cot answered sadness on f06: the other tied label, also on the diagonal
-    cot = view_data.confusion(fresh_store, data.Filters(), scope, "beta", "cot")
+    cot = data.confusion(fresh_store, data.Filters(), scope, "beta", "cot")
     assert cot[(cot["gold"] == "sadness") & (cot["predicted"] == "sadness")]["tied"].sum() == 1
     from dashboard.connection import close_all
     from engine.store import connect

@@ -81,9 +81,8 @@ def test_gallery_pages_cover_every_item_once_in_order(seeded):
 
 
 def test_polarity_is_read_through_the_taxonomy_when_only_emotion_was_asked(seeded):
-    from dashboard import view_data
 
-    matrix = view_data.confusion(seeded, data.Filters(), scope("polarity"), "alpha", "cot")
+    matrix = data.confusion(seeded, data.Filters(), scope("polarity"), "alpha", "cot")
     answers = seed.ANSWERS[("alpha", "cot")]
     polarity = {s: "positive" if a in seed.POSITIVE else "negative" for s, a in answers.items()}
     gold = {s: "positive" if g[0] in seed.POSITIVE else "negative" for s, g in seed.GOLD.items()}

@@ -56,6 +56,15 @@ def current_view() -> View:
                 blur=bool(state.get(BLUR_KEY, settings.blur_default())))
 
 
+def keep(*keys: str) -> None:
+    """Keep these widgets' values through runs in which the widgets are not drawn (a closed panel): Streamlit
+    forgets a widget's value at the end of a run that did not draw it, unless the run set it itself."""
+    state = st.session_state
+    for key in keys:
+        if key in state:
+            state[key] = state[key]
+
+
 @contextlib.contextmanager
 def store_guard() -> Iterator[None]:
     """Turn a missing or busy store into a short message on the page instead of a traceback."""

@@ -28,7 +28,8 @@ _WRITTEN = "_address_written"  # session key: param -> the value this session la
 PARAMS = ("view_dataset", "eval_set", "dimension", "view_model", "view_strategy", "metric", "baseline", "item",
           "show_run", "gold", "predicted", "search", "errors", "sort", "slice_key", "slice", "matrix_metric",
           "matrix_strategy", "map_dataset", "map_item", "reasoning_dataset", "cue_baseline", "probe_dataset",
-          "probe_dimension")
+          "probe_dimension",
+          "leaderboard_view", "store_view")  # the Overview's tabs (Streamlit binds them: absent while on the first)
 
 
 def _written() -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -35,6 +36,32 @@ def pick(label: str, options: Sequence[str], key: str, *, param: str | None = No
     if param:
         address.write(param, value)
     return value
+
+
+@contextlib.contextmanager
+def panel(label: str, key: str, *, icon: str | None = None, expanded: bool = False) -> Iterator[bool]:
+    """An expander whose content is drawn only while it is open; yields whether it is. Opening or closing it reruns
+    the script (Streamlit's lazy expander), so a closed panel costs the page nothing to send or draw. Values of
+    widgets inside that must outlive a closed panel are kept with `state.keep`."""
+    box = st.expander(label, expanded=expanded, key=key, icon=icon, on_change="rerun")
+    with box:
+        yield bool(box.open)
+
+
+ESCAPED_DOLLAR = "\\$"  # a dollar sign Markdown shows as itself (two unescaped ones would open LaTeX)
+
+
+def figures(pairs: Sequence[tuple[str, str]]) -> None:
+    """Headline figures as one line, "**3** datasets · **1.2k** items · ..." (one element for the page to draw)."""
+    st.markdown(" · ".join(f"**{value.replace('$', ESCAPED_DOLLAR)}** {label}" for label, value in pairs))
+
+
+def read_figures(text: str) -> dict[str, str]:
+    """The {label: value} a `figures` line shows (for tests and anyone reading the page's text)."""
+    import re
+
+    return {label: value.replace(ESCAPED_DOLLAR, "$")
+            for value, label in re.findall(r"\*\*(.+?)\*\* ([^·]+?)(?: ·|$)", text)}
 
 
 NO_JUDGED = "No categorical predictions with gold labels match the filters."

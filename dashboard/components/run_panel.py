@@ -6,8 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, jobs, settings
+from dashboard.components import layout
 from dashboard.state import View
 
+PANEL_KEY = "panel-analysis"
 JOB_KEY = "analysis-job"
 SAVED_KEY = "analysis-saved"  # the form's last values, kept while the form is hidden during a run
 FORM_KEYS = ("analysis-dataset", "analysis-n", "analysis-seed", "analysis-models", "analysis-strategy")
@@ -63,8 +65,12 @@ def _last_result() -> None:
 
 
 def render(view: View, *, enabled: bool) -> None:
-    with st.expander("Run a small analysis", icon=":material/play_circle:",
-                     expanded=bool(st.session_state.get(JOB_KEY) or st.session_state.get("analysis-last"))):
+    """The panel, drawn only while open; it opens itself while an analysis runs or has just ended."""
+    if st.session_state.get(JOB_KEY) or st.session_state.get("analysis-last"):
+        st.session_state[PANEL_KEY] = True
+    with layout.panel("Run a small analysis", PANEL_KEY, icon=":material/play_circle:") as shown:
+        if not shown:
+            return
         if not enabled:
             st.caption("Sign in to run analyses on this deployment.")
             return

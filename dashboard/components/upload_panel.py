@@ -7,8 +7,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import images, jobs, settings, upload
+from dashboard.components import layout
 from engine.parsing.types import DEFAULT_SCALES
 
+FORM_KEYS = ("upload-models", "upload-strategy")  # kept while the panel is closed
 RESULT_KEY = "upload-result"
 REQUEST_KEY = "upload-requested"
 CHECKED_KEY = "upload-checked"  # (sha256, CheckedUpload | error text): each file is checked once
@@ -33,7 +35,10 @@ def _checked(uploaded) -> images.CheckedUpload:
 
 
 def render(*, enabled: bool) -> None:
-    with st.expander("Analyse an image", icon=":material/add_photo_alternate:"):
+    """The panel, drawn only while open (a chosen file is let go when it closes; the answers stay on the page)."""
+    with layout.panel("Analyse an image", "panel-upload", icon=":material/add_photo_alternate:") as shown:
+        if not shown:
+            return
         if not enabled:
             st.caption("Sign in to upload images on this deployment.")
             return
@@ -43,7 +48,10 @@ def render(*, enabled: bool) -> None:
                                     help=f"JPEG, PNG, WebP, GIF, BMP or TIFF up to {limit:g} MB.")
         choices = {name: name for name in upload.UPLOAD_OFFLINE_MODELS}
         choices.update({label: entry for label, entry in jobs.model_choices().items() if isinstance(entry, dict)})
-        models = st.multiselect("Models", list(choices), default=[upload.UPLOAD_OFFLINE_MODELS[0]], key="upload-models")
+        if any(m not in choices for m in st.session_state.get("upload-models") or []):
+            st.session_state.pop("upload-models")
+        models = st.multiselect("Models", list(choices), key="upload-models", **(
+            {} if "upload-models" in st.session_state else {"default": [upload.UPLOAD_OFFLINE_MODELS[0]]}))
         strategy = st.selectbox("Strategy", jobs.STRATEGIES, key="upload-strategy")
         if uploaded is None:
             st.session_state.pop(RESULT_KEY, None)

@@ -36,44 +36,55 @@ def leaderboard() -> None:
                        f"other metric only rows with coverage ≥ {ranking.MIN_COVERAGE:.0%} and n ≥ {ranking.MIN_N} "
                        f"are ranked — the others are listed last, unranked. Each row is the newest complete run of "
                        f"its cell.")
-            shown = board.assign(**{"95% CI": [layout.ci_text(v, lo, hi) for v, lo, hi in
-                                               zip(board["value"], board["ci_low"], board["ci_high"])]})
-            shown["rank"] = [f"{int(r)}" if r == r else "below threshold" for r in shown["rank"]]
-            shown = shown.rename(columns={"value": metric})
-            ordered = ["rank", "model", "strategy", metric, "95% CI", "coverage", "n", "n_total", "derived", "run_id"]
-            rest = [c for c in shown.columns if c not in ordered + ["metric", "ci_low", "ci_high", "eligible", "best",
-                                                                     "ci_method"]]
-            export.table(shown[[c for c in ordered if c in shown.columns] + rest],
-                         f"leaderboard-{chosen.dataset}-{chosen.dimension}", key="leaderboard",
-                         height=matrix.ROW_HEIGHT * (len(shown) + 1) + 3, column_config={
-                             metric: st.column_config.NumberColumn(format="%.4f"),
-                             "coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
-            if len(board):
-                export.chart(charts.metric_with_ci(board, metric), f"leaderboard-{chosen.dataset}-{chosen.dimension}",
-                             key="leaderboard-chart")
+            table_tab, chart_tab = st.tabs(["Table", "Chart"], key="leaderboard_view", bind="query-params")
+            if table_tab.open:  # only the open tab is drawn (the chart's library loads when it is first asked for)
+                with table_tab:
+                    _leaderboard_table(board, metric, chosen)
+            if chart_tab.open and len(board):
+                with chart_tab:
+                    export.chart(charts.metric_with_ci(board, metric), f"leaderboard-{chosen.dataset}-"
+                                 f"{chosen.dimension}", key="leaderboard-chart")
+
+
+def _leaderboard_table(board, metric: str, chosen) -> None:
+    """The leaderboard's rows: rank, value with its CI, coverage, n and the run that stands for the cell."""
+    shown = board.assign(**{"95% CI": [layout.ci_text(v, lo, hi) for v, lo, hi in
+                                       zip(board["value"], board["ci_low"], board["ci_high"])]})
+    shown["rank"] = [f"{int(r)}" if r == r else "below threshold" for r in shown["rank"]]
+    shown = shown.rename(columns={"value": metric})
+    ordered = ["rank", "model", "strategy", metric, "95% CI", "coverage", "n", "n_total", "derived", "run_id"]
+    rest = [c for c in shown.columns if c not in ordered + ["metric", "ci_low", "ci_high", "eligible", "best",
+                                                             "ci_method"]]
+    export.table(shown[[c for c in ordered if c in shown.columns] + rest],
+                 f"leaderboard-{chosen.dataset}-{chosen.dimension}", key="leaderboard",
+                 height=matrix.ROW_HEIGHT * (len(shown) + 1) + 3, column_config={
+                     metric: st.column_config.NumberColumn(format="%.4f"),
+                     "coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
 
 
 with store_guard():
     summary = data.store_summary(view.db, view.filters)
-    cells = st.columns(4) + st.columns(4)
-    for cell, (label, value) in zip(cells, [
-            ("Datasets", layout.compact(summary["datasets"])), ("Items", layout.compact(summary["items"])),
-            ("Models", layout.compact(summary["models"])), ("Strategies", layout.compact(summary["strategies"])),
-            ("Runs", layout.compact(summary["runs"])), ("Responses", layout.compact(summary["responses"])),
-            ("Predictions", layout.compact(summary["predictions"])), ("Spend", layout.usd(summary["spend_usd"]))]):
-        cell.metric(label, value, border=True)
+    layout.figures([
+        ("datasets", layout.compact(summary["datasets"])), ("items", layout.compact(summary["items"])),
+        ("models", layout.compact(summary["models"])), ("strategies", layout.compact(summary["strategies"])),
+        ("runs", layout.compact(summary["runs"])), ("responses", layout.compact(summary["responses"])),
+        ("predictions", layout.compact(summary["predictions"])), ("spent", layout.usd(summary["spend_usd"]))])
 
     st.subheader("Results matrix")
     results_matrix()
 
     leaderboard()
 
-    st.subheader("Datasets")
-    export.table(data.datasets_table(view.db, view.filters), "datasets", key="datasets",
-                 column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f")})
-
-    st.subheader("Spend by model")
-    spend = data.spend_by_model(view.db, view.filters)
-    export.table(spend, "spend-by-model", key="spend", height=matrix.ROW_HEIGHT * (len(spend) + 1) + 3,
-                 column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f"),
-                                "mean_latency_ms": st.column_config.NumberColumn("mean latency (ms)", format="%.0f")})
+    st.subheader("What the store holds")
+    datasets_tab, spend_tab = st.tabs(["Datasets", "Spend by model"], key="store_view", bind="query-params")
+    if datasets_tab.open:
+        with datasets_tab:
+            export.table(data.datasets_table(view.db, view.filters), "datasets", key="datasets",
+                         column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f")})
+    if spend_tab.open:
+        with spend_tab:
+            spend = data.spend_by_model(view.db, view.filters)
+            export.table(spend, "spend-by-model", key="spend", height=matrix.ROW_HEIGHT * (len(spend) + 1) + 3,
+                         column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f"),
+                                        "mean_latency_ms": st.column_config.NumberColumn("mean latency (ms)",
+                                                                                         format="%.0f")})

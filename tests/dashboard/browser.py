@@ -63,15 +63,17 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve(db: str | os.PathLike, *, env: dict[str, str] | None = None, timeout_s: float = 90,
-          log_path: str | os.PathLike | None = None, warm: bool = False) -> Iterator[str]:
+          log_path: str | os.PathLike | None = None, warm: bool = False,
+          app: str | os.PathLike | None = None, port: int | None = None) -> Iterator[str]:
     """Run the dashboard on `db` and yield its base URL; the python process is killed afterwards.
     With `log_path`, the server's stdout and stderr (its log) go to that file. With `warm`, the server is
-    started by the warming launcher (`python -m dashboard`) and yielded once it reports itself warm."""
-    port = free_port()
+    started by the warming launcher (`python -m dashboard`) and yielded once it reports itself warm. With `app`,
+    that Streamlit script is served instead of the dashboard; with `port`, on that port (a restart keeps it)."""
+    port = port or free_port()
     if warm and not log_path:
         log_path = Path(tempfile.mkdtemp(prefix="affectlens-serve-")) / "server.log"
     log = open(log_path, "wb") if log_path else None
-    launcher = ["dashboard"] if warm else ["streamlit", "run", str(REPO / "dashboard" / "app.py")]
+    launcher = ["dashboard"] if warm else ["streamlit", "run", str(app or REPO / "dashboard" / "app.py")]
     process = subprocess.Popen(
         [sys.executable, "-m", *launcher, "--server.headless=true",
          "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",

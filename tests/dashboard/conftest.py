@@ -71,6 +71,24 @@ def app(seeded, monkeypatch):
     return at
 
 
+PANELS = {"filters": "panel-filters", "run set": "panel-run-set", "settings": "panel-settings", "analysis": "panel-analysis",
+          "upload": "panel-upload"}  # the sidebar panels drawn only while open (layout.panel)
+
+
+def open_panels(at, *names: str):
+    """Open these sidebar panels (as a click on their headers does) and rerun; returns the AppTest."""
+    for name in names:
+        at.session_state[PANELS[name]] = True
+    return at.run()
+
+
+def figures(at) -> dict[str, str]:
+    """The Overview's headline figures, {label: value} ("datasets", "items", ..., "spent")."""
+    from dashboard.components.layout import read_figures
+
+    return next(read_figures(m.value) for m in at.markdown if " datasets · " in m.value)
+
+
 def texts(at) -> str:
     """Everything the page shows as markdown, captions, info and headings, joined (for `in` checks)."""
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]

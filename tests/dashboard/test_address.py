@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import seed
-from tests.dashboard.conftest import APP
+from tests.dashboard.conftest import APP, open_panels
 
 
 def _box(at, label: str):
@@ -71,7 +71,7 @@ def test_the_comparison_metric_and_strategy_round_trip(seeded, monkeypatch):
 
 
 def test_sidebar_filters_are_written_to_the_address(seeded, monkeypatch):
-    at = _open(seeded, monkeypatch, None, {})
+    at = open_panels(_open(seeded, monkeypatch, None, {}), "filters")
     filters = [m for m in at.multiselect if m.label == "Models"][0]
     filters.select("alpha").run()
     assert at.query_params["model"] == "alpha"

@@ -60,7 +60,7 @@ def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_pat
     first = data.gallery_page(store, data.Filters(), data.GalleryQuery(data.Scope(top["dataset"], top["eval_set"],
                                                                                   dimension)))
     hardest = first.items["item_id"].iloc[0]
-    pages = {**browser.PAGES, f"gallery?item={hardest}": "gallery-detail"}
+    pages = {**browser.PAGES, "?leaderboard_view=Chart": "overview-chart", f"gallery?item={hardest}": "gallery-detail"}
     every = data.scopes(store, data.Filters())
     continuous = every[every["dimension"] == "valence"]
     if len(continuous):  # the gallery of a continuous dimension, opened by its address
@@ -73,7 +73,9 @@ def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_pat
             assert not browser.exceptions(page), (name, browser.exceptions(page))
             main = page.locator('[data-testid="stMain"]')
             assert main.locator("h1").count() == 1, f"{name}: no page title drawn"
-            if name in ("overview", "comparison", "dimensions", "ablations"):
+            if name == "overview":  # the matrix and the leaderboard's table (its chart waits in its tab)
+                assert page.locator('[data-testid="stDataFrame"]').count() >= 2
+            if name in ("overview-chart", "comparison", "dimensions", "ablations"):
                 assert page.locator('[data-testid="stVegaLiteChart"] canvas, '
                                     '[data-testid="stVegaLiteChart"] svg.marks').count() > 0, f"{name}: no chart"
             if name == "gallery":

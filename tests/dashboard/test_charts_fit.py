@@ -31,6 +31,7 @@ def _scope(store, dimension: str = "emotion") -> data.Scope:
 @pytest.mark.parametrize("page", [p for p in PAGES if p.endswith(("comparison.py", "dimensions.py", "ablations.py",
                                                                    "overview.py"))])
 def test_every_chart_on_screen_carries_the_export_palette_and_uncut_labels(app, page):
+    app.session_state["leaderboard_view"] = "Chart"  # the Overview draws its leaderboard chart in a tab of its own
     app.switch_page(page).run()
     assert not app.exception, [e.value for e in app.exception]
     specs = _specs(app)

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 import seed
-from tests.dashboard.conftest import PAGES, texts
+from tests.dashboard.conftest import PAGES, figures, open_panels, texts
 
 
 def _frame_with(at, column: str):
@@ -27,13 +27,13 @@ def test_page_runs_without_exception(app, page):
 
 
 def test_overview_counts_and_spend(app):
-    metrics = {m.label: m.value for m in app.metric}
-    assert metrics["Datasets"] == "1"
-    assert metrics["Items"] == str(len(seed.GOLD))
-    assert metrics["Models"] == "2"
-    assert metrics["Runs"] == str(len(seed.ANSWERS))
+    shown = figures(app)
+    assert shown["datasets"] == "1"
+    assert shown["items"] == str(len(seed.GOLD))
+    assert shown["models"] == "2"
+    assert shown["runs"] == str(len(seed.ANSWERS))
     spend = sum(seed.COST_PER_CALL[model] * len(answers) for (model, _), answers in seed.ANSWERS.items())
-    assert metrics["Spend"] == f"${spend:,.4f}"
+    assert shown["spent"] == f"${spend:,.4f}"
 
 
 def test_leaderboard_shows_the_fixture_accuracy_with_ci_and_coverage(app):
@@ -113,8 +113,9 @@ def test_runs_page_lists_every_run_with_cost_and_errors(app):
 
 
 def test_global_model_filter_narrows_every_page(app):
-    app.sidebar.multiselect[1].set_value(["alpha"]).run()  # Models
-    assert {m.label: m.value for m in app.metric}["Models"] == "1"
+    open_panels(app, "filters").sidebar.multiselect[1].set_value(["alpha"]).run()  # Models
+    assert figures(app)["models"] == "1"
+    assert "1 filter on: models alpha" in texts(app)  # said in the sidebar, also once the panel is closed
     board = _frame_with(app, "95% CI")
     assert set(board["model"]) == {"alpha"}
     app.switch_page("pages/runs.py").run()
@@ -122,7 +123,7 @@ def test_global_model_filter_narrows_every_page(app):
 
 
 def test_a_missing_store_is_a_message_not_a_traceback(app, tmp_path):
-    app.sidebar.text_input[0].set_value(str(tmp_path / "nothing.duckdb")).run()
+    open_panels(app, "settings").sidebar.text_input[0].set_value(str(tmp_path / "nothing.duckdb")).run()
     for page in PAGES:
         app.switch_page(page).run()
         assert not app.exception

@@ -11,7 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import seed
-from tests.dashboard.conftest import APP, PAGES, texts
+from tests.dashboard.conftest import APP, PAGES, figures, open_panels, texts
 from dashboard.components import auth
 
 
@@ -40,7 +40,7 @@ def _png(colour=(200, 180, 40), size=(64, 48)) -> bytes:
 def test_run_a_small_analysis_without_freezing_and_see_it_appear(fresh_store, monkeypatch):
     monkeypatch.setenv("AFFECTLENS_DB", str(fresh_store))
     at = AppTest.from_file(str(APP), default_timeout=60).run()
-    at.switch_page("pages/runs.py").run()
+    open_panels(at.switch_page("pages/runs.py"), "analysis")
     before = set(next(f.value for f in at.dataframe if "run_id" in f.value.columns)["model"])
     assert "color-affect" not in before
     at.selectbox(key="analysis-dataset").set_value(seed.DATASET)
@@ -79,12 +79,13 @@ def test_run_a_small_analysis_without_freezing_and_see_it_appear(fresh_store, mo
     assert at.multiselect(key="analysis-models").value == ["color-affect"]
     at.switch_page("pages/overview.py").run()
     # an analysis is shown on its own: it never joins the benchmark models, cells or leaderboard
-    assert {m.label: m.value for m in at.metric}["Models"] == "2"
+    assert figures(at)["models"] == "2"
     board = next(f.value for f in at.dataframe if "95% CI" in f.value.columns)
     assert "color-affect" not in set(board["model"])
 
 
 def test_upload_is_checked_and_analysed_with_an_offline_baseline(app):
+    open_panels(app, "upload")
     uploader = app.sidebar.file_uploader[0]
     uploader.set_value(("notes.png", b"this is not an image", "image/png")).run()
     assert any("not a readable image" in e.value for e in app.error)
@@ -110,7 +111,7 @@ def test_upload_is_checked_and_analysed_with_an_offline_baseline(app):
 def test_upload_size_limit(seeded, monkeypatch):
     monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
     monkeypatch.setenv("AFFECTLENS_MAX_UPLOAD_MB", "0.001")
-    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    app = open_panels(AppTest.from_file(str(APP), default_timeout=60).run(), "upload")
     import numpy as np
 
     noise = io.BytesIO()
@@ -126,7 +127,7 @@ def test_viewer_mode_turns_analyses_and_uploads_off_until_the_password(seeded, m
     monkeypatch.setenv("AFFECTLENS_PASSWORD", "correct horse")
     from dashboard import guard
     monkeypatch.setattr(guard, "THROTTLE", guard.Throttle(base_delay_s=0.001))  # the throttle has its own tests
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at = open_panels(AppTest.from_file(str(APP), default_timeout=60).run(), "settings", "analysis", "upload")
     assert at.sidebar.text_input[0].disabled  # the store path is fixed for viewers
     assert at.sidebar.text_input[0].value == seeded.name  # by its name, not the server path
     assert not any(b.label == "Reload results" for b in at.button)  # the shared cache is not theirs to clear
@@ -164,7 +165,7 @@ def test_viewer_mode_offers_oidc_sign_in_when_configured(seeded, monkeypatch):
         assert "pip install 'streamlit[auth]'" in texts(at)
     else:
         assert any(b.label == "Sign in" for b in at.sidebar.button)
-    assert not at.sidebar.file_uploader
+    assert not open_panels(at, "upload").sidebar.file_uploader
 
 
 def test_password_comparison():
@@ -178,7 +179,7 @@ def test_cloud_keys_enable_cloud_models_and_are_never_shown(seeded, monkeypatch)
     secret = "sk-test-DO-NOT-SHOW-1234567890"
     monkeypatch.setenv("AFFECTLENS_DB", str(seeded))
     monkeypatch.setenv("OPENAI_API_KEY", secret)
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at = open_panels(AppTest.from_file(str(APP), default_timeout=60).run(), "analysis", "upload")
     assert any(o.startswith("openai:") for o in at.multiselect(key="analysis-models").options)
     for page in PAGES:
         at.switch_page(page).run()

@@ -19,7 +19,7 @@ chain-of-thought runs, gold for every item — written with bulk Arrow inserts. 
    built once and reused (`--rebuild` to rebuild it).
 
     python bench/bench_dashboard.py [--items 10000] [--repeat 10] [--visits 3] [--starts 3] [--no-browser]
-                                    [--no-queries] [--rebuild]
+                                    [--no-queries] [--no-pages] [--rebuild]
 """
 
 from __future__ import annotations
@@ -342,6 +342,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3, help="server starts the first page is measured after")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-queries", action="store_true", help="skip the query latency part")
+    parser.add_argument("--no-pages", action="store_true", help="skip every page and picker change (part 3)")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "dashboard")
     args = parser.parse_args()
@@ -383,6 +384,8 @@ def main() -> None:
         print(f"{state:<13} {median:8.2f} {worst:8.2f} {3:9.0f} {median / 3:6.2f}  {base:8.2f}  {median - base:12.2f}  "
               f"{meaning}")
     print("floor: the same measurement of a one-line Streamlit page (what any Streamlit app pays on this machine)")
+    if args.no_pages:
+        return
 
     print(f"\nevery page in headless Chromium (navigation to fully drawn), store of {size:,} predictions")
     rows, changes = bench_browser(db, args.visits)

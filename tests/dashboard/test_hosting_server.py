@@ -44,6 +44,14 @@ def _try_password(page, password: str) -> str:
     return _sidebar_text(page)
 
 
+def _open_panel(page, label: str) -> str:
+    """Click a sidebar panel's header open (its widgets are drawn only then); returns the sidebar's text."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary', has_text=label).click()
+    page.wait_for_timeout(300)
+    browser.settle(page, quiet_ms=400)
+    return _sidebar_text(page)
+
+
 def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 60, 60)).save(out, "PNG")
@@ -60,6 +68,7 @@ def test_throttle_cookie_and_upload_gate(hosted, tmp_path):
             first = chrome.new_context().new_page()
             browser.open_page(first, url)
             assert "Viewer mode: sign in" in _sidebar_text(first)
+            assert "Sign in to upload images" in _open_panel(first, "Analyse an image")
             assert not first.locator('[data-testid="stFileUploaderDropzoneInput"]').count()
 
             # a wrong password, then at once another guess: refused unchecked during the growing delay
@@ -77,6 +86,7 @@ def test_throttle_cookie_and_upload_gate(hosted, tmp_path):
             while "Signed in" not in _try_password(second, PASSWORD):
                 assert time.monotonic() < deadline, "still refused long after the delay"
                 time.sleep(2)
+            _open_panel(second, "Analyse an image")
             second.wait_for_selector('[data-testid="stFileUploaderDropzoneInput"]', state="attached")
 
             # the sign-in survives a reload (a signed, expiring cookie)
@@ -84,6 +94,7 @@ def test_throttle_cookie_and_upload_gate(hosted, tmp_path):
             assert re.fullmatch(r"\d+\.[\w-]+\.[\w-]+", cookies.get("affectlens_auth", ""))
             browser.open_page(second, url)
             assert "Signed in" in _sidebar_text(second)
+            _open_panel(second, "Analyse an image")  # a reload is a new session: its panels start closed
 
             # a signed-in upload reaches the server; after signing out the same session's PUT is refused
             puts: list[str] = []

@@ -160,7 +160,10 @@ def test_no_canary_on_any_dashboard_page(canary_run, canary_env, tmp_path):
             for expander in page.locator('[data-testid="stExpander"] summary').all():
                 if expander.is_visible():  # open every expander: raw responses and sidebar panels included
                     expander.click()
+                    browser.settle(page, quiet_ms=200)  # a sidebar panel draws its widgets once open (a rerun)
             browser.settle(page, quiet_ms=300)
+            assert page.locator('[data-testid="stSidebar"] [data-testid="stTextInput"]').count(), \
+                f"{path}: the Settings panel did not open"
             html = page.content()
             assert not _leaks(html), path
             assert not browser.exceptions(page), path

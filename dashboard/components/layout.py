@@ -48,20 +48,19 @@ def panel(label: str, key: str, *, icon: str | None = None, expanded: bool = Fal
         yield bool(box.open)
 
 
-ESCAPED_DOLLAR = "\\$"  # a dollar sign Markdown shows as itself (two unescaped ones would open LaTeX)
+def kept_multiselect(label: str, options: Sequence[str], key: str, default: list[str], **kwargs) -> list[str]:
+    """A multiselect whose choice outlives runs that do not draw it (`state.keep`): the default only until the
+    person chooses; a kept choice the options no longer hold (a key removed since) falls back to the default."""
+    if any(value not in options for value in st.session_state.get(key) or []):
+        st.session_state.pop(key)
+    return st.multiselect(label, options, key=key, **kwargs, **({} if key in st.session_state else
+                                                                 {"default": default}))
 
 
 def figures(pairs: Sequence[tuple[str, str]]) -> None:
     """Headline figures as one line, "**3** datasets · **1.2k** items · ..." (one element for the page to draw)."""
-    st.markdown(" · ".join(f"**{value.replace('$', ESCAPED_DOLLAR)}** {label}" for label, value in pairs))
-
-
-def read_figures(text: str) -> dict[str, str]:
-    """The {label: value} a `figures` line shows (for tests and anyone reading the page's text)."""
-    import re
-
-    return {label: value.replace(ESCAPED_DOLLAR, "$")
-            for value, label in re.findall(r"\*\*(.+?)\*\* ([^·]+?)(?: ·|$)", text)}
+    escaped = {ord("$"): "\\$"}  # a dollar sign Markdown shows as itself (two bare ones would open LaTeX)
+    st.markdown(" · ".join(f"**{value.translate(escaped)}** {label}" for label, value in pairs))
 
 
 NO_JUDGED = "No categorical predictions with gold labels match the filters."

@@ -11,16 +11,8 @@ from dashboard.state import View
 
 PANEL_KEY = "panel-analysis"
 JOB_KEY = "analysis-job"
-SAVED_KEY = "analysis-saved"  # the form's last values, kept while the form is hidden during a run
+SAVED_KEY = "analysis-saved"  # the values the last analysis was started with (named in its result)
 FORM_KEYS = ("analysis-dataset", "analysis-n", "analysis-seed", "analysis-models", "analysis-strategy")
-
-
-def _restore_form() -> None:
-    """Put the last submitted values back into the form's widgets (Streamlit forgets a widget's value while
-    it is not drawn, as during a run), unless the person has changed them since."""
-    for key, value in (st.session_state.get(SAVED_KEY) or {}).items():
-        if key not in st.session_state:
-            st.session_state[key] = value
 
 
 @st.fragment(run_every="1s")
@@ -89,11 +81,8 @@ def render(view: View, *, enabled: bool) -> None:
         rows = {row["dataset"]: row for row in stored.to_dict("records")}
         limit = settings.max_analysis_items()
         choices = jobs.model_choices()
-        _restore_form()
         if st.session_state.get("analysis-dataset") not in rows:
             st.session_state.pop("analysis-dataset", None)
-        if any(m not in choices for m in st.session_state.get("analysis-models") or []):
-            st.session_state.pop("analysis-models", None)
         state = st.session_state
         with st.form("analysis-form", border=False):
             st.selectbox("Dataset", list(rows), key="analysis-dataset")
@@ -102,9 +91,8 @@ def render(view: View, *, enabled: bool) -> None:
                                                    "AFFECTLENS_MAX_ANALYSIS_ITEMS).")
             st.number_input("Sample seed", 0, 2**31 - 1, **({} if "analysis-seed" in state else {"value": 0}),
                             key="analysis-seed", help="The same seed draws the same items from the same store.")
-            st.multiselect("Models", list(choices), **({} if "analysis-models" in state else
-                                                       {"default": [next(iter(choices))]}), key="analysis-models",
-                           help="Offline baselines always; cloud models when their key is configured.")
+            layout.kept_multiselect("Models", list(choices), "analysis-models", [next(iter(choices))],
+                                    help="Offline baselines always; cloud models when their key is configured.")
             st.selectbox("Strategy", jobs.STRATEGIES, key="analysis-strategy")
             st.form_submit_button("Run", icon=":material/play_arrow:", type="primary", on_click=_start,
                                   args=(view.db, rows, choices))

@@ -106,7 +106,7 @@ def render() -> None:
         with layout.panel("Run set", "panel-run-set", icon=":material/history:", expanded=bool(pinned)) as shown:
             if shown:
                 _run_set(view)
-        address.write("run", _pinned())
+        address.write("run", pinned)
         if BLUR_KEY not in st.session_state:
             st.session_state[BLUR_KEY] = settings.blur_default()
         with layout.panel("Settings", "panel-settings", icon=":material/settings:") as shown:

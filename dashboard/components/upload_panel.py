@@ -48,10 +48,7 @@ def render(*, enabled: bool) -> None:
                                     help=f"JPEG, PNG, WebP, GIF, BMP or TIFF up to {limit:g} MB.")
         choices = {name: name for name in upload.UPLOAD_OFFLINE_MODELS}
         choices.update({label: entry for label, entry in jobs.model_choices().items() if isinstance(entry, dict)})
-        if any(m not in choices for m in st.session_state.get("upload-models") or []):
-            st.session_state.pop("upload-models")
-        models = st.multiselect("Models", list(choices), key="upload-models", **(
-            {} if "upload-models" in st.session_state else {"default": [upload.UPLOAD_OFFLINE_MODELS[0]]}))
+        models = layout.kept_multiselect("Models", list(choices), "upload-models", [upload.UPLOAD_OFFLINE_MODELS[0]])
         strategy = st.selectbox("Strategy", jobs.STRATEGIES, key="upload-strategy")
         if uploaded is None:
             st.session_state.pop(RESULT_KEY, None)

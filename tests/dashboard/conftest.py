@@ -83,10 +83,11 @@ def open_panels(at, *names: str):
 
 
 def figures(at) -> dict[str, str]:
-    """The Overview's headline figures, {label: value} ("datasets", "items", ..., "spent")."""
-    from dashboard.components.layout import read_figures
+    """The Overview's headline figures ("**3** datasets · ... · **\\$0.0040** spent"), {label: value}."""
+    import re
 
-    return next(read_figures(m.value) for m in at.markdown if " datasets · " in m.value)
+    line = next(m.value for m in at.markdown if " datasets · " in m.value)
+    return {label: value.replace("\\$", "$") for value, label in re.findall(r"\*\*(.+?)\*\* ([^·]+?)(?: ·|$)", line)}
 
 
 def texts(at) -> str:

@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import charts
+from dashboard.components import charts, tables
 
 
 def _slug(name: str) -> str:
@@ -56,5 +56,17 @@ def table(frame: pd.DataFrame, name: str, *, key: str | None = None, **dataframe
     """Show `frame` and a CSV download of exactly what is shown."""
     key = key or _slug(name)
     st.dataframe(frame, hide_index=True, key=f"table-{key}", **dataframe_kwargs)
+    _csv_button(frame, name, key)
+
+
+def _csv_button(frame: pd.DataFrame, name: str, key: str) -> None:
     st.download_button("CSV", lambda: table_csv(frame), file_name=f"{_slug(name)}.csv", mime="text/csv",
                        key=f"csv-{key}", icon=":material/download:", on_click="ignore", type="tertiary")
+
+
+def light_table(frame: pd.DataFrame, name: str, *, key: str | None = None, **options) -> None:
+    """Show `frame` as a light sortable table (`tables.sortable`: no grid library to load) and a CSV download of
+    exactly what is shown."""
+    key = key or _slug(name)
+    tables.sortable(frame, key=f"table-{key}", **options)
+    _csv_button(frame, name, key)

@@ -7,13 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.components import export, layout
+from dashboard.components import export, layout, tables
 from engine.metrics import cells as ranking
 from engine.metrics.matrix import latex_matrix
 
 EVERY_STRATEGY = "(every strategy)"
-GREY = "color: #8a8a8a; background-color: #f2f2f2; font-style: italic"
-ROW_HEIGHT = 35
 
 
 def wide(matrix: data.ResultsMatrix) -> pd.DataFrame:
@@ -39,21 +37,12 @@ def _detail(row: pd.Series) -> str:
     return f"{ci} · {n} · {coverage}{mark}"
 
 
-def _style(table: pd.DataFrame, matrix: data.ResultsMatrix):
-    """Grey the value and detail of every cell below the ranking thresholds."""
+def _muted(table: pd.DataFrame, matrix: data.ResultsMatrix) -> pd.DataFrame:
+    """True on the value and detail of every cell below the ranking thresholds (drawn grey)."""
     below = matrix.cells[~matrix.cells["eligible"]]
     marks = {(r.model, r.strategy, r.column) for r in below.itertuples()}
-
-    def paint(row: pd.Series) -> list[str]:
-        styles = []
-        for name in row.index:
-            column = name[:-2] if name.endswith(" ·") else name
-            styles.append(GREY if (row["model"], row["strategy"], column) in marks else "")
-        return styles
-
-    formats = {c: "{:.3f}" for c in matrix.columns["column"]}
-    formats["mean_win_rate"] = "{:.2f}"
-    return table.style.apply(paint, axis=1).format(formats, na_rep="–")
+    return pd.DataFrame([[(row.model, row.strategy, name.removesuffix(" ·")) in marks for name in table.columns]
+                         for row in table.itertuples()], columns=table.columns, index=table.index)
 
 
 def render(view) -> None:
@@ -83,10 +72,9 @@ def render(view) -> None:
                "answered items): not ranked and not counted in the mean win rate (the share of other rows a row beats "
                "on a dataset, ties half, averaged over the datasets where it was compared). Click a header to sort.")
     table = wide(matrix)
-    st.dataframe(_style(table, matrix), hide_index=True, key="table-matrix",
-                 height=ROW_HEIGHT * (len(table) + 1) + 3,
-                 column_config={"mean_win_rate": st.column_config.NumberColumn("mean win rate", format="%.2f"),
-                                "datasets_compared": st.column_config.NumberColumn("datasets compared")})
+    tables.sortable(table, key="table-matrix", max_rows=None, muted=_muted(table, matrix),
+                    formats={"mean_win_rate": "{:.2f}", **{c: "{:.3f}" for c in matrix.columns["column"]}},
+                    labels={"mean_win_rate": "mean win rate", "datasets_compared": "datasets compared"})
     name = f"results-matrix-{metric}" + ("" if strategy == EVERY_STRATEGY else f"-{strategy}")
     long = matrix.cells.merge(matrix.columns[["dataset", "eval_set_name", "eval_set_size", "dimension"]], on="dataset")
     row = st.container(horizontal=True, gap="small")

@@ -50,16 +50,14 @@ def _leaderboard_table(board, metric: str, chosen) -> None:
     """The leaderboard's rows: rank, value with its CI, coverage, n and the run that stands for the cell."""
     shown = board.assign(**{"95% CI": [layout.ci_text(v, lo, hi) for v, lo, hi in
                                        zip(board["value"], board["ci_low"], board["ci_high"])]})
-    shown["rank"] = [f"{int(r)}" if r == r else "below threshold" for r in shown["rank"]]
     shown = shown.rename(columns={"value": metric})
     ordered = ["rank", "model", "strategy", metric, "95% CI", "coverage", "n", "n_total", "derived", "run_id"]
     rest = [c for c in shown.columns if c not in ordered + ["metric", "ci_low", "ci_high", "eligible", "best",
                                                              "ci_method"]]
-    export.table(shown[[c for c in ordered if c in shown.columns] + rest],
-                 f"leaderboard-{chosen.dataset}-{chosen.dimension}", key="leaderboard",
-                 height=matrix.ROW_HEIGHT * (len(shown) + 1) + 3, column_config={
-                     metric: st.column_config.NumberColumn(format="%.4f"),
-                     "coverage": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+    export.light_table(shown[[c for c in ordered if c in shown.columns] + rest],
+                       f"leaderboard-{chosen.dataset}-{chosen.dimension}", key="leaderboard", max_rows=None,
+                       formats={metric: "{:.4f}", "rank": "{:.0f}"}, missing={"rank": "below threshold"},
+                       bars=["coverage"])
 
 
 with store_guard():
@@ -79,12 +77,10 @@ with store_guard():
     datasets_tab, spend_tab = st.tabs(["Datasets", "Spend by model"], key="store_view", bind="query-params")
     if datasets_tab.open:
         with datasets_tab:
-            export.table(data.datasets_table(view.db, view.filters), "datasets", key="datasets",
-                         column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f")})
+            export.light_table(data.datasets_table(view.db, view.filters), "datasets", key="datasets",
+                               formats={"spend_usd": "${:,.4f}"}, labels={"spend_usd": "spend (USD)"})
     if spend_tab.open:
         with spend_tab:
-            spend = data.spend_by_model(view.db, view.filters)
-            export.table(spend, "spend-by-model", key="spend", height=matrix.ROW_HEIGHT * (len(spend) + 1) + 3,
-                         column_config={"spend_usd": st.column_config.NumberColumn("spend (USD)", format="$%.4f"),
-                                        "mean_latency_ms": st.column_config.NumberColumn("mean latency (ms)",
-                                                                                         format="%.0f")})
+            export.light_table(data.spend_by_model(view.db, view.filters), "spend-by-model", key="spend",
+                               formats={"spend_usd": "${:,.4f}", "mean_latency_ms": "{:,.0f}"},
+                               labels={"spend_usd": "spend (USD)", "mean_latency_ms": "mean latency (ms)"})

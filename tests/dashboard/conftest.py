@@ -96,3 +96,24 @@ def texts(at) -> str:
     parts += [h.value for h in at.subheader] + [h.value for h in at.title] + [w.value for w in at.warning]
     parts += [s.value for s in at.success]
     return "\n".join(str(p) for p in parts)
+
+
+def tables(at) -> list:
+    """Every table the page shows as frames: the dataframe grids' and the light sortable tables' (their values in
+    the page's own order)."""
+    import json
+
+    from dashboard.components.tables import frame
+
+    light = [frame(json.loads(e.proto.json)) for e in at.get("bidi_component")
+             if e.proto.component_name == "affectlens_table"]
+    return [f.value for f in at.dataframe] + light
+
+
+def table_with(at, column: str):
+    """The first table with `column` among those the page shows."""
+    shown = tables(at)
+    for table in shown:
+        if column in table.columns:
+            return table
+    raise AssertionError(f"no table with a {column!r} column; tables: {[list(t.columns) for t in shown]}")

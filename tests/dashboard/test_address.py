@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import seed
-from tests.dashboard.conftest import APP, open_panels
+from tests.dashboard.conftest import APP, open_panels, table_with
 
 
 def _box(at, label: str):
@@ -32,7 +32,7 @@ def _open(seeded, monkeypatch, page: str | None, params: dict[str, str]) -> AppT
 def test_a_link_opens_the_overview_scope_it_names(seeded, monkeypatch):
     at = _open(seeded, monkeypatch, None, {"dimension": "valence"})
     assert _box(at, "Dimension").value == "valence"
-    board = next(f.value for f in at.dataframe if "95% CI" in f.value.columns)
+    board = table_with(at, "95% CI")
     assert "ccc" in board.columns, "the valence leaderboard is drawn (ranked on CCC)"
     assert at.query_params["dimension"] == "valence"
     assert at.query_params["view_dataset"] == seed.DATASET
@@ -76,7 +76,7 @@ def test_sidebar_filters_are_written_to_the_address(seeded, monkeypatch):
     filters.select("alpha").run()
     assert at.query_params["model"] == "alpha"
     again = _open(seeded, monkeypatch, None, {"model": "alpha"})
-    board = next(f.value for f in again.dataframe if "95% CI" in f.value.columns)
+    board = table_with(again, "95% CI")
     assert set(board["model"]) == {"alpha"}
 
 

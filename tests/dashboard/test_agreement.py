@@ -21,6 +21,7 @@ from engine.store.evalsets import EvalSet, write_eval_set
 from engine.store.queries import current_scores
 from engine.datasets.stored import write_dataset
 from engine.store.writes import write_predictions, write_run
+from tests.dashboard.conftest import table_with
 
 LABELS = ("positive", "negative")
 STATUSES = ("ok", "ok", "ok", "failed", "refused", "error", "missing")
@@ -117,10 +118,6 @@ def test_pages_and_scores_agree_on_n_coverage_and_accuracy_per_cell(tmp_path_fac
         assert 1 - unanswered == pytest.approx(expected["coverage"])
 
 
-def _frame_with(at, column: str):
-    return next(f.value for f in at.dataframe if column in f.value.columns)
-
-
 def test_every_page_shows_the_numbers_scores_json_prints(fresh_store, monkeypatch):
     """On a store with an older run in a cell, a probe and an analysis: the Overview leaderboard, the
     comparison's cost table and the ablation effects show, per cell, what `affectlens scores --json` prints,
@@ -159,7 +156,7 @@ def test_every_page_shows_the_numbers_scores_json_prints(fresh_store, monkeypatc
     monkeypatch.setenv("AFFECTLENS_DB", str(fresh_store))
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     at.selectbox(key="overview-dimension").set_value("emotion").run()
-    board = _frame_with(at, "95% CI")
+    board = table_with(at, "95% CI")
     assert set(zip(board["model"], board["strategy"])) == {k[:2] for k in printed}
     for row in board.itertuples():
         expected = printed[(row.model, row.strategy, "accuracy_strict")]
@@ -167,7 +164,7 @@ def test_every_page_shows_the_numbers_scores_json_prints(fresh_store, monkeypatc
         assert row.n_total == expected["n_total"] and row.run_id == expected["run_id"]
         assert row.coverage == pytest.approx(printed[(row.model, row.strategy, "coverage")]["value"])
 
-    grid = _frame_with(at, "mean_win_rate")  # the results matrix: the same cells, the analysis and probe left out
+    grid = table_with(at, "mean_win_rate")  # the results matrix: the same cells, the analysis and probe left out
     assert set(zip(grid["model"], grid["strategy"])) == {k[:2] for k in printed}
     for _, row in grid.iterrows():
         expected = printed[(row["model"], row["strategy"], "accuracy_strict")]
@@ -176,14 +173,14 @@ def test_every_page_shows_the_numbers_scores_json_prints(fresh_store, monkeypatc
 
     at.switch_page("pages/comparison.py").run()
     at.selectbox(key="compare-dimension").set_value("emotion").run()
-    quality = _frame_with(at, "cost_per_item_usd")
+    quality = table_with(at, "cost_per_item_usd")
     for row in quality.itertuples():
         assert row.accuracy_strict == pytest.approx(printed[(row.model, row.strategy, "accuracy_strict")]["value"])
         assert row.n == printed[(row.model, row.strategy, "accuracy_strict")]["n_total"]
 
     at.switch_page("pages/ablations.py").run()
     at.selectbox(key="ablate-dimension").set_value("emotion").run()
-    effects = _frame_with(at, "accuracy_baseline")
+    effects = table_with(at, "accuracy_baseline")
     assert set(effects["strategy"]) == {"cot"}  # the probe strategy is not an ablation row
     for row in effects.itertuples():
         assert row.accuracy == pytest.approx(printed[(row.model, row.strategy, "accuracy_strict")]["value"])

@@ -74,7 +74,7 @@ def test_every_page_draws_without_a_streamlit_exception(base_url, store, tmp_pat
             main = page.locator('[data-testid="stMain"]')
             assert main.locator("h1").count() == 1, f"{name}: no page title drawn"
             if name == "overview":  # the matrix and the leaderboard's table (its chart waits in its tab)
-                assert page.locator('[data-testid="stDataFrame"]').count() >= 2
+                assert page.locator('[data-testid="alTable"] table').count() >= 2
             if name in ("overview-chart", "comparison", "dimensions", "ablations"):
                 assert page.locator('[data-testid="stVegaLiteChart"] canvas, '
                                     '[data-testid="stVegaLiteChart"] svg.marks').count() > 0, f"{name}: no chart"
@@ -112,3 +112,40 @@ def test_a_copied_address_reopens_the_same_view_in_a_new_browser(seeded_url):
         assert shown == {"Dimension": "valence", "Model": "beta", "Strategy": "cot"}
         assert fresh.locator('[data-testid="stMain"] h3').all_inner_texts() == drawn
         assert "circumplex" in " ".join(drawn).lower()
+
+
+def _light_table(page, header: str):
+    """The light table (tables.sortable) whose header row names `header`: (header texts, rows of cell texts)."""
+    table = page.locator('[data-testid="alTable"] table').filter(has=page.locator("th", has_text=header)).first
+    heads = table.locator("th").all_inner_texts()
+    rows = [row.locator("td").all_inner_texts() for row in table.locator("tbody tr").all()]
+    return table, heads, rows
+
+
+def test_overview_tables_sort_by_their_headers_and_grey_cells_below_threshold(seeded_url):
+    """The leaderboard sorts by a clicked header (ascending, descending, then its ranked order again), numbers as
+    numbers; the results matrix greys the cells below the ranking thresholds; no value is read as markup."""
+    with browser.chromium() as page:
+        browser.open_page(page, f"{seeded_url}/")
+        table, heads, ranked = _light_table(page, "95% CI")
+        assert len(ranked) >= 2
+        n = heads.index("n_total")
+        model = heads.index("model")
+        table.locator("th", has_text="model").first.click()
+        _, _, up = _light_table(page, "95% CI")
+        assert [r[model] for r in up] == sorted(r[model] for r in ranked)
+        table.locator("th", has_text="model").first.click()
+        _, _, down = _light_table(page, "95% CI")
+        assert [r[model] for r in down] == sorted((r[model] for r in ranked), reverse=True)
+        assert table.locator("th", has_text="model").first.get_attribute("aria-sort") == "descending"
+        table.locator("th", has_text="model").first.click()
+        _, _, again = _light_table(page, "95% CI")
+        assert again == ranked
+        table.locator("th", has_text="n_total").first.click()
+        _, _, by_n = _light_table(page, "95% CI")
+        assert [int(r[n]) for r in by_n] == sorted(int(r[n]) for r in ranked)
+        browser.open_page(page, f"{seeded_url}/?matrix_metric=accuracy")  # over answered items: n below MIN_N
+        grid, _, rows = _light_table(page, "mean win rate")
+        greyed = grid.locator("td.muted").all_inner_texts()
+        assert len(greyed) == 2 * len(rows) and all("below threshold" in t for t in greyed[1::2]), greyed
+        assert page.locator('[data-testid="alTable"] td b, [data-testid="alTable"] td script').count() == 0

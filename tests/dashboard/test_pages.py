@@ -6,14 +6,7 @@ import pytest
 from scipy import stats
 
 import seed
-from tests.dashboard.conftest import PAGES, figures, open_panels, texts
-
-
-def _frame_with(at, column: str):
-    for frame in at.dataframe:
-        if column in frame.value.columns:
-            return frame.value
-    raise AssertionError(f"no table with a {column!r} column; tables: {[list(f.value.columns) for f in at.dataframe]}")
+from tests.dashboard.conftest import PAGES, figures, open_panels, table_with, tables, texts
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -22,7 +15,7 @@ def test_page_runs_without_exception(app, page):
     assert not app.exception, [e.value for e in app.exception]
     assert not app.error, [e.value for e in app.error]
     assert app.title, "every page has a title"
-    assert len(app.get("vega_lite_chart")) + len(app.dataframe) + len(app.image) + len(app.info), \
+    assert len(app.get("vega_lite_chart")) + len(tables(app)) + len(app.image) + len(app.info), \
         f"{page} shows nothing"
 
 
@@ -37,7 +30,7 @@ def test_overview_counts_and_spend(app):
 
 
 def test_leaderboard_shows_the_fixture_accuracy_with_ci_and_coverage(app):
-    board = _frame_with(app, "95% CI")
+    board = table_with(app, "95% CI")
     for (model, strategy) in seed.ANSWERS:
         row = board[(board["model"] == model) & (board["strategy"] == strategy)].iloc[0]
         assert row["accuracy"] == pytest.approx(seed.expected_accuracy(model, strategy))
@@ -50,7 +43,7 @@ def test_leaderboard_shows_the_fixture_accuracy_with_ci_and_coverage(app):
 
 def test_comparison_significance_matches_exact_mcnemar(app):
     app.switch_page("pages/comparison.py").run()
-    table = _frame_with(app, "p_holm")
+    table = table_with(app, "p_holm")
     row = table[(table["model_a"] == "alpha") & (table["model_b"] == "beta")].iloc[0]
     # strict correctness under zero-shot, counted from the fixture table
     answers_a, answers_b = seed.ANSWERS[("alpha", "zero-shot")], seed.ANSWERS[("beta", "zero-shot")]
@@ -69,13 +62,13 @@ def test_comparison_significance_matches_exact_mcnemar(app):
 
 def test_ablation_difference_from_zero_shot(app):
     app.switch_page("pages/ablations.py").run()
-    table = _frame_with(app, "accuracy_baseline")
+    table = table_with(app, "accuracy_baseline")
     for model in ("alpha", "beta"):
         row = table[(table["model"] == model) & (table["strategy"] == "cot")].iloc[0]
         strict = {s: sum(seed.correct(i, a) for i, a in seed.ANSWERS[(model, s)].items()) / len(seed.GOLD)
                   for s in ("zero-shot", "cot")}
         assert row["difference"] == pytest.approx(strict["cot"] - strict["zero-shot"])
-    positions = _frame_with(app, "p_uniform")
+    positions = table_with(app, "p_uniform")
     assert set(zip(positions["model"], positions["strategy"])) == {seed.SHUFFLED_RUN}
     answers = seed.ANSWERS[seed.SHUFFLED_RUN]
     chosen = [seed.presented_order(s).index(a) + 1 for s, a in answers.items() if seed.answered(a)]
@@ -92,7 +85,7 @@ def test_dimensions_confusion_counts(app):
     assert not app.exception
     charts = app.get("vega_lite_chart")
     assert len(charts) >= 3  # emotion: confusion, per-class F1, calibration
-    ece = _frame_with(app, "ece")
+    ece = table_with(app, "ece")
     assert set(ece["model"]) == {"alpha", "beta"}
     answers = ece.set_index(["model", "strategy"])["answers"]
     for key, table in seed.ANSWERS.items():
@@ -101,7 +94,7 @@ def test_dimensions_confusion_counts(app):
 
 def test_runs_page_lists_every_run_with_cost_and_errors(app):
     app.switch_page("pages/runs.py").run()
-    runs = _frame_with(app, "run_id")
+    runs = table_with(app, "run_id")
     assert set(runs["run_id"]) == {seed.run_id(m, s) for m, s in seed.ANSWERS}
     beta = runs.set_index("run_id").loc[seed.run_id("beta", "zero-shot")]
     assert beta["errors"] == 1 and beta["calls"] == len(seed.GOLD)
@@ -116,10 +109,10 @@ def test_global_model_filter_narrows_every_page(app):
     open_panels(app, "filters").sidebar.multiselect[1].set_value(["alpha"]).run()  # Models
     assert figures(app)["models"] == "1"
     assert "1 filter on: models alpha" in texts(app)  # said in the sidebar, also once the panel is closed
-    board = _frame_with(app, "95% CI")
+    board = table_with(app, "95% CI")
     assert set(board["model"]) == {"alpha"}
     app.switch_page("pages/runs.py").run()
-    assert set(_frame_with(app, "run_id")["model"]) == {"alpha"}
+    assert set(table_with(app, "run_id")["model"]) == {"alpha"}
 
 
 def test_a_missing_store_is_a_message_not_a_traceback(app, tmp_path):
@@ -146,7 +139,7 @@ def test_an_empty_store_shows_guidance_not_errors(tmp_path, monkeypatch):
 
 
 def test_results_matrix_shows_every_cell_with_its_win_rate(app):
-    grid = _frame_with(app, "mean_win_rate")
+    grid = table_with(app, "mean_win_rate")
     assert len(grid) == len(seed.ANSWERS)  # every row, no cut-off
     strict = {key: sum(seed.correct(s, a[s]) for s in seed.GOLD) / len(seed.GOLD) for key, a in seed.ANSWERS.items()}
     for _, row in grid.iterrows():
@@ -167,7 +160,7 @@ def test_results_matrix_marks_cells_below_the_ranking_thresholds(seeded, monkeyp
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params["matrix_metric"] = "accuracy"  # over answered items: n = 8 < MIN_N, so nothing may rank
     at.run()
-    grid = _frame_with(at, "mean_win_rate")
+    grid = table_with(at, "mean_win_rate")
     assert all("below threshold" in text for text in grid[f"{seed.DATASET} · emotion ·"])
     assert grid["mean_win_rate"].isna().all()
     assert any("stands for the dataset" in c.value and "faces · every item (n = 8)" in c.value for c in at.caption)
@@ -190,11 +183,11 @@ def test_runs_page_filters_by_status_and_puts_a_failed_runs_reason_first(fresh_s
     at.query_params["show_run"] = "run-broken"
     at.switch_page("pages/runs.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    runs = _frame_with(at, "run_id")
+    runs = table_with(at, "run_id")
     assert list(runs["run_id"]) == ["run-broken"] and list(runs.columns[:2]) == ["status", "message"]
     assert "1 failed" in texts(at)
     assert any("replay file not found" in e.value for e in at.error)
     assert "No call was stored for this run: the reason it failed is above." in texts(at)
     at.pills(key="runs-status").set_value([]).run()
-    assert len(_frame_with(at, "run_id")) == len(seed.ANSWERS) + 1
+    assert len(table_with(at, "run_id")) == len(seed.ANSWERS) + 1
     assert "status" not in at.query_params

@@ -39,11 +39,9 @@ def by_strategy(chosen) -> None:
                                        tooltip=["model_a", "model_b", "n_common", "only_a", "only_b",
                                                 "p_value", "p_holm"]),
                          f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", key="significance")
-            export.table(significance.drop(columns=["label"]),
-                         f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}", key="significance-table",
-                         column_config={
-                             "p_value": st.column_config.NumberColumn("p_value", format="%.2e"),
-                             "p_holm": st.column_config.NumberColumn("p_holm", format="%.2e")})
+            export.light_table(significance.drop(columns=["label"]),
+                               f"significance-{chosen.dataset}-{chosen.dimension}-{strategy}",
+                               key="significance-table", formats={"p_value": "{:.2e}", "p_holm": "{:.2e}"})
 
         st.subheader("Agreement between models")
         agreement = data.model_agreement(view.db, view.filters, chosen, strategy)

@@ -63,7 +63,7 @@ def test_the_comparison_metric_and_strategy_round_trip(seeded, monkeypatch):
     at = _open(seeded, monkeypatch, "pages/comparison.py", {"metric": "coverage", "view_strategy": "cot"})
     assert _box(at, "Metric").value == "coverage"
     assert _box(at, "Strategy").value == "cot"
-    table = next(f.value for f in at.dataframe if "p_holm" in f.value.columns)
+    table = table_with(at, "p_holm")
     answers_a, answers_b = seed.ANSWERS[("alpha", "cot")], seed.ANSWERS[("beta", "cot")]
     row = table[(table["model_a"] == "alpha") & (table["model_b"] == "beta")].iloc[0]
     only_a = sum(seed.correct(s, answers_a[s]) and not seed.correct(s, answers_b[s]) for s in seed.GOLD)

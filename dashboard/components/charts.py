@@ -25,6 +25,17 @@ CONFIG = {
 }
 
 
+def _tips(fields: list) -> list:
+    """Tooltip channels as objects. Altair turns each shorthand string in an encoding into a channel with
+    `from_dict`, which rebuilds its schema lookup on every call (about 10 ms each: most of a chart's build time)."""
+    return [alt.Tooltip(field) if isinstance(field, str) else field for field in fields]
+
+
+def _ink(dark: str) -> alt.ColorValue:
+    """Label colour: white where the Vega expression `dark` holds (a dark cell), black elsewhere."""
+    return alt.ColorValue("black", condition={"test": dark, "value": "white"})
+
+
 def styled(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """`chart` with the dashboard's config (`CONFIG`: palette, legends, labels). Apply once, to the top level."""
     out = chart.copy(deep=False)
@@ -48,11 +59,11 @@ def metric_with_ci(frame: pd.DataFrame, metric: str, *, color: str = "strategy")
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("ci_low:Q", title=metric,
                 scale=alt.Scale(domain=[0, 1]) if metric in BOUNDED else alt.Scale(zero=False)),
-        x2="ci_high:Q")
+        x2=alt.X2("ci_high:Q"))
     points = base.mark_point(filled=True, size=70).encode(
-        x="value:Q",
-        tooltip=["model", color, alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
-                 alt.Tooltip("ci_high:Q", format=".3f"), "n:Q", "n_total:Q"])
+        x=alt.X("value:Q"),
+        tooltip=_tips(["model", color, alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
+                 alt.Tooltip("ci_high:Q", format=".3f"), "n:Q", "n_total:Q"]))
     return (bars + points).properties(height=alt.Step(18))
 
 
@@ -79,11 +90,11 @@ def matrix(frame: pd.DataFrame, value: str, *, text: str | None = None, title: s
                                   y=alt.Y(f"{y}:N", title=y_title or y.replace("_", " "), axis=alt.Axis(labelLimit=0)))
     cells = base.mark_rect().encode(
         color=alt.Color(f"{value}:Q", title=title or value, scale=scale),
-        tooltip=tooltip or [y, x, alt.Tooltip(f"{value}:Q", format=value_format)])
+        tooltip=_tips(tooltip or [y, x, alt.Tooltip(f"{value}:Q", format=value_format)]))
     layers = [cells]
     if text:
         layers.append(base.mark_text(fontSize=12).encode(
-            text=f"{text}:N", color=alt.condition("datum._dark", alt.value("white"), alt.value("black"))))
+            text=alt.Text(f"{text}:N"), color=_ink("datum._dark")))
     return alt.layer(*layers).properties(height=alt.Step(36))
 
 
@@ -94,9 +105,9 @@ def confusion_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     base = alt.Chart(data).encode(x=alt.X("predicted:N", title="predicted"), y=alt.Y("gold:N", title="gold"))
     cells = base.mark_rect().encode(
         color=alt.Color("share:Q", title="share of gold row", scale=alt.Scale(scheme="blues", domain=[0, 1])),
-        tooltip=["gold", "predicted", "n:Q", alt.Tooltip("share:Q", format=".1%")])
+        tooltip=_tips(["gold", "predicted", "n:Q", alt.Tooltip("share:Q", format=".1%")]))
     labels = base.mark_text(fontSize=12).encode(
-        text="n:Q", color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("black")))
+        text=alt.Text("n:Q"), color=_ink("datum.share > 0.5"))
     return (cells + labels).properties(height=alt.Step(32))
 
 
@@ -104,8 +115,8 @@ def per_class_bars(frame: pd.DataFrame) -> alt.Chart:
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("f1:Q", title="F1", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("label:N", title=None, sort="-x"),
-        tooltip=["label", alt.Tooltip("precision:Q", format=".3f"), alt.Tooltip("recall:Q", format=".3f"),
-                 alt.Tooltip("f1:Q", format=".3f"), "support:Q"]).properties(height=alt.Step(22))
+        tooltip=_tips(["label", alt.Tooltip("precision:Q", format=".3f"), alt.Tooltip("recall:Q", format=".3f"),
+                 alt.Tooltip("f1:Q", format=".3f"), "support:Q"])).properties(height=alt.Step(22))
 
 
 def circumplex(points: pd.DataFrame, labels: pd.DataFrame, *, raw: bool = False) -> alt.LayerChart:
@@ -126,19 +137,20 @@ def circumplex(points: pd.DataFrame, labels: pd.DataFrame, *, raw: bool = False)
     means = base.mark_point(size=140, strokeWidth=2, filled=True).encode(
         x=alt.X("mean(valence):Q", title="valence [-1, 1]", scale=scale_x),
         y=alt.Y("mean(arousal):Q", title="arousal [0, 1]", scale=scale_y), color=colour, shape=shape,
-        tooltip=["group:N", "source:N", alt.Tooltip("mean(valence):Q", format=".2f"),
-                 alt.Tooltip("mean(arousal):Q", format=".2f"), alt.Tooltip("count():Q", title="items")])
+        tooltip=_tips(["group:N", "source:N", alt.Tooltip("mean(valence):Q", format=".2f"),
+                 alt.Tooltip("mean(arousal):Q", format=".2f"), alt.Tooltip("count():Q", title="items")]))
     spread_x = base.mark_errorbar(extent="stdev", opacity=0.6).encode(x=alt.X("valence:Q", scale=scale_x,
                                                                                   title="valence [-1, 1]"),
-                                                                     y="mean(arousal):Q", color=colour)
+                                                                     y=alt.Y("mean(arousal):Q"), color=colour)
     spread_y = base.mark_errorbar(extent="stdev", opacity=0.6).encode(y=alt.Y("arousal:Q", scale=scale_y,
                                                                                   title="arousal [0, 1]"),
-                                                                     x="mean(valence):Q", color=colour)
+                                                                     x=alt.X("mean(valence):Q"), color=colour)
     anchors = alt.Chart(labels).mark_text(fontSize=11, fontStyle="italic", color="#666", dy=-8).encode(
-        x="valence:Q", y="arousal:Q", text="label:N")
+        x=alt.X("valence:Q"), y=alt.Y("arousal:Q"), text=alt.Text("label:N"))
     layers = [spread_x, spread_y, means, anchors]
     if raw:
-        layers.insert(0, base.mark_circle(size=12, opacity=0.25).encode(x="valence:Q", y="arousal:Q", color=colour))
+        layers.insert(0, base.mark_circle(size=12, opacity=0.25).encode(x=alt.X("valence:Q"), y=alt.Y("arousal:Q"),
+                                                                          color=colour))
     return alt.layer(*layers).properties(height=460)
 
 
@@ -156,13 +168,13 @@ def bias_bars(frame: pd.DataFrame) -> alt.HConcatChart:
         zero = alt.Chart(data).mark_rule(color="black", strokeWidth=1).encode(x=alt.datum(0, scale=x))
         rules = base.mark_rule(strokeWidth=2).encode(
             x=alt.X("ci_low:Q", scale=x, title=f"{dimension}: mean signed bias (predicted − gold)",
-                    axis=alt.Axis(format="+.2f")), x2="ci_high:Q", color=alt.Color("strategy:N"))
+                    axis=alt.Axis(format="+.2f")), x2=alt.X2("ci_high:Q"), color=alt.Color("strategy:N"))
         points = base.mark_point(filled=True, size=60).encode(
-            x=alt.X("value:Q", scale=x), color="strategy:N",
-            tooltip=["model", "strategy", "dimension", "n:Q", alt.Tooltip("value:Q", format="+.3f"),
-                     alt.Tooltip("ci_low:Q", format="+.3f"), alt.Tooltip("ci_high:Q", format="+.3f")])
+            x=alt.X("value:Q", scale=x), color=alt.Color("strategy:N"),
+            tooltip=_tips(["model", "strategy", "dimension", "n:Q", alt.Tooltip("value:Q", format="+.3f"),
+                     alt.Tooltip("ci_low:Q", format="+.3f"), alt.Tooltip("ci_high:Q", format="+.3f")]))
         counts = base.mark_text(align="left", dx=6, fontSize=10, color="#444").encode(
-            x=alt.X("ci_high:Q", scale=x), text="n_text:N")
+            x=alt.X("ci_high:Q", scale=x), text=alt.Text("n_text:N"))
         panels.append(alt.layer(zero, rules, points, counts).properties(height=alt.Step(22), width=300))
     return alt.hconcat(*panels)
 
@@ -170,8 +182,8 @@ def bias_bars(frame: pd.DataFrame) -> alt.HConcatChart:
 def intensity_levels(frame: pd.DataFrame) -> alt.Chart:
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("intensity:O", title="predicted intensity"), y=alt.Y("n:Q", title="answers"),
-        xOffset="strategy:N", color="strategy:N", column=alt.Column("model:N", title=None),
-        tooltip=["model", "strategy", "intensity", "n"]).properties(width=160, height=180)
+        xOffset=alt.XOffset("strategy:N"), color=alt.Color("strategy:N"), column=alt.Column("model:N", title=None),
+        tooltip=_tips(["model", "strategy", "intensity", "n"])).properties(width=160, height=180)
 
 
 def reliability(frame: pd.DataFrame) -> alt.FacetChart:
@@ -186,9 +198,9 @@ def reliability(frame: pd.DataFrame) -> alt.FacetChart:
     base = alt.Chart().encode(x=alt.X("mean_confidence:Q", title="stated confidence", scale=unit),
                               y=alt.Y("accuracy:Q", title="accuracy", scale=unit))
     curve = base.mark_line(point=True).encode(
-        tooltip=["model", "strategy", alt.Tooltip("mean_confidence:Q", format=".2f"),
-                 alt.Tooltip("accuracy:Q", format=".2f"), "n:Q", alt.Tooltip("ece:Q", format=".3f")])
-    counts = base.mark_text(dy=-9, fontSize=9, color="#444").encode(text="n:Q")
+        tooltip=_tips(["model", "strategy", alt.Tooltip("mean_confidence:Q", format=".2f"),
+                 alt.Tooltip("accuracy:Q", format=".2f"), "n:Q", alt.Tooltip("ece:Q", format=".3f")]))
+    counts = base.mark_text(dy=-9, fontSize=9, color="#444").encode(text=alt.Text("n:Q"))
     return alt.layer(diagonal, curve, counts, data=data).properties(width=220, height=200).facet(
         facet=alt.Facet("series:N", title=None, header=alt.Header(labelLimit=0)), columns=3)
 
@@ -212,10 +224,10 @@ def pareto(frame: pd.DataFrame, cost: str, front: str, cost_title: str, *, quali
         y=alt.Y(f"{quality}:Q", title=title, scale=alt.Scale(zero=False)),
         color=alt.Color("model:N", legend=alt.Legend(columns=1)),
         shape=alt.Shape("strategy:N", legend=alt.Legend(columns=1)),
-        tooltip=["model", "strategy", alt.Tooltip(f"{quality}:Q", format=".3f"), alt.Tooltip(f"{cost}:Q", format=".4g"),
-                 alt.Tooltip("coverage:Q", format=".1%"), front])
+        tooltip=_tips(["model", "strategy", alt.Tooltip(f"{quality}:Q", format=".3f"),
+                       alt.Tooltip(f"{cost}:Q", format=".4g"), alt.Tooltip("coverage:Q", format=".1%"), front]))
     line = alt.Chart(data[data[front]].sort_values(cost)).mark_line(color="gray", strokeDash=[3, 3]).encode(
-        x=f"{cost}:Q", y=f"{quality}:Q")
+        x=alt.X(f"{cost}:Q"), y=alt.Y(f"{quality}:Q"))
     return (line + points).properties(height=320)
 
 
@@ -227,29 +239,32 @@ def stacked_shares(frame: pd.DataFrame, columns: list[str]) -> alt.Chart:
     return alt.Chart(long).mark_bar().encode(
         x=alt.X("share:Q", title="share of predictions", axis=alt.Axis(format="%"), stack="zero"),
         y=alt.Y("run:N", title=None), color=alt.Color("outcome:N"),
-        tooltip=["model", "strategy", "outcome", alt.Tooltip("share:Q", format=".1%")]).properties(height=alt.Step(18))
+        tooltip=_tips(["model", "strategy", "outcome", alt.Tooltip("share:Q", format=".1%")])
+    ).properties(height=alt.Step(18))
 
 
 def grouped_bars(frame: pd.DataFrame, value: str, title: str, *, y: str = "strategy", color: str = "model") -> alt.Chart:
     return alt.Chart(frame).mark_bar().encode(
-        x=alt.X(f"{value}:Q", title=title), y=alt.Y(f"{y}:N", title=None), yOffset=f"{color}:N",
-        color=f"{color}:N", tooltip=[y, color, alt.Tooltip(f"{value}:Q", format=".4g")]).properties(height=alt.Step(14))
+        x=alt.X(f"{value}:Q", title=title), y=alt.Y(f"{y}:N", title=None), yOffset=alt.YOffset(f"{color}:N"),
+        color=alt.Color(f"{color}:N"), tooltip=_tips([y, color, alt.Tooltip(f"{value}:Q", format=".4g")])
+    ).properties(height=alt.Step(14))
 
 
 def distribution(frame: pd.DataFrame, title: str) -> alt.Chart:
     """Shares over labels (a rater distribution or a predicted one)."""
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("share:Q", title=title, axis=alt.Axis(format="%")), y=alt.Y("label:N", title=None, sort="-x"),
-        tooltip=["label", alt.Tooltip("share:Q", format=".1%")]).properties(height=alt.Step(18))
+        tooltip=_tips(["label", alt.Tooltip("share:Q", format=".1%")])).properties(height=alt.Step(18))
 
 
 def position_bias(frame: pd.DataFrame) -> alt.Chart:
     """Share of answers at each candidate position, against the uniform share."""
     bars = alt.Chart(frame).mark_bar().encode(
         x=alt.X("position:O", title="position of the chosen label in the presented list", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("share:Q", title="share of answers", axis=alt.Axis(format="%")), color="model:N",
-        xOffset="model:N", tooltip=["model", "strategy", "position", "n", alt.Tooltip("share:Q", format=".1%")])
-    uniform = alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="gray").encode(y="mean(uniform):Q")
+        y=alt.Y("share:Q", title="share of answers", axis=alt.Axis(format="%")), color=alt.Color("model:N"),
+        xOffset=alt.XOffset("model:N"),
+        tooltip=_tips(["model", "strategy", "position", "n", alt.Tooltip("share:Q", format=".1%")]))
+    uniform = alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="gray").encode(y=alt.Y("mean(uniform):Q"))
     return (bars + uniform).properties(height=260)
 
 
@@ -260,8 +275,8 @@ def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChar
         y=alt.Y("slice:N", title=key, axis=alt.Axis(labelLimit=0)), yOffset=alt.YOffset("cell:N"),
         color=alt.Color("cell:N", title="model · strategy", legend=alt.Legend(orient="bottom", columns=2,
                                                                              labelLimit=0)))
-    return (base.mark_rule().encode(x=alt.X("ci_low:Q", title=metric), x2="ci_high:Q")
+    return (base.mark_rule().encode(x=alt.X("ci_low:Q", title=metric), x2=alt.X2("ci_high:Q"))
             + base.mark_point(filled=True, size=60).encode(
-                x="value:Q", tooltip=["model", "strategy", "slice", alt.Tooltip("value:Q", format=".3f"),
+                x=alt.X("value:Q"), tooltip=_tips(["model", "strategy", "slice", alt.Tooltip("value:Q", format=".3f"),
                                       alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"),
-                                      "n", "n_total"])).properties(height=alt.Step(14))
+                                      "n", "n_total"]))).properties(height=alt.Step(14))

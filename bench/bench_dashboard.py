@@ -15,11 +15,11 @@ chain-of-thought runs, gold for every item — written with bulk Arrow inserts. 
    rendered), median and worst, against the 3 s target, beside the same measurement of a one-line Streamlit
    page (the floor any Streamlit app pays on the machine);
 3. every page cold (first visit) and warm (median of `--visits` later visits), and picker changes (click to
-   redrawn, against the 1 s target), with the store size and the load average when measured. The store is
+   redrawn, against the 1 s target; each `--rounds` times, median and every sample printed), with the store size and the load average when measured. The store is
    built once and reused (`--rebuild` to rebuild it).
 
-    python bench/bench_dashboard.py [--items 10000] [--repeat 10] [--visits 3] [--starts 3] [--no-browser]
-                                    [--no-queries] [--no-pages] [--rebuild]
+    python bench/bench_dashboard.py [--items 10000] [--repeat 10] [--visits 3] [--starts 3] [--rounds 3]
+                                    [--no-browser] [--no-queries] [--no-pages] [--rebuild]
 """
 
 from __future__ import annotations
@@ -295,9 +295,17 @@ def bench_first_page(db: Path, starts: int, work: Path) -> tuple[dict[str, list[
     return pages, floor, warm_s[1:]
 
 
-def bench_browser(db: Path, visits: int) -> tuple[list[tuple[str, float, float, str]], list[tuple[str, float, str]]]:
-    """Every page cold (its first visit) and warm, then picker changes, on a server started by the warming
-    launcher, in one browser; each measurement with the load average when it was taken."""
+#: (page path, picker label, address parameter, options chosen in turn) for the picker-change measurement
+PICKER_CHANGES = [("", "Dimension", "dimension", ["polarity", "valence", "emotion"]),
+                  ("comparison", "Strategy", "view_strategy", ["cot", "few-shot"]),
+                  ("dimensions", "Model", "view_model", [MODELS[1], MODELS[2]])]
+
+
+def bench_browser(db: Path, visits: int, rounds: int) -> tuple[list[tuple[str, float, float, str]],
+                                                               list[tuple[str, list[float], str]]]:
+    """Every page cold (its first visit) and warm, then each picker change of `PICKER_CHANGES` `rounds` times, on
+    a server started by the warming launcher, in one browser; each measurement with the load average when it was
+    taken."""
     import browser
 
     rows, changes = [], []
@@ -310,19 +318,18 @@ def bench_browser(db: Path, visits: int) -> tuple[list[tuple[str, float, float, 
                 load = _load()
                 warm = statistics.median(browser.open_page(page, f"{url}/{path}") for _ in range(visits))
                 rows.append((name, cold, warm, load))
-            # a picker change: the page reruns with the new value
-            browser.open_page(page, f"{url}/")
-            for dimension in ("polarity", "valence", "emotion"):
-                changes.append((f"overview: Dimension -> {dimension}", browser.choose(
-                    page, "Dimension", dimension, param="dimension"), _load()))
-            browser.open_page(page, f"{url}/comparison")
-            for strategy in ("cot", "few-shot"):
-                changes.append((f"comparison: Strategy -> {strategy}", browser.choose(
-                    page, "Strategy", strategy, param="view_strategy"), _load()))
-            browser.open_page(page, f"{url}/dimensions")
-            for model in (MODELS[1], MODELS[2]):
-                changes.append((f"dimensions: Model -> {model}", browser.choose(page, "Model", model,
-                                                                                param="view_model"), _load()))
+            # picker changes, `rounds` times over: the page reruns with the new value (one sample is mostly noise
+            # on a 2-core machine; the first round is the first time each view is asked for)
+            samples: dict[str, list[float]] = {}
+            loads: dict[str, str] = {}
+            for _ in range(rounds):
+                for path, label, param, options in PICKER_CHANGES:
+                    browser.open_page(page, f"{url}/{path}")
+                    for option in options:
+                        name = f"{path or 'overview'}: {label} -> {option}"
+                        samples.setdefault(name, []).append(browser.choose(page, label, option, param=param))
+                        loads[name] = _load()
+            changes = [(name, times, loads[name]) for name, times in samples.items()]
     return rows, changes
 
 
@@ -340,6 +347,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--visits", type=int, default=3)
     parser.add_argument("--starts", type=int, default=3, help="server starts the first page is measured after")
+    parser.add_argument("--rounds", type=int, default=3, help="times each picker change is measured")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-queries", action="store_true", help="skip the query latency part")
     parser.add_argument("--no-pages", action="store_true", help="skip every page and picker change (part 3)")
@@ -388,7 +396,7 @@ def main() -> None:
         return
 
     print(f"\nevery page in headless Chromium (navigation to fully drawn), store of {size:,} predictions")
-    rows, changes = bench_browser(db, args.visits)
+    rows, changes = bench_browser(db, args.visits, args.rounds)
     print(f"{'page':<12} {'cold s':>8} {f'warm s (median of {args.visits})':>26}  load average")
     for name, cold, warm, load in rows:
         print(f"{name:<12} {cold:8.2f} {warm:26.2f}  {load}")
@@ -396,10 +404,15 @@ def main() -> None:
     for state in BROWSER_STATES:
         median = statistics.median(pages[state])
         print(f"{'first page after server start, ' + state:<52} {median:7.2f} {3:9.0f} {median / 3:6.2f}  {size:>19,}")
-    for name, seconds, load in changes:
-        print(f"{'picker change ' + name:<52} {seconds:7.2f} {1:9.0f} {seconds:6.2f}  {size:>19,}  {load}")
-    worst = max(seconds for _, seconds, _ in changes) if changes else float("nan")
-    print(f"worst picker change {worst:.2f} s (ratio {worst:.2f}); first page ratios " + ", ".join(
+    for name, times, load in changes:
+        median = statistics.median(times)
+        print(f"{'picker change ' + name:<52} {median:7.2f} {1:9.0f} {median:6.2f}  {size:>19,}  {load}  "
+              f"(median of {len(times)}; each: {' '.join(f'{t:.2f}' for t in times)})")
+    medians = [statistics.median(times) for _, times, _ in changes]
+    worst = max(medians) if medians else float("nan")
+    slowest = max((t for _, times, _ in changes for t in times), default=float("nan"))
+    print(f"worst picker change {worst:.2f} s median (ratio {worst:.2f}), slowest single change {slowest:.2f} s; "
+          "first page ratios " + ", ".join(
         f"{state} {statistics.median(pages[state]) / 3:.2f}" for state in BROWSER_STATES))
     print(f"\nmachine: {os.cpu_count()} cores, /proc/loadavg at the end: {Path('/proc/loadavg').read_text().strip()}")
 

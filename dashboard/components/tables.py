@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
@@ -119,14 +120,16 @@ def _raw(value) -> object:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
-        return None if math.isnan(value) else float(value)
+        if math.isnan(value):
+            return None
+        return float(value) if math.isfinite(value) else math.copysign(sys.float_info.max, value)  # JSON has no inf
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     return str(value)
 
 
 def _text(value: object, fmt: Format | None, missing: str = "–") -> str:
-    if value is None:
+    if _raw(value) is None:
         return missing
     if fmt is not None:
         return fmt(value) if callable(fmt) else fmt.format(value)
@@ -139,31 +142,25 @@ def _text(value: object, fmt: Format | None, missing: str = "–") -> str:
 
 def payload(frame: pd.DataFrame, *, formats: Mapping[str, Format] | None = None,
             labels: Mapping[str, str] | None = None, missing: Mapping[str, str] | None = None,
-            bars: Collection[str] = (),
-            muted: pd.DataFrame | None = None, max_rows: int | None = MAX_ROWS_SHOWN) -> dict:
+            bars: Collection[str] = (), muted: pd.DataFrame | None = None,
+            max_rows: int | None = MAX_ROWS_SHOWN) -> dict:
     """What the browser gets: per column its label and kind, per cell its raw value (for sorting) and its text,
     and the (row, column) cells to grey. `formats` maps a column to a format string ("{:.3f}") or a function;
     `missing` gives a column's text for an empty cell (default "–"); `bars` names share columns in [0, 1] shown as
-    a percentage over a bar; `muted` is a boolean frame of the same
-    shape (True: greyed)."""
+    a percentage over a bar; `muted` is a boolean frame of the same shape (True: greyed); beyond `max_rows` rows
+    the table scrolls inside its frame (None: every row in the page)."""
     formats, labels, missing = dict(formats or {}), dict(labels or {}), dict(missing or {})
     for column in bars:
         formats.setdefault(column, "{:.0%}")
     columns = [{"name": str(c), "label": labels.get(c, str(c)), "bar": c in bars,
                 "numeric": pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])}
                for c in frame.columns]
-    values = [[_raw(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    text = [[_text(v, formats.get(c), missing.get(c, "–")) for v, c in zip(row, frame.columns)] for row in values]
-    grey = [] if muted is None else [[r, c] for r, c in zip(*muted.to_numpy(dtype=bool).nonzero())]
+    rows = list(frame.itertuples(index=False, name=None))
+    values = [[_raw(v) for v in row] for row in rows]
+    text = [[_text(v, formats.get(c), missing.get(c, "–")) for v, c in zip(row, frame.columns)] for row in rows]
+    grey = [] if muted is None else [[int(r), int(c)] for r, c in zip(*muted.to_numpy(dtype=bool).nonzero())]
     height = ROW_HEIGHT_PX * (max_rows + 1) if max_rows and len(frame) > max_rows else None
-    return {"columns": columns, "values": values, "text": text, "muted": [[int(r), int(c)] for r, c in grey],
-            "max_height": height}
-
-
-def frame(data: dict) -> pd.DataFrame:
-    """The frame a payload carries (its raw values under the column names): what a reader of the page sees
-    sorted in the page's own order."""
-    return pd.DataFrame(data["values"], columns=[c["name"] for c in data["columns"]])
+    return {"columns": columns, "values": values, "text": text, "muted": grey, "max_height": height}
 
 
 def sortable(frame: pd.DataFrame, *, key: str, **options) -> None:

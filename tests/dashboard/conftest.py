@@ -103,11 +103,17 @@ def tables(at) -> list:
     the page's own order)."""
     import json
 
-    from dashboard.components.tables import frame
-
-    light = [frame(json.loads(e.proto.json)) for e in at.get("bidi_component")
+    light = [light_frame(json.loads(e.proto.json)) for e in at.get("bidi_component")
              if e.proto.component_name == "affectlens_table"]
     return [f.value for f in at.dataframe] + light
+
+
+def light_frame(payload: dict):
+    """The frame a light table's payload (`tables.payload`) carries: its raw values under the column names, in the
+    page's own order."""
+    import pandas as pd
+
+    return pd.DataFrame(payload["values"], columns=[c["name"] for c in payload["columns"]])
 
 
 def table_with(at, column: str):

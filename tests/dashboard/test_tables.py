@@ -3,6 +3,7 @@ sorts and that a value is never read as markup."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from dashboard.components import tables
+from tests.dashboard.conftest import light_frame
 
 SHOWN = pd.DataFrame({
     "model": ["<img src=x onerror=document.title='owned'>", "beta", "gamma", "delta"],
@@ -38,10 +40,18 @@ def test_muted_cells_are_sent_by_position_and_the_frame_round_trips():
     muted = SHOWN.isna()
     sent = tables.payload(SHOWN, muted=muted)
     assert sent["muted"] == [[1, 1], [3, 4]]
-    back = tables.frame(sent)
+    back = light_frame(sent)
     assert list(back.columns) == list(SHOWN.columns)
     assert back["n"].tolist() == SHOWN["n"].tolist()
     assert math.isnan(back["value"][1]) and back["value"][0] == 0.5
+
+
+def test_infinite_values_sort_at_their_end_and_read_as_infinity():
+    sent = tables.payload(pd.DataFrame({"ratio": [1.5, float("inf"), float("-inf")], "name": ["a", None, "c"]}))
+    assert json.loads(json.dumps(sent, allow_nan=False))  # valid JSON: no NaN or Infinity tokens
+    assert sent["values"][1][0] > 1.5 > sent["values"][2][0]
+    assert [row[0] for row in sent["text"]] == ["1.5", "inf", "-inf"]
+    assert sent["text"][1][1] == "–" and sent["values"][1][1] is None
 
 
 def test_a_long_table_scrolls_inside_its_frame_unless_every_row_is_asked_for():
@@ -56,6 +66,7 @@ import sys
 sys.path.insert(0, {repo!r})
 import pandas as pd, numpy as np
 from dashboard.components import tables
+from tests.dashboard.conftest import light_frame
 frame = pd.DataFrame({frame!r})
 tables.sortable(frame, key="t", formats={{"value": "{{:.3f}}"}}, bars=["coverage"])
 """

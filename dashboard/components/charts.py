@@ -63,7 +63,7 @@ def metric_with_ci(frame: pd.DataFrame, metric: str, *, color: str = "strategy")
     points = base.mark_point(filled=True, size=70).encode(
         x=alt.X("value:Q"),
         tooltip=_tips(["model", color, alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
-                 alt.Tooltip("ci_high:Q", format=".3f"), "n:Q", "n_total:Q"]))
+                       alt.Tooltip("ci_high:Q", format=".3f"), "n:Q", "n_total:Q"]))
     return (bars + points).properties(height=alt.Step(18))
 
 
@@ -116,7 +116,7 @@ def per_class_bars(frame: pd.DataFrame) -> alt.Chart:
         x=alt.X("f1:Q", title="F1", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("label:N", title=None, sort="-x"),
         tooltip=_tips(["label", alt.Tooltip("precision:Q", format=".3f"), alt.Tooltip("recall:Q", format=".3f"),
-                 alt.Tooltip("f1:Q", format=".3f"), "support:Q"])).properties(height=alt.Step(22))
+                       alt.Tooltip("f1:Q", format=".3f"), "support:Q"])).properties(height=alt.Step(22))
 
 
 def circumplex(points: pd.DataFrame, labels: pd.DataFrame, *, raw: bool = False) -> alt.LayerChart:
@@ -138,7 +138,7 @@ def circumplex(points: pd.DataFrame, labels: pd.DataFrame, *, raw: bool = False)
         x=alt.X("mean(valence):Q", title="valence [-1, 1]", scale=scale_x),
         y=alt.Y("mean(arousal):Q", title="arousal [0, 1]", scale=scale_y), color=colour, shape=shape,
         tooltip=_tips(["group:N", "source:N", alt.Tooltip("mean(valence):Q", format=".2f"),
-                 alt.Tooltip("mean(arousal):Q", format=".2f"), alt.Tooltip("count():Q", title="items")]))
+                       alt.Tooltip("mean(arousal):Q", format=".2f"), alt.Tooltip("count():Q", title="items")]))
     spread_x = base.mark_errorbar(extent="stdev", opacity=0.6).encode(x=alt.X("valence:Q", scale=scale_x,
                                                                                   title="valence [-1, 1]"),
                                                                      y=alt.Y("mean(arousal):Q"), color=colour)
@@ -165,14 +165,14 @@ def bias_bars(frame: pd.DataFrame) -> alt.HConcatChart:
         reach = max(float(ends.max()) if ends.notna().any() else 0.0, 0.05) * 1.25
         x = alt.Scale(domain=[-reach, reach])
         base = alt.Chart(data).encode(y=alt.Y("run:N", title=None, axis=alt.Axis(labelLimit=0)))
-        zero = alt.Chart(data).mark_rule(color="black", strokeWidth=1).encode(x=alt.datum(0, scale=x))
+        zero = alt.Chart(data).mark_rule(color="black", strokeWidth=1).encode(x=alt.XDatum(0, scale=x))
         rules = base.mark_rule(strokeWidth=2).encode(
             x=alt.X("ci_low:Q", scale=x, title=f"{dimension}: mean signed bias (predicted − gold)",
                     axis=alt.Axis(format="+.2f")), x2=alt.X2("ci_high:Q"), color=alt.Color("strategy:N"))
         points = base.mark_point(filled=True, size=60).encode(
             x=alt.X("value:Q", scale=x), color=alt.Color("strategy:N"),
             tooltip=_tips(["model", "strategy", "dimension", "n:Q", alt.Tooltip("value:Q", format="+.3f"),
-                     alt.Tooltip("ci_low:Q", format="+.3f"), alt.Tooltip("ci_high:Q", format="+.3f")]))
+                           alt.Tooltip("ci_low:Q", format="+.3f"), alt.Tooltip("ci_high:Q", format="+.3f")]))
         counts = base.mark_text(align="left", dx=6, fontSize=10, color="#444").encode(
             x=alt.X("ci_high:Q", scale=x), text=alt.Text("n_text:N"))
         panels.append(alt.layer(zero, rules, points, counts).properties(height=alt.Step(22), width=300))
@@ -194,12 +194,12 @@ def reliability(frame: pd.DataFrame) -> alt.FacetChart:
                         + frame["ece"].map(lambda e: f"{e:.3f}" if e == e else "–"))
     unit = alt.Scale(domain=[0, 1])
     diagonal = alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(
-        x=alt.datum(0, scale=unit), y=alt.datum(0, scale=unit), x2=alt.datum(1), y2=alt.datum(1))
+        x=alt.XDatum(0, scale=unit), y=alt.YDatum(0, scale=unit), x2=alt.X2Datum(1), y2=alt.Y2Datum(1))
     base = alt.Chart().encode(x=alt.X("mean_confidence:Q", title="stated confidence", scale=unit),
                               y=alt.Y("accuracy:Q", title="accuracy", scale=unit))
     curve = base.mark_line(point=True).encode(
         tooltip=_tips(["model", "strategy", alt.Tooltip("mean_confidence:Q", format=".2f"),
-                 alt.Tooltip("accuracy:Q", format=".2f"), "n:Q", alt.Tooltip("ece:Q", format=".3f")]))
+                       alt.Tooltip("accuracy:Q", format=".2f"), "n:Q", alt.Tooltip("ece:Q", format=".3f")]))
     counts = base.mark_text(dy=-9, fontSize=9, color="#444").encode(text=alt.Text("n:Q"))
     return alt.layer(diagonal, curve, counts, data=data).properties(width=220, height=200).facet(
         facet=alt.Facet("series:N", title=None, header=alt.Header(labelLimit=0)), columns=3)
@@ -277,6 +277,7 @@ def slice_intervals(frame: pd.DataFrame, key: str, metric: str) -> alt.LayerChar
                                                                              labelLimit=0)))
     return (base.mark_rule().encode(x=alt.X("ci_low:Q", title=metric), x2=alt.X2("ci_high:Q"))
             + base.mark_point(filled=True, size=60).encode(
-                x=alt.X("value:Q"), tooltip=_tips(["model", "strategy", "slice", alt.Tooltip("value:Q", format=".3f"),
-                                      alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"),
-                                      "n", "n_total"]))).properties(height=alt.Step(14))
+                x=alt.X("value:Q"),
+                tooltip=_tips(["model", "strategy", "slice", alt.Tooltip("value:Q", format=".3f"),
+                               alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"),
+                               "n", "n_total"]))).properties(height=alt.Step(14))

@@ -37,9 +37,10 @@ def _chosen_filters() -> dict[str, list[str]]:
 
 
 def _filters(options: dict[str, list[str]], chosen: dict[str, list[str]]) -> None:
+    """The filter pickers (their values already read and written to the address by `_chosen_filters`)."""
     for name, key in FILTER_KEYS.items():
         choices = sorted(set(options.get(name, [])) | set(chosen[name]))
-        address.write(URL_PARAMS[name], st.multiselect(name.capitalize(), choices, key=key, placeholder="all"))
+        st.multiselect(name.capitalize(), choices, key=key, placeholder="all")
 
 
 def _store_picker(allowed: bool) -> None:

@@ -8,6 +8,8 @@ from dashboard.components import charts, export, layout, matrix
 from dashboard.state import current_view, store_guard
 from engine.metrics import cells as ranking
 
+SPEND_LABEL = {"spend_usd": "spend (USD)"}
+
 view = current_view()
 layout.header("Overview", f"Results store `{exposure.public_path(view.db)}`")
 
@@ -78,9 +80,9 @@ with store_guard():
     if datasets_tab.open:
         with datasets_tab:
             export.light_table(data.datasets_table(view.db, view.filters), "datasets", key="datasets",
-                               formats={"spend_usd": "${:,.4f}"}, labels={"spend_usd": "spend (USD)"})
+                               formats={"spend_usd": layout.usd}, labels=SPEND_LABEL)
     if spend_tab.open:
         with spend_tab:
             export.light_table(data.spend_by_model(view.db, view.filters), "spend-by-model", key="spend",
-                               formats={"spend_usd": "${:,.4f}", "mean_latency_ms": "{:,.0f}"},
-                               labels={"spend_usd": "spend (USD)", "mean_latency_ms": "mean latency (ms)"})
+                               formats={"spend_usd": layout.usd, "mean_latency_ms": "{:,.0f}"},
+                               labels={**SPEND_LABEL, "mean_latency_ms": "mean latency (ms)"})
